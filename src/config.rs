@@ -1,0 +1,276 @@
+//! Raw flags and the pipeline file (§10) become one validated `Settings`.
+//! Every mistake here is a usage error (exit 2) that names the key or file.
+
+use crate::indicators::Period;
+use crate::rank::Thresholds;
+use chrono::NaiveDate;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{file}: {message}")]
+    Pipeline { file: String, message: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// The pipeline file as written. Unknown keys are errors.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineFile {
+    pub input: Option<OneOrMany>,
+    pub out: Option<String>,
+    pub from: Option<DateValue>,
+    pub as_of: Option<DateValue>,
+    pub courts: Option<String>,
+    pub causes: Option<String>,
+    pub first_enforcement_months: Option<u32>,
+    pub min_closed: Option<u64>,
+    pub max_bad_row_ratio: Option<f64>,
+    pub tiers: Option<TiersFile>,
+    /// a file holding the key for the party-name hash (else COURTSTAT_HASH_KEY)
+    pub hash_key_file: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// `"2023-08-22"` or a bare TOML date `2023-08-22`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum DateValue {
+    Text(String),
+    Toml(toml::value::Datetime),
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TiersFile {
+    pub completion_rate: Option<ThresholdFile>,
+    pub contract_completion_rate: Option<ThresholdFile>,
+    pub in_term_rate: Option<ThresholdFile>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThresholdFile {
+    pub excellent: f64,
+    pub good: f64,
+}
+
+/// Values given on the command line; each overrides the pipeline file.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub pipeline: Option<PathBuf>,
+    pub input: Vec<PathBuf>,
+    pub out: Option<PathBuf>,
+    pub from: Option<String>,
+    pub as_of: Option<String>,
+    pub courts: Option<PathBuf>,
+    pub causes: Option<PathBuf>,
+    pub allow_partial: bool,
+}
+
+/// The validated settings of one run.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub pipeline: Option<PathBuf>,
+    pub inputs: Vec<PathBuf>,
+    pub out: PathBuf,
+    pub period: Period,
+    pub courts: Option<PathBuf>,
+    pub causes: Option<PathBuf>,
+    pub first_enforcement_months: u32,
+    pub min_closed: u64,
+    pub max_bad_row_ratio: f64,
+    /// completion, contract completion, in-term
+    pub tiers: [Thresholds; 3],
+    pub allow_partial: bool,
+    pub hash_key: Option<Vec<u8>>,
+    /// where the key came from, for the manifest (never the key itself)
+    pub hash_key_source: Option<String>,
+}
+
+/// The contract's example thresholds, used when the pipeline file has none.
+pub const DEFAULT_TIERS: [Thresholds; 3] = [
+    Thresholds { excellent: 0.35, good: 0.25 },
+    Thresholds { excellent: 0.35, good: 0.25 },
+    Thresholds { excellent: 0.98, good: 0.95 },
+];
+
+pub fn parse_date(s: &str, what: &str) -> Result<NaiveDate, ConfigError> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| ConfigError::Invalid(format!("{what} = {s:?} is not a date of the form YYYY-MM-DD")))
+}
+
+fn date_value(v: &DateValue, what: &str) -> Result<NaiveDate, ConfigError> {
+    match v {
+        DateValue::Text(s) => parse_date(s, what),
+        DateValue::Toml(d) => parse_date(&d.to_string(), what),
+    }
+}
+
+impl Settings {
+    /// Reads the pipeline file (if any) and applies the command line over it.
+    /// `today` is the default as-of date.
+    pub fn resolve(o: &Overrides, hash_key_env: Option<String>, today: NaiveDate) -> Result<Settings, ConfigError> {
+        let (file, base) = match &o.pipeline {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| ConfigError::Pipeline { file: p.display().to_string(), message: format!("cannot read: {e}") })?;
+                let parsed: PipelineFile = toml::from_str(&text).map_err(|e| ConfigError::Pipeline { file: p.display().to_string(), message: e.to_string().trim_end().to_string() })?;
+                let base = p.parent().map(Path::to_path_buf).filter(|b| !b.as_os_str().is_empty()).unwrap_or_else(|| PathBuf::from("."));
+                (parsed, base)
+            }
+            None => (PipelineFile::default(), PathBuf::from(".")),
+        };
+        let rel = |s: &str| crate::reference::resolve(&base, Path::new(s));
+        let inputs: Vec<PathBuf> = if !o.input.is_empty() {
+            o.input.clone()
+        } else {
+            match &file.input {
+                Some(OneOrMany::One(s)) => vec![rel(s)],
+                Some(OneOrMany::Many(v)) => v.iter().map(|s| rel(s)).collect(),
+                None => Vec::new(),
+            }
+        };
+        if inputs.is_empty() {
+            return Err(ConfigError::Invalid("no input folder: give --input DIR or `input` in the pipeline file".into()));
+        }
+        for i in &inputs {
+            if !i.is_dir() {
+                return Err(ConfigError::Invalid(format!("input folder {} does not exist or is not a folder", i.display())));
+            }
+        }
+        let out = o
+            .out
+            .clone()
+            .or_else(|| file.out.as_deref().map(rel))
+            .ok_or_else(|| ConfigError::Invalid("no output folder: give --out DIR or `out` in the pipeline file".into()))?;
+        let as_of = match (&o.as_of, &file.as_of) {
+            (Some(s), _) => parse_date(s, "--as-of")?,
+            (None, Some(v)) => date_value(v, "as_of")?,
+            (None, None) => today,
+        };
+        let from = match (&o.from, &file.from) {
+            (Some(s), _) => parse_date(s, "--from")?,
+            (None, Some(v)) => date_value(v, "from")?,
+            (None, None) => NaiveDate::from_ymd_opt(chrono::Datelike::year(&as_of), 1, 1).unwrap_or(as_of),
+        };
+        if from > as_of {
+            return Err(ConfigError::Invalid(format!("from ({from}) is after as_of ({as_of})")));
+        }
+        let months = file.first_enforcement_months.unwrap_or(6);
+        if !(1..=120).contains(&months) {
+            return Err(ConfigError::Invalid(format!("first_enforcement_months = {months}: must be between 1 and 120")));
+        }
+        let max_bad_row_ratio = file.max_bad_row_ratio.unwrap_or(0.10);
+        if !(0.0..=1.0).contains(&max_bad_row_ratio) {
+            return Err(ConfigError::Invalid(format!("max_bad_row_ratio = {max_bad_row_ratio}: must be between 0 and 1")));
+        }
+        let tf = file.tiers.unwrap_or_default();
+        let mut tiers = DEFAULT_TIERS;
+        for (k, (name, t)) in [("completion_rate", tf.completion_rate), ("contract_completion_rate", tf.contract_completion_rate), ("in_term_rate", tf.in_term_rate)].into_iter().enumerate() {
+            if let Some(t) = t {
+                if !(0.0..=1.0).contains(&t.good) || !(0.0..=1.0).contains(&t.excellent) || t.good > t.excellent {
+                    return Err(ConfigError::Invalid(format!("tiers.{name}: need 0 ≤ good ≤ excellent ≤ 1, got good = {}, excellent = {}", t.good, t.excellent)));
+                }
+                tiers[k] = Thresholds { excellent: t.excellent, good: t.good };
+            }
+        }
+        let (hash_key, hash_key_source) = match (&file.hash_key_file, hash_key_env) {
+            (Some(f), _) => {
+                let p = rel(f);
+                let k = std::fs::read(&p).map_err(|e| ConfigError::Invalid(format!("hash_key_file {}: cannot read: {e}", p.display())))?;
+                let k: Vec<u8> = k.trim_ascii().to_vec();
+                if k.is_empty() {
+                    return Err(ConfigError::Invalid(format!("hash_key_file {}: empty", p.display())));
+                }
+                (Some(k), Some(format!("hash_key_file {}", p.display())))
+            }
+            (None, Some(k)) if !k.is_empty() => (Some(k.into_bytes()), Some("COURTSTAT_HASH_KEY".to_string())),
+            _ => (None, None),
+        };
+        Ok(Settings {
+            pipeline: o.pipeline.clone(),
+            inputs,
+            out,
+            period: Period { from, as_of },
+            courts: o.courts.clone().or_else(|| file.courts.as_deref().map(rel)),
+            causes: o.causes.clone().or_else(|| file.causes.as_deref().map(rel)),
+            first_enforcement_months: months,
+            min_closed: file.min_closed.unwrap_or(10),
+            max_bad_row_ratio,
+            tiers,
+            allow_partial: o.allow_partial,
+            hash_key,
+            hash_key_source,
+        })
+    }
+
+    /// The resolved settings as the manifest records them (no key material).
+    pub fn to_json(&self) -> serde_json::Value {
+        let t = |k: usize| serde_json::json!({ "excellent": self.tiers[k].excellent, "good": self.tiers[k].good });
+        serde_json::json!({
+            "pipeline": self.pipeline.as_ref().map(|p| p.display().to_string()),
+            "input": self.inputs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+            "out": self.out.display().to_string(),
+            "from": self.period.from.to_string(),
+            "as_of": self.period.as_of.to_string(),
+            "courts": self.courts.as_ref().map(|p| p.display().to_string()),
+            "causes": self.causes.as_ref().map(|p| p.display().to_string()),
+            "first_enforcement_months": self.first_enforcement_months,
+            "min_closed": self.min_closed,
+            "max_bad_row_ratio": self.max_bad_row_ratio,
+            "tiers": { "completion_rate": t(0), "contract_completion_rate": t(1), "in_term_rate": t(2) },
+            "allow_partial": self.allow_partial,
+            "hash_key": self.hash_key_source,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2023, 8, 22).unwrap()
+    }
+
+    fn with_file(toml: &str) -> Result<Settings, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("in")).unwrap();
+        let p = dir.path().join("p.toml");
+        std::fs::write(&p, toml).unwrap();
+        let r = Settings::resolve(&Overrides { pipeline: Some(p), ..Default::default() }, None, today());
+        drop(dir);
+        r
+    }
+
+    #[test]
+    fn unknown_key_is_an_error_that_names_it() {
+        let e = with_file("input = [\"in\"]\nout = \"o\"\nmin_closd = 3\n").unwrap_err();
+        assert!(e.to_string().contains("min_closd"), "{e}");
+        let e = with_file("input = [\"in\"]\nout = \"o\"\n[tiers.completion_rate]\nexcelent = 0.3\ngood = 0.2\n").unwrap_err();
+        assert!(e.to_string().contains("excelent"), "{e}");
+    }
+
+    #[test]
+    fn relative_paths_are_relative_to_the_pipeline_file_and_defaults_apply() {
+        let s = with_file("input = [\"in\"]\nout = \"o\"\nas_of = 2023-08-22\n").unwrap();
+        assert!(s.inputs[0].ends_with("in") && s.inputs[0].is_absolute());
+        assert_eq!(s.period.from, NaiveDate::from_ymd_opt(2023, 1, 1).unwrap());
+        assert_eq!((s.first_enforcement_months, s.min_closed, s.max_bad_row_ratio), (6, 10, 0.10));
+    }
+
+    #[test]
+    fn from_after_as_of_and_missing_input_folder_are_errors() {
+        let e = with_file("input = [\"in\"]\nout = \"o\"\nfrom = \"2023-09-01\"\nas_of = \"2023-08-22\"\n").unwrap_err();
+        assert!(e.to_string().contains("after"), "{e}");
+        let e = with_file("input = [\"nowhere\"]\nout = \"o\"\n").unwrap_err();
+        assert!(e.to_string().contains("nowhere"), "{e}");
+    }
+}

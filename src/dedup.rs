@@ -1,0 +1,206 @@
+//! Stage 3, dedup: keeps one version of each case number (§6). Exports are
+//! re-sent with newer status, so the same case arrives several times.
+
+use crate::domain::{Case, CaseNumber};
+use std::collections::HashMap;
+
+/// A case number that arrived more than once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Duplicate {
+    pub case_no: String,
+    pub versions: u32,
+    pub kept_file: u32,
+    pub kept_line: u64,
+    /// the versions disagree on the filing date
+    pub conflict: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct Deduplicated {
+    /// one version per case number, in input order of the kept version
+    pub cases: Vec<Case>,
+    /// sorted by canonical case number
+    pub duplicates: Vec<Duplicate>,
+    /// versions dropped in favour of another
+    pub dropped: u64,
+}
+
+/// True when `b` is kept over `a`: latest `updated_at` (missing is oldest),
+/// then a closed version over a pending one, then the later in input order.
+pub fn beats(b: &Case, a: &Case) -> bool {
+    (b.updated_at, b.is_closed(), b.file, b.line) > (a.updated_at, a.is_closed(), a.file, a.line)
+}
+
+/// `cases` in any order; the result depends on it only through the
+/// (file, line) tie-break, which is part of each case.
+pub fn dedup(cases: Vec<Case>) -> Deduplicated {
+    struct Slot {
+        kept: usize,
+        versions: u32,
+        conflict: bool,
+    }
+    let mut slots: HashMap<CaseNumber, Slot> = HashMap::with_capacity(cases.len());
+    for (i, c) in cases.iter().enumerate() {
+        match slots.get_mut(&c.number) {
+            None => {
+                slots.insert(c.number.clone(), Slot { kept: i, versions: 1, conflict: false });
+            }
+            Some(slot) => {
+                slot.versions += 1;
+                let kept = &cases[slot.kept];
+                slot.conflict |= kept.filing != c.filing;
+                if beats(c, kept) {
+                    slot.kept = i;
+                }
+            }
+        }
+    }
+    let mut duplicates = Vec::new();
+    let mut keep = vec![false; cases.len()];
+    for (number, slot) in &slots {
+        keep[slot.kept] = true;
+        if slot.versions > 1 {
+            let k = &cases[slot.kept];
+            duplicates.push(Duplicate {
+                case_no: number.to_string(),
+                versions: slot.versions,
+                kept_file: k.file,
+                kept_line: k.line,
+                conflict: slot.conflict,
+            });
+        }
+    }
+    duplicates.sort_by(|a, b| a.case_no.cmp(&b.case_no));
+    let dropped = (cases.len() - slots.len()) as u64;
+    let mut kept: Vec<Case> = cases.into_iter().zip(keep).filter_map(|(c, k)| k.then_some(c)).collect();
+    kept.sort_by_key(|c| (c.file, c.line));
+    Deduplicated { cases: kept, duplicates, dropped }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::domain::{ClosureMethod, TypeCode};
+    use crate::reference::CauseCategory;
+    use chrono::NaiveDate;
+    use proptest::prelude::*;
+
+    pub fn case(seq: u64, file: u32, line: u64) -> Case {
+        Case {
+            number: CaseNumber { year: 2023, court_code: "冀0821".into(), special_code: None, type_code: TypeCode("执".into()), seq },
+            court: 0,
+            filing: NaiveDate::from_ymd_opt(2023, 1, 10).unwrap(),
+            closing: None,
+            method: None,
+            cause: None,
+            category: CauseCategory::Other,
+            claim: None,
+            recovered: None,
+            suspended_days: 0,
+            extended_days: 0,
+            enterprise: false,
+            applicant_hash: None,
+            respondent_hash: None,
+            updated_at: None,
+            deadline: None,
+            file,
+            line,
+        }
+    }
+
+    fn at(s: &str) -> Option<chrono::NaiveDateTime> {
+        Some(chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap())
+    }
+
+    fn closed(mut c: Case) -> Case {
+        c.closing = NaiveDate::from_ymd_opt(2023, 3, 1);
+        c.method = Some(ClosureMethod::Completed);
+        c
+    }
+
+    #[test]
+    fn latest_updated_at_wins_even_when_earlier_in_input() {
+        let mut a = case(1, 0, 5);
+        a.updated_at = at("2023-08-25 10:00");
+        let mut b = closed(case(1, 1, 3));
+        b.updated_at = at("2023-07-01 10:00");
+        let d = dedup(vec![a, b]);
+        assert_eq!((d.cases[0].file, d.cases[0].line), (0, 5));
+        assert_eq!(d.duplicates[0].versions, 2);
+        assert_eq!(d.dropped, 1);
+    }
+
+    #[test]
+    fn missing_updated_at_is_oldest() {
+        let mut a = case(1, 0, 5);
+        a.updated_at = at("2000-01-01 00:00");
+        let b = case(1, 1, 3);
+        assert_eq!(dedup(vec![a, b]).cases[0].file, 0);
+    }
+
+    #[test]
+    fn closed_version_beats_pending_on_tie() {
+        let a = closed(case(1, 0, 5));
+        let b = case(1, 1, 3);
+        let d = dedup(vec![a, b]);
+        assert_eq!((d.duplicates[0].kept_file, d.duplicates[0].kept_line), (0, 5));
+    }
+
+    #[test]
+    fn last_in_input_order_wins_a_full_tie() {
+        let d = dedup(vec![case(1, 0, 9), case(1, 1, 2), case(1, 0, 4)]);
+        assert_eq!((d.cases[0].file, d.cases[0].line), (1, 2));
+        assert_eq!(d.duplicates[0].versions, 3);
+    }
+
+    #[test]
+    fn conflict_when_versions_disagree_on_filing_date() {
+        let a = case(1, 0, 1);
+        let mut b = case(1, 0, 2);
+        b.filing = NaiveDate::from_ymd_opt(2023, 1, 11).unwrap();
+        assert!(dedup(vec![a.clone(), b]).duplicates[0].conflict);
+        assert!(!dedup(vec![a.clone(), case(1, 0, 3)]).duplicates[0].conflict);
+    }
+
+    fn arb_cases() -> impl Strategy<Value = Vec<Case>> {
+        prop::collection::vec((0u64..6, 0u32..3, 0u8..4, any::<bool>(), 0u32..3), 0..40).prop_map(|rows| {
+            rows.into_iter()
+                .enumerate()
+                .map(|(i, (seq, file, upd, is_closed, fd))| {
+                    let mut c = case(seq, file, i as u64 + 2);
+                    c.updated_at = if upd == 0 { None } else { at(&format!("2023-0{upd}-01 00:00")) };
+                    c.filing = NaiveDate::from_ymd_opt(2023, 1, 1 + fd).unwrap();
+                    if is_closed {
+                        c = closed(c);
+                    }
+                    c
+                })
+                .collect()
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn dedup_is_idempotent(cases in arb_cases()) {
+            let once = dedup(cases);
+            let twice = dedup(once.cases.clone());
+            prop_assert_eq!(&once.cases, &twice.cases);
+            prop_assert!(twice.duplicates.is_empty());
+        }
+
+        #[test]
+        fn dedup_does_not_depend_on_the_order_cases_arrive_in(cases in arb_cases(), seed in any::<u64>()) {
+            let mut shuffled = cases.clone();
+            // a deterministic Fisher–Yates from the seed
+            let mut s = seed | 1;
+            for i in (1..shuffled.len()).rev() {
+                s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+                shuffled.swap(i, (s % (i as u64 + 1)) as usize);
+            }
+            let a = dedup(cases);
+            let b = dedup(shuffled);
+            prop_assert_eq!(a.cases, b.cases);
+            prop_assert_eq!(a.duplicates, b.duplicates);
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! Typed domain values shared by every stage, so that a case number, an amount
+//! or a closure method means one thing everywhere and is never re-parsed.
+
+use chrono::{Datelike, Months, NaiveDate};
+use std::fmt;
+
+/// An amount of money held exactly in fen (1/100 yuan); sums never go through
+/// a binary float.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Fen(pub i64);
+
+impl Fen {
+    /// Yuan with two decimals, as the CSV tables print amounts.
+    pub fn yuan_text(self) -> String {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        format!("{sign}{}.{:02}", abs / 100, abs % 100)
+    }
+    /// Yuan as a float, for Parquet's Float64 amount columns only.
+    pub fn yuan_f64(self) -> f64 {
+        self.0 as f64 / 100.0
+    }
+}
+
+/// The type code (类型代字) of an enforcement case number, e.g. 执, 执恢, 执异.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TypeCode(pub String);
+
+impl TypeCode {
+    /// 首次执行: the only type the headline indicators count.
+    pub fn is_first_enforcement(&self) -> bool {
+        self.0 == "执"
+    }
+}
+
+/// A parsed case number (案号) per 法〔2015〕137号 as amended by 法〔2018〕335号.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CaseNumber {
+    pub year: u16,
+    /// e.g. 冀, 冀08, 冀0821
+    pub court_code: String,
+    /// the optional specialised-trial code, e.g. 知
+    pub special_code: Option<char>,
+    pub type_code: TypeCode,
+    /// the sequence with leading zeros dropped
+    pub seq: u64,
+}
+
+impl fmt::Display for CaseNumber {
+    /// The canonical form with full-width brackets: （2023）冀0821执1234号.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "（{:04}）{}", self.year, self.court_code)?;
+        if let Some(s) = self.special_code {
+            write!(f, "{s}")?;
+        }
+        write!(f, "{}{}号", self.type_code.0, self.seq)
+    }
+}
+
+/// The six closure methods (结案方式) of enforcement implementation cases,
+/// plus 其他 for anything else an export writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ClosureMethod {
+    Completed,
+    TerminatedThisRound,
+    Terminated,
+    NotEnforced,
+    Rejected,
+    Withdrawn,
+    Other,
+}
+
+impl ClosureMethod {
+    pub fn label(self) -> &'static str {
+        match self {
+            ClosureMethod::Completed => "执行完毕",
+            ClosureMethod::TerminatedThisRound => "终结本次执行程序",
+            ClosureMethod::Terminated => "终结执行",
+            ClosureMethod::NotEnforced => "不予执行",
+            ClosureMethod::Rejected => "驳回申请",
+            ClosureMethod::Withdrawn => "销案",
+            ClosureMethod::Other => "其他",
+        }
+    }
+}
+
+/// Why a row was quarantined; the order of the variants is the order in which
+/// the contract (§5.1) checks them, and the first that applies wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum QuarantineReason {
+    BadShape,
+    BadCaseNo,
+    NotEnforcement,
+    UnknownCourt,
+    BadFilingDate,
+    BadClosingDate,
+    InconsistentClosure,
+    ClosedBeforeFiled,
+    BadAmount,
+    BadDays,
+    BadUpdatedAt,
+}
+
+impl QuarantineReason {
+    pub const ALL: [QuarantineReason; 11] = [
+        QuarantineReason::BadShape,
+        QuarantineReason::BadCaseNo,
+        QuarantineReason::NotEnforcement,
+        QuarantineReason::UnknownCourt,
+        QuarantineReason::BadFilingDate,
+        QuarantineReason::BadClosingDate,
+        QuarantineReason::InconsistentClosure,
+        QuarantineReason::ClosedBeforeFiled,
+        QuarantineReason::BadAmount,
+        QuarantineReason::BadDays,
+        QuarantineReason::BadUpdatedAt,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            QuarantineReason::BadShape => "bad_shape",
+            QuarantineReason::BadCaseNo => "bad_case_no",
+            QuarantineReason::NotEnforcement => "not_enforcement",
+            QuarantineReason::UnknownCourt => "unknown_court",
+            QuarantineReason::BadFilingDate => "bad_filing_date",
+            QuarantineReason::BadClosingDate => "bad_closing_date",
+            QuarantineReason::InconsistentClosure => "inconsistent_closure",
+            QuarantineReason::ClosedBeforeFiled => "closed_before_filed",
+            QuarantineReason::BadAmount => "bad_amount",
+            QuarantineReason::BadDays => "bad_days",
+            QuarantineReason::BadUpdatedAt => "bad_updated_at",
+        }
+    }
+}
+
+/// The statutory deadline (法定期限) of a first-enforcement case: the filing
+/// date plus `months` calendar months (a day that does not exist becomes the
+/// month's last day), plus the extended and the suspended days. `None` means
+/// the deadline lies beyond the last representable date, i.e. never reached.
+pub fn deadline(filing: NaiveDate, months: u32, extended_days: u32, suspended_days: u32) -> Option<NaiveDate> {
+    let base = filing.checked_add_months(Months::new(months))?;
+    let extra = u64::from(extended_days) + u64::from(suspended_days);
+    base.checked_add_days(chrono::Days::new(extra))
+}
+
+/// First day of the month of `d`.
+pub fn month_start(d: NaiveDate) -> NaiveDate {
+    d.with_day(1).unwrap_or(d)
+}
+
+/// One validated case version, as every stage after normalize sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Case {
+    pub number: CaseNumber,
+    pub court: crate::reference::CourtId,
+    pub filing: NaiveDate,
+    pub closing: Option<NaiveDate>,
+    pub method: Option<ClosureMethod>,
+    /// the cause as normalised, `None` when empty
+    pub cause: Option<String>,
+    pub category: crate::reference::CauseCategory,
+    pub claim: Option<Fen>,
+    pub recovered: Option<Fen>,
+    pub suspended_days: u32,
+    pub extended_days: u32,
+    pub enterprise: bool,
+    /// keyed hashes of the party names; `None` when empty or when no key is set
+    pub applicant_hash: Option<String>,
+    pub respondent_hash: Option<String>,
+    pub updated_at: Option<chrono::NaiveDateTime>,
+    pub deadline: Option<NaiveDate>,
+    /// index of the source file in input order, and the record's line
+    pub file: u32,
+    pub line: u64,
+}
+
+impl Case {
+    pub fn is_closed(&self) -> bool {
+        self.closing.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn deadline_clamps_to_the_last_day_of_a_short_month() {
+        assert_eq!(deadline(d(2023, 8, 31), 6, 0, 0), Some(d(2024, 2, 29)));
+        assert_eq!(deadline(d(2022, 8, 31), 6, 0, 0), Some(d(2023, 2, 28)));
+    }
+
+    #[test]
+    fn deadline_adds_extended_and_suspended_days_after_the_months() {
+        assert_eq!(deadline(d(2023, 1, 15), 6, 10, 5), Some(d(2023, 7, 30)));
+    }
+
+    #[test]
+    fn deadline_beyond_the_calendar_is_none_not_a_panic() {
+        assert_eq!(deadline(NaiveDate::MAX, 6, 0, 0), None);
+        assert_eq!(deadline(d(2023, 1, 1), 6, u32::MAX, u32::MAX), None);
+    }
+
+    #[test]
+    fn canonical_case_number_uses_full_width_brackets() {
+        let n = CaseNumber {
+            year: 2023,
+            court_code: "冀0821".into(),
+            special_code: None,
+            type_code: TypeCode("执".into()),
+            seq: 1234,
+        };
+        assert_eq!(n.to_string(), "（2023）冀0821执1234号");
+    }
+
+    #[test]
+    fn fen_prints_yuan_with_two_decimals() {
+        assert_eq!(Fen(123456).yuan_text(), "1234.56");
+        assert_eq!(Fen(5).yuan_text(), "0.05");
+        assert_eq!(Fen(0).yuan_text(), "0.00");
+    }
+}

@@ -1,0 +1,332 @@
+//! Stage 4, indicators: the figures of §7 for every court, city and the
+//! province, and the monthly figures per court. Counts and fen are summed
+//! exactly; a ratio with a zero denominator is `None`, never 0 or NaN.
+
+pub mod quantile;
+
+use crate::domain::{month_start, Case, ClosureMethod};
+use crate::reference::{CauseCategory, CourtId, CourtLevel, Courts};
+use chrono::{Datelike, NaiveDate};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The snapshot a run describes (§4).
+#[derive(Debug, Clone, Copy)]
+pub struct Period {
+    pub from: NaiveDate,
+    pub as_of: NaiveDate,
+}
+
+impl Period {
+    pub fn contains(&self, d: NaiveDate) -> bool {
+        self.from <= d && d <= self.as_of
+    }
+    /// `(as_of − from) + 1`
+    pub fn days(&self) -> i64 {
+        (self.as_of - self.from).num_days() + 1
+    }
+}
+
+/// Running sums for one unit; turned into `Figures` at the end.
+#[derive(Debug, Clone, Default)]
+pub struct Tally {
+    filed: u64,
+    accepted: u64,
+    closed: u64,
+    pending: u64,
+    completed: u64,
+    contract_closed: u64,
+    contract_completed: u64,
+    enterprise_closed: u64,
+    enterprise_completed: u64,
+    in_term: u64,
+    overdue_pending: u64,
+    terminated: u64,
+    claim_fen: i128,
+    recovered_fen: i128,
+    both_claim_fen: i128,
+    both_recovered_fen: i128,
+    days: Vec<i64>,
+    all_filed: u64,
+    all_closed: u64,
+    all_pending: u64,
+}
+
+/// How one case counts, worked out once and added to each of its units.
+#[derive(Debug, Clone, Copy, Default)]
+struct Contribution {
+    first: bool,
+    filed: bool,
+    accepted: bool,
+    closed: bool,
+    pending: bool,
+}
+
+fn contribution(c: &Case, p: &Period) -> Option<Contribution> {
+    if c.filing > p.as_of {
+        return None;
+    }
+    let filed = c.filing >= p.from;
+    let carried = c.filing < p.from && c.closing.is_none_or(|d| d >= p.from);
+    let accepted = filed || carried;
+    let closed = c.closing.is_some_and(|d| p.contains(d));
+    let pending = accepted && c.closing.is_none_or(|d| d > p.as_of);
+    Some(Contribution { first: c.number.type_code.is_first_enforcement(), filed, accepted, closed, pending })
+}
+
+impl Tally {
+    fn add(&mut self, c: &Case, k: Contribution, as_of: NaiveDate) {
+        self.all_filed += u64::from(k.filed);
+        self.all_closed += u64::from(k.closed);
+        self.all_pending += u64::from(k.pending);
+        if !k.first {
+            return;
+        }
+        self.filed += u64::from(k.filed);
+        self.accepted += u64::from(k.accepted);
+        self.pending += u64::from(k.pending);
+        if k.pending && c.deadline.is_some_and(|d| as_of > d) {
+            self.overdue_pending += 1;
+        }
+        if !k.closed {
+            return;
+        }
+        let Some(closing) = c.closing else { return };
+        let completed = c.method == Some(ClosureMethod::Completed);
+        self.closed += 1;
+        self.completed += u64::from(completed);
+        if c.category == CauseCategory::Contract {
+            self.contract_closed += 1;
+            self.contract_completed += u64::from(completed);
+        }
+        if c.enterprise {
+            self.enterprise_closed += 1;
+            self.enterprise_completed += u64::from(completed);
+        }
+        if c.deadline.is_none_or(|d| closing <= d) {
+            self.in_term += 1;
+        }
+        self.terminated += u64::from(c.method == Some(ClosureMethod::TerminatedThisRound));
+        if let Some(a) = c.claim {
+            self.claim_fen += i128::from(a.0);
+        }
+        if let Some(r) = c.recovered {
+            self.recovered_fen += i128::from(r.0);
+        }
+        if let (Some(a), Some(r)) = (c.claim, c.recovered) {
+            self.both_claim_fen += i128::from(a.0);
+            self.both_recovered_fen += i128::from(r.0);
+        }
+        self.days.push((closing - c.filing).num_days());
+    }
+
+    pub fn figures(mut self, period: &Period) -> Figures {
+        self.days.sort_unstable();
+        let n = self.days.len();
+        let avg_days = (n > 0).then(|| self.days.iter().map(|&d| d as f64).sum::<f64>() / n as f64);
+        Figures {
+            filed: self.filed,
+            accepted: self.accepted,
+            closed: self.closed,
+            pending: self.pending,
+            closure_rate: ratio(self.closed, self.accepted),
+            completed: self.completed,
+            completion_rate: ratio(self.completed, self.closed),
+            contract_closed: self.contract_closed,
+            contract_completed: self.contract_completed,
+            contract_completion_rate: ratio(self.contract_completed, self.contract_closed),
+            enterprise_closed: self.enterprise_closed,
+            enterprise_completed: self.enterprise_completed,
+            enterprise_completion_rate: ratio(self.enterprise_completed, self.enterprise_closed),
+            in_term: self.in_term,
+            in_term_rate: ratio(self.in_term, self.closed),
+            overdue_pending: self.overdue_pending,
+            terminated: self.terminated,
+            termination_rate: ratio(self.terminated, self.closed),
+            claim_fen: self.claim_fen,
+            recovered_fen: self.recovered_fen,
+            recovery_rate: (self.both_claim_fen != 0).then(|| self.both_recovered_fen as f64 / self.both_claim_fen as f64),
+            avg_days,
+            median_days: quantile::type7(&self.days, 0.5),
+            p90_days: quantile::type7(&self.days, 0.9),
+            clearance_rate: ratio(self.closed, self.filed),
+            disposition_days: (self.closed > 0).then(|| (period.days() as f64 * self.pending as f64) / self.closed as f64),
+            all_filed: self.all_filed,
+            all_closed: self.all_closed,
+            all_pending: self.all_pending,
+        }
+    }
+}
+
+fn ratio(num: u64, den: u64) -> Option<f64> {
+    (den > 0).then(|| num as f64 / den as f64)
+}
+
+/// The columns of §7, in the contract's order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figures {
+    pub filed: u64,
+    pub accepted: u64,
+    pub closed: u64,
+    pub pending: u64,
+    pub closure_rate: Option<f64>,
+    pub completed: u64,
+    pub completion_rate: Option<f64>,
+    pub contract_closed: u64,
+    pub contract_completed: u64,
+    pub contract_completion_rate: Option<f64>,
+    pub enterprise_closed: u64,
+    pub enterprise_completed: u64,
+    pub enterprise_completion_rate: Option<f64>,
+    pub in_term: u64,
+    pub in_term_rate: Option<f64>,
+    pub overdue_pending: u64,
+    pub terminated: u64,
+    pub termination_rate: Option<f64>,
+    pub claim_fen: i128,
+    pub recovered_fen: i128,
+    pub recovery_rate: Option<f64>,
+    pub avg_days: Option<f64>,
+    pub median_days: Option<f64>,
+    pub p90_days: Option<f64>,
+    pub clearance_rate: Option<f64>,
+    pub disposition_days: Option<f64>,
+    pub all_filed: u64,
+    pub all_closed: u64,
+    pub all_pending: u64,
+}
+
+/// One monthly figure of a court (first-enforcement cases only).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MonthCounts {
+    pub filed: u64,
+    pub closed: u64,
+    pub completed: u64,
+    pub in_term: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct CourtFigures {
+    pub court: CourtId,
+    pub complete: bool,
+    pub figures: Figures,
+}
+
+#[derive(Debug, Clone)]
+pub struct CityFigures {
+    pub city: String,
+    pub complete: bool,
+    pub figures: Figures,
+}
+
+#[derive(Debug, Clone)]
+pub struct MonthlyRow {
+    pub court: CourtId,
+    /// first day of the month
+    pub month: NaiveDate,
+    pub counts: MonthCounts,
+}
+
+#[derive(Debug, Clone)]
+pub struct Indicators {
+    pub courts: Vec<CourtFigures>,
+    pub cities: Vec<CityFigures>,
+    pub province: Figures,
+    pub province_complete: bool,
+    pub monthly: Vec<MonthlyRow>,
+}
+
+/// Which units a rejected file would have fed (`--allow-partial`).
+#[derive(Debug, Clone, Default)]
+pub struct Incomplete {
+    pub courts: BTreeSet<CourtId>,
+    pub cities: BTreeSet<String>,
+    pub province: bool,
+}
+
+/// Computes every unit's figures from the deduplicated cases.
+pub fn compute(cases: &[Case], courts: &Courts, period: &Period, incomplete: &Incomplete) -> Indicators {
+    let mut court_tallies: Vec<Option<Tally>> = vec![None; courts.list.len()];
+    let mut city_tallies: BTreeMap<String, Tally> = courts.cities().into_iter().map(|c| (c, Tally::default())).collect();
+    let mut province = Tally::default();
+    let months = months_of(period);
+    let mut monthly: Vec<Option<Vec<MonthCounts>>> = vec![None; courts.list.len()];
+    for c in cases {
+        let court = c.court as usize;
+        // a court with any kept case gets a row, whatever the case's dates
+        let t = court_tallies[court].get_or_insert_with(Tally::default);
+        let m = monthly[court].get_or_insert_with(|| vec![MonthCounts::default(); months.len()]);
+        let Some(k) = contribution(c, period) else { continue };
+        t.add(c, k, period.as_of);
+        province.add(c, k, period.as_of);
+        if let Some(city) = &courts.get(c.court).city {
+            if let Some(ct) = city_tallies.get_mut(city) {
+                ct.add(c, k, period.as_of);
+            }
+        }
+        if k.first {
+            add_monthly(m, &months, c, k);
+        }
+    }
+    let mut court_rows = Vec::new();
+    let mut monthly_rows = Vec::new();
+    for (id, court) in courts.list.iter().enumerate() {
+        let id = id as CourtId;
+        let tally = match court_tallies[id as usize].take() {
+            Some(t) => t,
+            None if court.level == CourtLevel::Basic => Tally::default(),
+            None => continue,
+        };
+        court_rows.push(CourtFigures { court: id, complete: !incomplete.courts.contains(&id), figures: tally.figures(period) });
+        let counts = monthly[id as usize].take().unwrap_or_else(|| vec![MonthCounts::default(); months.len()]);
+        for (month, counts) in months.iter().zip(counts) {
+            monthly_rows.push(MonthlyRow { court: id, month: *month, counts });
+        }
+    }
+    court_rows.sort_by(|a, b| courts.get(a.court).code.cmp(&courts.get(b.court).code));
+    monthly_rows.sort_by(|a, b| (&courts.get(a.court).code, a.month).cmp(&(&courts.get(b.court).code, b.month)));
+    let cities = city_tallies
+        .into_iter()
+        .map(|(city, t)| CityFigures { complete: !incomplete.cities.contains(&city), figures: t.figures(period), city })
+        .collect();
+    Indicators { courts: court_rows, cities, province: province.figures(period), province_complete: !incomplete.province, monthly: monthly_rows }
+}
+
+/// First days of every calendar month that overlaps the period.
+pub fn months_of(p: &Period) -> Vec<NaiveDate> {
+    let mut out = Vec::new();
+    let mut m = month_start(p.from);
+    while m <= p.as_of {
+        out.push(m);
+        match m.checked_add_months(chrono::Months::new(1)) {
+            Some(next) => m = next,
+            None => break,
+        }
+    }
+    out
+}
+
+fn month_index(months: &[NaiveDate], d: NaiveDate) -> Option<usize> {
+    let first = months.first()?;
+    let idx = (d.year() - first.year()) * 12 + d.month() as i32 - first.month() as i32;
+    usize::try_from(idx).ok().filter(|&i| i < months.len())
+}
+
+fn add_monthly(m: &mut [MonthCounts], months: &[NaiveDate], c: &Case, k: Contribution) {
+    if k.filed {
+        if let Some(i) = month_index(months, c.filing) {
+            m[i].filed += 1;
+        }
+    }
+    if k.closed {
+        if let Some(closing) = c.closing {
+            if let Some(i) = month_index(months, closing) {
+                m[i].closed += 1;
+                m[i].completed += u64::from(c.method == Some(ClosureMethod::Completed));
+                m[i].in_term += u64::from(c.deadline.is_none_or(|d| closing <= d));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,191 @@
+//! Maps a file's header cells onto the canonical columns (§2.1), with the
+//! unit each amount column declared.
+
+use crate::normalize::text::nfkc_trim;
+use crate::normalize::values::AmountUnit;
+use serde::Serialize;
+
+/// The canonical columns, in the contract's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Column {
+    CaseNo,
+    FilingDate,
+    ClosingDate,
+    ClosureMethod,
+    Cause,
+    ClaimAmount,
+    RecoveredAmount,
+    SuspendedDays,
+    ExtendedDays,
+    InvolvesEnterprise,
+    Applicant,
+    Respondent,
+    CourtName,
+    UpdatedAt,
+}
+
+pub const COLUMN_COUNT: usize = 14;
+
+impl Column {
+    pub const ALL: [Column; COLUMN_COUNT] = [
+        Column::CaseNo,
+        Column::FilingDate,
+        Column::ClosingDate,
+        Column::ClosureMethod,
+        Column::Cause,
+        Column::ClaimAmount,
+        Column::RecoveredAmount,
+        Column::SuspendedDays,
+        Column::ExtendedDays,
+        Column::InvolvesEnterprise,
+        Column::Applicant,
+        Column::Respondent,
+        Column::CourtName,
+        Column::UpdatedAt,
+    ];
+
+    pub fn name(self) -> &'static str {
+        self.words().last().copied().unwrap_or("")
+    }
+
+    pub fn required(self) -> bool {
+        matches!(self, Column::CaseNo | Column::FilingDate | Column::ClosingDate | Column::ClosureMethod | Column::Cause)
+    }
+
+    /// The header words accepted for the column, after normalisation; the
+    /// English canonical name last.
+    pub fn words(self) -> &'static [&'static str] {
+        match self {
+            Column::CaseNo => &["案号", "执行案号", "case_no"],
+            Column::FilingDate => &["立案日期", "立案时间", "收案日期", "filing_date"],
+            Column::ClosingDate => &["结案日期", "结案时间", "执结日期", "closing_date"],
+            Column::ClosureMethod => &["结案方式", "执结方式", "closure_method"],
+            Column::Cause => &["案由", "执行案由", "执行依据案由", "原审案由", "cause"],
+            Column::ClaimAmount => &["申请执行标的", "申请执行标的额", "申请执行标的金额", "执行标的", "claim_amount"],
+            Column::RecoveredAmount => &["执行到位金额", "实际执行到位金额", "到位金额", "执行到位标的", "已执行标的金额", "recovered_amount"],
+            Column::SuspendedDays => &["扣除天数", "扣除审限天数", "审限扣除天数", "suspended_days"],
+            Column::ExtendedDays => &["延长天数", "延长审限天数", "延长期限天数", "extended_days"],
+            Column::InvolvesEnterprise => &["是否涉企", "涉企", "involves_enterprise"],
+            Column::Applicant => &["申请执行人", "申请人", "applicant"],
+            Column::Respondent => &["被执行人", "respondent"],
+            Column::CourtName => &["执行法院", "承办法院", "法院", "法院名称", "court_name"],
+            Column::UpdatedAt => &["更新时间", "数据更新时间", "最后修改时间", "updated_at"],
+        }
+    }
+
+    fn matching(word: &str) -> Option<Column> {
+        Column::ALL.into_iter().find(|c| c.words().iter().any(|w| w.eq_ignore_ascii_case(word)))
+    }
+}
+
+/// A header cell after §2's normalisation, and the unit it declared.
+pub fn normalize_cell(cell: &str) -> (String, Option<AmountUnit>) {
+    let n = nfkc_trim(cell);
+    for (suffix, unit) in [("(万元)", AmountUnit::TenThousandYuan), ("(元)", AmountUnit::Yuan)] {
+        if let Some(stem) = n.strip_suffix(suffix) {
+            return (stem.trim().to_string(), Some(unit));
+        }
+    }
+    (n.into_owned(), None)
+}
+
+/// Where each canonical column sits in a file.
+#[derive(Debug, Clone, Serialize)]
+pub struct HeaderMap {
+    #[serde(skip)]
+    pub index: [Option<usize>; COLUMN_COUNT],
+    #[serde(skip)]
+    pub claim_unit: AmountUnit,
+    #[serde(skip)]
+    pub recovered_unit: AmountUnit,
+    /// canonical column → the header cell as written, for the manifest
+    pub mapping: Vec<(Column, String)>,
+    pub unknown: Vec<String>,
+    pub width: usize,
+}
+
+impl HeaderMap {
+    pub fn get(&self, c: Column) -> Option<usize> {
+        self.index[c as usize]
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HeaderError {
+    #[error("the header lacks the required column {column} (accepted header words: {words})")]
+    Missing { column: &'static str, words: String },
+    #[error("the header is ambiguous: {first:?} and {second:?} both map to {column}")]
+    Ambiguous { column: &'static str, first: String, second: String },
+}
+
+pub fn map_header(cells: &[String]) -> Result<HeaderMap, HeaderError> {
+    let mut index = [None; COLUMN_COUNT];
+    let mut mapping: Vec<(Column, String)> = Vec::new();
+    let mut unknown = Vec::new();
+    let mut claim_unit = AmountUnit::Yuan;
+    let mut recovered_unit = AmountUnit::Yuan;
+    for (i, cell) in cells.iter().enumerate() {
+        let (word, unit) = normalize_cell(cell);
+        match Column::matching(&word) {
+            Some(col) => {
+                if let Some(prev) = index[col as usize] {
+                    let prev: usize = prev;
+                    return Err(HeaderError::Ambiguous { column: col.name(), first: cells[prev].clone(), second: cell.clone() });
+                }
+                index[col as usize] = Some(i);
+                mapping.push((col, cell.clone()));
+                match col {
+                    Column::ClaimAmount => claim_unit = unit.unwrap_or(AmountUnit::Yuan),
+                    Column::RecoveredAmount => recovered_unit = unit.unwrap_or(AmountUnit::Yuan),
+                    _ => {}
+                }
+            }
+            None => unknown.push(cell.clone()),
+        }
+    }
+    if let Some(col) = Column::ALL.into_iter().find(|c| c.required() && index[*c as usize].is_none()) {
+        return Err(HeaderError::Missing { column: col.name(), words: col.words().join(", ") });
+    }
+    mapping.sort();
+    Ok(HeaderMap { index, claim_unit, recovered_unit, mapping, unknown, width: cells.len() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cells(s: &str) -> Vec<String> {
+        s.split(',').map(String::from).collect()
+    }
+
+    #[test]
+    fn chinese_and_english_variants_with_units_map() {
+        let h = map_header(&cells("执行案号,立案时间,结案时间,执结方式,执行依据案由,申请执行标的（万元）,实际执行到位金额(元),CASE_NOTE")).unwrap();
+        assert_eq!(h.get(Column::CaseNo), Some(0));
+        assert_eq!(h.get(Column::ClaimAmount), Some(5));
+        assert_eq!(h.claim_unit, AmountUnit::TenThousandYuan);
+        assert_eq!(h.recovered_unit, AmountUnit::Yuan);
+        assert_eq!(h.unknown, vec!["CASE_NOTE"]);
+        let e = map_header(&cells("Case_No,FILING_DATE,closing_date,Closure_Method,cause")).unwrap();
+        assert_eq!(e.get(Column::Cause), Some(4));
+    }
+
+    #[test]
+    fn full_width_header_cells_match_after_nfkc() {
+        let h = map_header(&cells(" 案号 ,立案日期,结案日期,结案方式,案由,到位金额（元）")).unwrap();
+        assert_eq!(h.get(Column::RecoveredAmount), Some(5));
+    }
+
+    #[test]
+    fn a_missing_required_column_names_the_words_accepted() {
+        let e = map_header(&cells("案号,立案日期,结案日期,案由")).unwrap_err();
+        assert_eq!(e, HeaderError::Missing { column: "closure_method", words: "结案方式, 执结方式, closure_method".into() });
+    }
+
+    #[test]
+    fn two_cells_for_one_column_are_ambiguous() {
+        let e = map_header(&cells("案号,执行案号,立案日期,结案日期,结案方式,案由")).unwrap_err();
+        assert!(matches!(e, HeaderError::Ambiguous { column: "case_no", .. }));
+    }
+}

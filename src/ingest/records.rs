@@ -1,0 +1,236 @@
+//! An RFC 4180 record splitter over decoded text that keeps what the contract
+//! needs and the `csv` crate does not expose: the physical line each record
+//! starts on (blank lines counted), the record's raw text, each field's span
+//! within it, and whether a quote was left open.
+
+use std::borrow::Cow;
+
+/// A field's byte range within its record's raw text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+/// One record. `raw` is the record's text without its line end; `fields`
+/// are spans into `raw`, reused from record to record.
+#[derive(Debug)]
+pub struct Record<'a> {
+    pub line: u64,
+    pub raw: &'a str,
+    pub fields: &'a [Span],
+    /// an opening quote ran to the end of the file
+    pub unterminated: bool,
+}
+
+impl<'a> Record<'a> {
+    /// The unquoted value of field `i` (quotes removed, `""` undoubled).
+    pub fn field(&self, i: usize) -> Option<Cow<'a, str>> {
+        let s = self.fields.get(i)?;
+        Some(unquote(&self.raw[s.start..s.end]))
+    }
+}
+
+fn unquote(f: &str) -> Cow<'_, str> {
+    let Some(inner) = f.strip_prefix('"') else { return Cow::Borrowed(f) };
+    if !inner[..inner.len().saturating_sub(1)].contains('"') {
+        // the common case: "text" with no doubled quote inside
+        return Cow::Borrowed(inner.strip_suffix('"').unwrap_or(inner));
+    }
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars().peekable();
+    let mut quoted = true;
+    while let Some(c) = chars.next() {
+        if quoted && c == '"' {
+            if chars.peek() == Some(&'"') {
+                chars.next();
+                out.push('"');
+            } else {
+                quoted = false;
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Walks the records of a text with a given delimiter.
+pub struct Splitter<'a> {
+    text: &'a str,
+    pos: usize,
+    line: u64,
+    delimiter: u8,
+    spans: Vec<Span>,
+}
+
+impl<'a> Splitter<'a> {
+    pub fn new(text: &'a str, delimiter: u8) -> Self {
+        Splitter::starting_at(text, delimiter, 0, 1)
+    }
+
+    /// Resumes at a byte offset known to start a line, with that line's number.
+    pub fn starting_at(text: &'a str, delimiter: u8, offset: usize, line: u64) -> Self {
+        Splitter { text, pos: offset.min(text.len()), line, delimiter, spans: Vec::with_capacity(32) }
+    }
+
+    /// Where the next record will be looked for: byte offset and line number.
+    pub fn position(&self) -> (usize, u64) {
+        (self.pos, self.line)
+    }
+
+    /// The next non-blank record, or `None` at the end of the text.
+    pub fn next_record(&mut self) -> Option<Record<'_>> {
+        let bytes = self.text.as_bytes();
+        // skip blank lines (empty or only spaces), counting them
+        loop {
+            if self.pos >= bytes.len() {
+                return None;
+            }
+            let mut i = self.pos;
+            while i < bytes.len() && bytes[i] == b' ' {
+                i += 1;
+            }
+            match bytes.get(i) {
+                Some(b'\n') => {
+                    self.pos = i + 1;
+                    self.line += 1;
+                }
+                Some(b'\r') => {
+                    self.pos = if bytes.get(i + 1) == Some(&b'\n') { i + 2 } else { i + 1 };
+                    self.line += 1;
+                }
+                None => {
+                    self.pos = i;
+                    return None;
+                }
+                _ => break,
+            }
+        }
+        let start = self.pos;
+        let line = self.line;
+        self.spans.clear();
+        let mut field_start = start;
+        let mut in_quotes = false;
+        let mut i = start;
+        let end;
+        let mut next;
+        loop {
+            let Some(&b) = bytes.get(i) else {
+                end = i;
+                next = i;
+                break;
+            };
+            if in_quotes {
+                match b {
+                    b'"' => {
+                        if bytes.get(i + 1) == Some(&b'"') {
+                            i += 1;
+                        } else {
+                            in_quotes = false;
+                        }
+                    }
+                    b'\n' => self.line += 1,
+                    b'\r' if bytes.get(i + 1) != Some(&b'\n') => self.line += 1,
+                    _ => {}
+                }
+                i += 1;
+                continue;
+            }
+            if b == b'"' && i == field_start {
+                in_quotes = true;
+            } else if b == self.delimiter {
+                self.spans.push(Span { start: field_start - start, end: i - start });
+                field_start = i + 1;
+            } else if b == b'\n' || b == b'\r' {
+                end = i;
+                next = i + 1;
+                if b == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
+                    next += 1;
+                }
+                self.line += 1;
+                break;
+            }
+            i += 1;
+        }
+        self.spans.push(Span { start: field_start - start, end: end - start });
+        if next > bytes.len() {
+            next = bytes.len();
+        }
+        self.pos = next;
+        Some(Record { line, raw: &self.text[start..end], fields: &self.spans, unterminated: in_quotes })
+    }
+}
+
+/// Comma or tab, whichever occurs more often in the header line (a tie,
+/// including none of either, is a comma).
+pub fn detect_delimiter(text: &str) -> u8 {
+    let header = text.lines().find(|l| !l.trim_matches(' ').is_empty()).unwrap_or("");
+    let tabs = header.bytes().filter(|&b| b == b'\t').count();
+    let commas = header.bytes().filter(|&b| b == b',').count();
+    if tabs > commas {
+        b'\t'
+    } else {
+        b','
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all(text: &str, d: u8) -> Vec<(u64, Vec<String>, bool)> {
+        let mut s = Splitter::new(text, d);
+        let mut out = Vec::new();
+        while let Some(r) = s.next_record() {
+            let f = (0..r.fields.len()).map(|i| r.field(i).unwrap().into_owned()).collect();
+            out.push((r.line, f, r.unterminated));
+        }
+        out
+    }
+
+    #[test]
+    fn line_numbers_count_blank_lines_and_crlf() {
+        let r = all("h1,h2\r\n\r\na,b\r\n  \nc,d", b',');
+        assert_eq!(r.iter().map(|x| x.0).collect::<Vec<_>>(), vec![1, 3, 5]);
+        assert_eq!(r[2].1, vec!["c", "d"]);
+    }
+
+    #[test]
+    fn quoted_fields_keep_delimiters_doubled_quotes_and_line_breaks() {
+        let r = all("a,b\n\"x, y\",\"say \"\"hi\"\"\"\n\"multi\nline\",z\nnext,1\n", b',');
+        assert_eq!(r[1].1, vec!["x, y", "say \"hi\""]);
+        assert_eq!(r[2].0, 3);
+        assert_eq!(r[2].1, vec!["multi\nline", "z"]);
+        assert_eq!(r[3].0, 5, "the record after a two-line value starts on line 5");
+    }
+
+    #[test]
+    fn unterminated_quote_swallows_the_rest_of_the_file() {
+        let r = all("a,b\n\"open,1\nc,d\ne,f\n", b',');
+        assert_eq!(r.len(), 2);
+        assert!(r[1].2);
+        assert_eq!(r[1].0, 2);
+    }
+
+    #[test]
+    fn raw_text_and_spans_are_exact() {
+        let mut s = Splitter::new("a\t\"b\"\tc\r\n", b'\t');
+        let r = s.next_record().unwrap();
+        assert_eq!(r.raw, "a\t\"b\"\tc");
+        assert_eq!(r.fields.len(), 3);
+        assert_eq!(&r.raw[r.fields[1].start..r.fields[1].end], "\"b\"");
+    }
+
+    #[test]
+    fn delimiter_is_whichever_is_more_frequent_in_the_header() {
+        assert_eq!(detect_delimiter("\n案号\t立案日期\t备注,说明\n"), b'\t');
+        assert_eq!(detect_delimiter("案号,立案日期\n1\t2\t3"), b',');
+    }
+
+    #[test]
+    fn lone_carriage_returns_end_lines_too() {
+        let r = all("a,b\rc,d\r", b',');
+        assert_eq!(r.iter().map(|x| x.0).collect::<Vec<_>>(), vec![1, 2]);
+    }
+}

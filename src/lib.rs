@@ -1,0 +1,268 @@
+//! courtstat: enforcement-case exports of a province's courts in, the
+//! indicators and rankings the province ranks its courts by out.
+//!
+//! This file is the pipeline in stage order and nothing else:
+//! ingest → normalize → dedup → indicators → rank → output. Each stage takes
+//! typed input, returns typed output and says what it dropped and why.
+
+pub mod cli;
+pub mod config;
+pub mod dedup;
+pub mod domain;
+pub mod error;
+pub mod indicators;
+pub mod ingest;
+pub mod normalize;
+pub mod output;
+pub mod progress;
+pub mod rank;
+pub mod reference;
+mod summary;
+
+pub use config::Settings;
+pub use error::Error;
+pub use summary::RunSummary;
+
+use indicators::Incomplete;
+use ingest::{InputFile, LoadedFile, Rejection};
+use normalize::{FileRows, RowContext};
+use output::manifest::{FileEntry, Manifest};
+use rayon::prelude::*;
+use reference::{Causes, Courts};
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+/// What became of one input file in stages 1 and 2.
+struct FileOutcome {
+    delimiter: Option<u8>,
+    header: Option<ingest::HeaderMap>,
+    sha256: Option<String>,
+    encoding: Option<ingest::Encoding>,
+    rows: Option<FileRows>,
+    rejection: Option<Rejection>,
+    court_codes: std::collections::BTreeSet<String>,
+}
+
+fn read_and_validate(index: u32, file: &InputFile, ctx: &RowContext, max_bad: f64) -> FileOutcome {
+    let loaded = match ingest::load(file) {
+        Ok(l) => l,
+        Err((rejection, sha256, encoding)) => {
+            return FileOutcome { delimiter: None, header: None, sha256, encoding, rows: None, rejection: Some(rejection), court_codes: Default::default() }
+        }
+    };
+    let (rows, rejection, court_codes) = match &loaded.header {
+        Ok(h) => {
+            let rows = normalize::validate_file(&loaded, h, index, ctx);
+            let rejection = rows.too_many_bad(max_bad);
+            let codes = rows.court_codes.clone();
+            (Some(rows), rejection, codes)
+        }
+        Err(e) => (None, Some(Rejection::Header(e.clone())), normalize::court_codes_in(&loaded)),
+    };
+    // the decoded text is dropped here: only its facts travel on
+    let LoadedFile { sha256, encoding, delimiter, header, .. } = loaded;
+    FileOutcome { delimiter: Some(delimiter), header: header.ok(), sha256: Some(sha256), encoding: Some(encoding), rows, rejection, court_codes }
+}
+
+/// Runs the whole job and publishes its outputs, or publishes nothing.
+pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSummary, Error> {
+    let mut timings: BTreeMap<&'static str, u64> = BTreeMap::new();
+    let started = Instant::now();
+    let courts = Courts::load(settings.courts.as_deref())?;
+    let causes = Causes::load(settings.causes.as_deref())?;
+    check_out_not_inside_inputs(settings)?;
+
+    // 1 + 2. ingest and normalize, one file per task, results in input order
+    let discovery = ingest::discover(&settings.inputs)?;
+    if discovery.files.is_empty() {
+        let folders: Vec<String> = settings.inputs.iter().map(|p| p.display().to_string()).collect();
+        return Err(Error::NoInput(folders.join(", ")));
+    }
+    progress.start_reading(discovery.files.len(), discovery.files.iter().map(|f| f.size).sum());
+    let hasher = normalize::parties::PartyHasher::new(settings.hash_key.clone());
+    let ctx = RowContext { courts: &courts, causes: &causes, hasher: &hasher, first_enforcement_months: settings.first_enforcement_months };
+    let t = Instant::now();
+    let mut outcomes: Vec<FileOutcome> = discovery
+        .files
+        .par_iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let o = read_and_validate(i as u32, f, &ctx, settings.max_bad_row_ratio);
+            progress.file_done(f.size);
+            o
+        })
+        .collect();
+    timings.insert("ingest_normalize", t.elapsed().as_millis() as u64);
+    let names: Vec<String> = discovery.files.iter().map(|f| f.name.clone()).collect();
+
+    let rejected: Vec<(String, Rejection)> =
+        outcomes.iter().zip(&names).filter_map(|(o, n)| o.rejection.clone().map(|r| (n.clone(), r))).collect();
+    if !rejected.is_empty() && !settings.allow_partial {
+        progress.finish();
+        return Err(Error::Rejected(rejected));
+    }
+    let incomplete = incomplete_units(&outcomes, &courts);
+
+    // manifest entries, then the accepted files' rows in input order
+    let mut entries = Vec::with_capacity(outcomes.len());
+    let mut all_cases = Vec::new();
+    let mut quarantined = Vec::new();
+    let mut warnings: BTreeMap<&'static str, u64> = BTreeMap::new();
+    for ((o, f), name) in outcomes.iter_mut().zip(&discovery.files).zip(&names) {
+        let rows = o.rows.take();
+        entries.push(file_entry(o, f, name, rows.as_ref()));
+        if let (None, Some(rows)) = (&o.rejection, rows) {
+            for (w, n) in &rows.warnings {
+                *warnings.entry(w.code()).or_default() += n;
+            }
+            all_cases.extend(rows.cases);
+            quarantined.extend(rows.quarantined);
+        }
+    }
+    let rows_read: u64 = entries.iter().filter(|e| e.rejected.is_none()).map(|e| e.data_records).sum();
+    let cases_valid = all_cases.len() as u64;
+
+    // 3. dedup
+    progress.stage("dedup");
+    let t = Instant::now();
+    let deduped = dedup::dedup(all_cases);
+    timings.insert("dedup", t.elapsed().as_millis() as u64);
+
+    // 4. indicators
+    progress.stage("indicators");
+    let t = Instant::now();
+    let ind = indicators::compute(&deduped.cases, &courts, &settings.period, &incomplete);
+    timings.insert("indicators", t.elapsed().as_millis() as u64);
+
+    // 5. rank
+    let t = Instant::now();
+    let rank_settings = rank::RankSettings { min_closed: settings.min_closed, tiers: settings.tiers };
+    let ranks = rank::rank(&ind, &courts, &rank_settings);
+    timings.insert("rank", t.elapsed().as_millis() as u64);
+
+    // 6. output
+    progress.stage("writing tables");
+    let t = Instant::now();
+    use output::tables::*;
+    let tables = vec![
+        (court_table(&ind, &ranks, &courts, &settings.period), output::BOTH),
+        (city_table(&ind, &ranks, &settings.period), output::BOTH),
+        (province_table(&ind, &settings.period), output::BOTH),
+        (monthly_table(&ind, &courts), output::BOTH),
+        (quarantine_table(&quarantined, &names), output::BOTH),
+        (duplicates_table(&deduped.duplicates, &names), output::BOTH),
+        (cases_table(&deduped.cases, &courts, &names, hasher.has_key()), output::PARQUET_ONLY),
+    ];
+    let staging = output::Staging::new(&settings.out).map_err(|e| output::OutputError { path: settings.out.display().to_string(), message: e.to_string() })?;
+    let written = output::write_tables(&staging, &tables)?;
+    timings.insert("write", t.elapsed().as_millis() as u64);
+    timings.insert("total", started.elapsed().as_millis() as u64);
+
+    let mut by_reason: BTreeMap<&'static str, u64> = domain::QuarantineReason::ALL.iter().map(|r| (r.code(), 0)).collect();
+    for q in &quarantined {
+        *by_reason.entry(q.reason.code()).or_default() += 1;
+    }
+    let complete = rejected.is_empty();
+    let manifest = Manifest {
+        tool: "courtstat",
+        version: env!("CARGO_PKG_VERSION"),
+        complete,
+        settings: settings.to_json(),
+        party_names: if hasher.has_key() {
+            "replaced by HMAC-SHA-256 keyed hashes (applicant_hash, respondent_hash)".into()
+        } else {
+            format!("no hash key set: party columns left out of cases.parquet, shown as {} in quarantine.csv", normalize::parties::REDACTED)
+        },
+        files: entries,
+        ignored_files: discovery.ignored.clone(),
+        rejected_files: rejected.iter().map(|(n, _)| n.clone()).collect(),
+        rows_read,
+        rows_quarantined: quarantined.len() as u64,
+        quarantine_by_reason: by_reason.clone(),
+        warnings: warnings.clone(),
+        cases_valid,
+        duplicates_dropped: deduped.dropped,
+        cases_kept: deduped.cases.len() as u64,
+        courts_ranked: ranks.ranked_courts(),
+        rows_per_output: tables.iter().map(|(t, _)| (t.name, t.rows())).collect(),
+        outputs: written,
+        timings_ms: timings,
+    };
+    output::write_json(&staging, "run.json", &manifest)?;
+    staging.publish().map_err(|e| output::OutputError { path: settings.out.display().to_string(), message: e.to_string() })?;
+    progress.finish();
+    Ok(RunSummary {
+        out: settings.out.clone(),
+        files: names.len(),
+        rejected: rejected.into_iter().map(|(n, _)| n).collect(),
+        rows: rows_read,
+        quarantined: by_reason.into_iter().filter(|(_, n)| *n > 0).collect(),
+        duplicates_dropped: deduped.dropped,
+        cases: deduped.cases.len() as u64,
+        courts_ranked: ranks.ranked_courts(),
+        warnings,
+    })
+}
+
+/// §5.2: the courts a rejected file's case numbers name, their cities, and
+/// the province (alone when no court can be told).
+fn incomplete_units(outcomes: &[FileOutcome], courts: &Courts) -> Incomplete {
+    let mut inc = Incomplete::default();
+    for o in outcomes.iter().filter(|o| o.rejection.is_some()) {
+        inc.province = true;
+        for code in &o.court_codes {
+            if let Some(id) = courts.id(code) {
+                inc.courts.insert(id);
+                if let Some(city) = &courts.get(id).city {
+                    inc.cities.insert(city.clone());
+                }
+            }
+        }
+    }
+    inc
+}
+
+fn file_entry(o: &FileOutcome, f: &InputFile, name: &str, rows: Option<&FileRows>) -> FileEntry {
+    let header = o.header.as_ref().map(|h| h.mapping.iter().map(|(c, cell)| (c.name(), cell.clone())).collect()).unwrap_or_default();
+    let unknown = o.header.as_ref().map(|h| h.unknown.clone()).unwrap_or_default();
+    let mut e = FileEntry {
+        file: name.to_string(),
+        bytes: f.size,
+        sha256: o.sha256.clone(),
+        encoding: o.encoding,
+        delimiter: o.delimiter.map(|d| if d == b'\t' { "tab" } else { "comma" }),
+        header,
+        unknown_columns: unknown,
+        data_records: 0,
+        quarantined: 0,
+        cases: 0,
+        quarantine_by_reason: BTreeMap::new(),
+        warnings: BTreeMap::new(),
+        rejected: o.rejection.as_ref().map(|r| r.to_string()),
+    };
+    if let Some(r) = rows {
+        e.data_records = r.data_records;
+        e.quarantined = r.quarantined.len() as u64;
+        e.cases = r.cases.len() as u64;
+        for q in &r.quarantined {
+            *e.quarantine_by_reason.entry(q.reason.code()).or_default() += 1;
+        }
+        for (w, n) in &r.warnings {
+            e.warnings.insert(w.code(), *n);
+        }
+    }
+    e
+}
+
+fn check_out_not_inside_inputs(s: &Settings) -> Result<(), Error> {
+    let abs = |p: &std::path::Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let out = abs(&s.out);
+    let out = out.parent().and_then(|p| p.canonicalize().ok()).map(|p| p.join(out.file_name().unwrap_or_default())).unwrap_or(out);
+    for input in &s.inputs {
+        let input = input.canonicalize().unwrap_or_else(|_| abs(input));
+        if out.starts_with(&input) {
+            return Err(Error::OutputInsideInput { out: s.out.display().to_string(), input: input.display().to_string() });
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,413 @@
+//! Parsers for every value format of the contract (§2.2). Each takes a value
+//! already through `text::nfkc_trim` and answers `Err(())` for "invalid": the
+//! caller turns that into the quarantine reason of the field it came from.
+
+use super::text::{is_han, value};
+use crate::domain::{CaseNumber, ClosureMethod, Fen, TypeCode};
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+
+/// What a case-number field turned out to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaseNumberParse {
+    Enforcement(CaseNumber),
+    /// a well-formed number whose type code does not start with 执
+    NotEnforcement { court_code: String },
+    /// missing or malformed
+    Bad,
+}
+
+fn is_open(c: char) -> bool {
+    matches!(c, '(' | '（' | '〔' | '[' | '【' | '［')
+}
+fn is_close(c: char) -> bool {
+    matches!(c, ')' | '）' | '〕' | ']' | '】' | '］')
+}
+
+/// Parses a case number: white space removed, any of the accepted year
+/// brackets, then `YYYY` court code, optional specialised-trial code, type
+/// code, sequence and 号.
+pub fn case_number(raw: &str) -> CaseNumberParse {
+    let Some(v) = value(raw) else { return CaseNumberParse::Bad };
+    let compact: String = v.chars().filter(|c| !c.is_whitespace()).collect();
+    let chars: Vec<char> = compact.chars().collect();
+    parse_case_chars(&chars).unwrap_or(CaseNumberParse::Bad)
+}
+
+fn parse_case_chars(c: &[char]) -> Option<CaseNumberParse> {
+    let mut i = 0;
+    if !is_open(*c.first()?) {
+        return None;
+    }
+    i += 1;
+    let mut year: u16 = 0;
+    for _ in 0..4 {
+        let d = c.get(i)?.to_digit(10)?;
+        year = year * 10 + d as u16;
+        i += 1;
+    }
+    if !is_close(*c.get(i)?) {
+        return None;
+    }
+    i += 1;
+    // court code: one Han character other than 执, then 0, 2 or 4 digits
+    let province = *c.get(i)?;
+    if !is_han(province) || province == '执' {
+        return None;
+    }
+    i += 1;
+    let digits_start = i;
+    while c.get(i).is_some_and(|d| d.is_ascii_digit()) {
+        i += 1;
+    }
+    if !matches!(i - digits_start, 0 | 2 | 4) {
+        return None;
+    }
+    let court_code: String = c[digits_start - 1..i].iter().collect();
+    // the Han run holds the optional specialised-trial code and the type code
+    let han_start = i;
+    while c.get(i).is_some_and(|&h| is_han(h) && h != '号') {
+        i += 1;
+    }
+    let han = &c[han_start..i];
+    let seq_start = i;
+    while c.get(i).is_some_and(|d| d.is_ascii_digit()) {
+        i += 1;
+    }
+    let seq_digits = &c[seq_start..i];
+    if seq_digits.is_empty() || c.get(i) != Some(&'号') || i + 1 != c.len() {
+        return None;
+    }
+    let (special, type_code) = split_special(han)?;
+    let mut seq: u64 = 0;
+    for d in seq_digits {
+        seq = seq.checked_mul(10)?.checked_add(u64::from(d.to_digit(10)?))?;
+    }
+    if type_code[0] != '执' {
+        return Some(CaseNumberParse::NotEnforcement { court_code });
+    }
+    Some(CaseNumberParse::Enforcement(CaseNumber {
+        year,
+        court_code,
+        special_code: special,
+        type_code: TypeCode(type_code.iter().collect()),
+        seq,
+    }))
+}
+
+/// Splits the Han run into (specialised-trial code, type code), preferring a
+/// reading whose type code starts with 执 when the run allows both.
+fn split_special(han: &[char]) -> Option<(Option<char>, &[char])> {
+    match han.len() {
+        0 => None,
+        1..=3 if han[0] == '执' => Some((None, han)),
+        2..=4 if han[1] == '执' => Some((Some(han[0]), &han[1..])),
+        1..=3 => Some((None, han)),
+        4 => Some((Some(han[0]), &han[1..])),
+        _ => None,
+    }
+}
+
+/// A date in one of the five forms, optionally followed by a time; the time,
+/// when present, must itself be valid. Returns the date and the time of day
+/// (midnight when absent).
+pub fn date_time(v: &str) -> Result<NaiveDateTime, ()> {
+    let (date_part, time_part) = split_date_time(v);
+    let date = date_only(date_part)?;
+    let time = match time_part {
+        None => NaiveTime::MIN,
+        Some(t) => time_of_day(t)?,
+    };
+    Ok(NaiveDateTime::new(date, time))
+}
+
+/// A date; a trailing valid time is accepted and dropped.
+pub fn date(v: &str) -> Result<NaiveDate, ()> {
+    date_time(v).map(|dt| dt.date())
+}
+
+fn split_date_time(v: &str) -> (&str, Option<&str>) {
+    if let Some(p) = v.find(['T', ' ']) {
+        let (d, rest) = v.split_at(p);
+        (d, Some(rest[1..].trim_start()))
+    } else {
+        (v, None)
+    }
+}
+
+fn date_only(v: &str) -> Result<NaiveDate, ()> {
+    let b = v.as_bytes();
+    let (y, m, d) = if b.len() == 8 && b.iter().all(u8::is_ascii_digit) {
+        (&v[0..4], &v[4..6], &v[6..8])
+    } else if let Some(rest) = v.strip_suffix('日') {
+        let (y, rest) = rest.split_once('年').ok_or(())?;
+        let (m, d) = rest.split_once('月').ok_or(())?;
+        (y, m, d)
+    } else {
+        let sep = *b.get(4).ok_or(())?;
+        if !matches!(sep, b'-' | b'/' | b'.') {
+            return Err(());
+        }
+        let mut parts = v.split(sep as char);
+        let (y, m, d) = (parts.next().ok_or(())?, parts.next().ok_or(())?, parts.next().ok_or(())?);
+        if parts.next().is_some() {
+            return Err(());
+        }
+        (y, m, d)
+    };
+    let year = digits(y, 4, 4)?;
+    let month = digits(m, 1, 2)?;
+    let day = digits(d, 1, 2)?;
+    NaiveDate::from_ymd_opt(year as i32, month, day).ok_or(())
+}
+
+fn time_of_day(t: &str) -> Result<NaiveTime, ()> {
+    let mut parts = t.split(':');
+    let h = digits(parts.next().ok_or(())?, 1, 2)?;
+    let m = digits(parts.next().ok_or(())?, 2, 2)?;
+    let s = match parts.next() {
+        Some(s) => digits(s, 2, 2)?,
+        None => 0,
+    };
+    if parts.next().is_some() {
+        return Err(());
+    }
+    NaiveTime::from_hms_opt(h, m, s).ok_or(())
+}
+
+fn digits(s: &str, min: usize, max: usize) -> Result<u32, ()> {
+    if s.len() < min || s.len() > max || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(());
+    }
+    s.parse().map_err(|_| ())
+}
+
+/// The unit an amount column's header declared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AmountUnit {
+    Yuan,
+    TenThousandYuan,
+}
+
+/// An amount in fen, exactly, rounded half away from zero from the decimal
+/// text. `Ok(None)` is unknown (empty); a value suffix (万元, 万, 元) wins over
+/// the header's unit.
+pub fn amount(raw: &str, header_unit: AmountUnit) -> Result<Option<Fen>, ()> {
+    let Some(v) = value(raw) else { return Ok(None) };
+    let (num, unit) = if let Some(n) = v.strip_suffix("万元") {
+        (n, AmountUnit::TenThousandYuan)
+    } else if let Some(n) = v.strip_suffix('万') {
+        (n, AmountUnit::TenThousandYuan)
+    } else if let Some(n) = v.strip_suffix('元') {
+        (n, AmountUnit::Yuan)
+    } else {
+        (&*v, header_unit)
+    };
+    let scale = match unit {
+        AmountUnit::Yuan => 2,
+        AmountUnit::TenThousandYuan => 6,
+    };
+    decimal_to_scaled(num.trim_end(), scale).map(|f| Some(Fen(f)))
+}
+
+/// `text × 10^scale`, rounded half away from zero, for unsigned decimal text
+/// with optional thousands commas.
+fn decimal_to_scaled(text: &str, scale: u32) -> Result<i64, ()> {
+    let mut int_part: i64 = 0;
+    let mut frac_digits = 0u32;
+    let mut seen_point = false;
+    let mut any_digit = false;
+    let mut round_up = false;
+    let mut rounding_decided = false;
+    for b in text.bytes() {
+        match b {
+            b',' if !seen_point => {}
+            b'.' if !seen_point => seen_point = true,
+            b'0'..=b'9' => {
+                any_digit = true;
+                let d = i64::from(b - b'0');
+                if !seen_point || frac_digits < scale {
+                    int_part = int_part.checked_mul(10).and_then(|x| x.checked_add(d)).ok_or(())?;
+                    if seen_point {
+                        frac_digits += 1;
+                    }
+                } else if !rounding_decided {
+                    round_up = d >= 5;
+                    rounding_decided = true;
+                }
+            }
+            _ => return Err(()),
+        }
+    }
+    if !any_digit {
+        return Err(());
+    }
+    let mut v = int_part;
+    for _ in frac_digits..scale {
+        v = v.checked_mul(10).ok_or(())?;
+    }
+    if round_up {
+        v = v.checked_add(1).ok_or(())?;
+    }
+    Ok(v)
+}
+
+/// A day count: a whole number ≥ 0; empty is 0.
+pub fn days(raw: &str) -> Result<u32, ()> {
+    let Some(v) = value(raw) else { return Ok(0) };
+    if !v.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(());
+    }
+    v.parse().map_err(|_| ())
+}
+
+/// The closure method, `None` when empty; unknown words are `Other`.
+pub fn closure_method(raw: &str) -> Option<ClosureMethod> {
+    let v = value(raw)?;
+    Some(match &*v {
+        "执行完毕" | "执行完结" | "全部执行完毕" | "和解履行完毕" | "执行和解履行完毕" => ClosureMethod::Completed,
+        "终结本次执行程序" | "终结本次执行" | "终本" => ClosureMethod::TerminatedThisRound,
+        "终结执行" => ClosureMethod::Terminated,
+        "不予执行" => ClosureMethod::NotEnforced,
+        "驳回申请" | "驳回执行申请" => ClosureMethod::Rejected,
+        "销案" => ClosureMethod::Withdrawn,
+        _ => ClosureMethod::Other,
+    })
+}
+
+/// The 是否涉企 flag; any unrecognised value counts as empty (`None`).
+pub fn enterprise_flag(raw: &str) -> Option<bool> {
+    let v = value(raw)?;
+    match v.to_ascii_lowercase().as_str() {
+        "是" | "y" | "yes" | "true" | "1" => Some(true),
+        "否" | "n" | "no" | "false" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+/// The fallback when the flag is absent or empty: a party name that names a
+/// company, bank, co-operative, firm…
+pub fn names_suggest_enterprise(names: &[&str]) -> bool {
+    const MARKERS: [&str; 8] = ["公司", "企业", "厂", "银行", "合作社", "集团", "事务所", "商行"];
+    names.iter().any(|n| MARKERS.iter().any(|m| n.contains(m)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn enf(s: &str) -> String {
+        match case_number(s) {
+            CaseNumberParse::Enforcement(c) => c.to_string(),
+            other => panic!("{s}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn case_number_accepts_every_bracket_style() {
+        for s in ["(2023)冀0821执1234号", "（2023）冀0821执1234号", "〔2023〕冀0821执1234号", "[2023]冀0821执1234号", "【2023】冀0821执1234号"] {
+            assert_eq!(enf(s), "（2023）冀0821执1234号", "{s}");
+        }
+    }
+
+    #[test]
+    fn case_number_ignores_spaces_full_width_digits_and_leading_zeros() {
+        assert_eq!(enf("（２０２２）冀０８０３执１７号"), "（2022）冀0803执17号");
+        assert_eq!(enf("（2023） 冀0803 执 37 号"), "（2023）冀0803执37号");
+        assert_eq!(enf("(2023)冀0803执0037号"), "（2023）冀0803执37号");
+    }
+
+    #[test]
+    fn case_number_court_codes_of_every_level() {
+        assert_eq!(enf("(2023)冀执5号"), "（2023）冀执5号");
+        assert_eq!(enf("(2023)冀08执恢5号"), "（2023）冀08执恢5号");
+        match case_number("(2023)冀0821知执5号") {
+            CaseNumberParse::Enforcement(c) => {
+                assert_eq!(c.special_code, Some('知'));
+                assert_eq!(c.type_code.0, "执");
+            }
+            o => panic!("{o:?}"),
+        }
+    }
+
+    #[test]
+    fn case_number_not_enforcement_and_malformed() {
+        assert_eq!(case_number("（2023）冀0821民初5号"), CaseNumberParse::NotEnforcement { court_code: "冀0821".into() });
+        for s in ["", "-", "2023冀0821执5号", "(2023)冀082执5号", "(2023)冀0821执号", "(2023)冀0821执5", "(2023)执0821执5号", "(23)冀0821执5号", "(2023)冀0821执恢保异5号", "(2023)冀0821执5号x"] {
+            assert_eq!(case_number(s), CaseNumberParse::Bad, "{s}");
+        }
+    }
+
+    #[test]
+    fn dates_in_all_five_forms_with_optional_time() {
+        let want = NaiveDate::from_ymd_opt(2023, 3, 5).unwrap();
+        for s in ["2023-03-05", "2023/3/5", "2023.3.05", "20230305", "2023年3月5日", "2023-03-05 9:07", "2023/3/5T09:07:00"] {
+            assert_eq!(date(s), Ok(want), "{s}");
+        }
+        let dt = date_time("2023/8/25 09:50:27").unwrap();
+        assert_eq!(dt.to_string(), "2023-08-25 09:50:27");
+    }
+
+    #[test]
+    fn impossible_or_unknown_dates_are_invalid() {
+        for s in ["2023-02-30", "2023-13-01", "23-3-5", "2023-3-5-1", "2023/3/5 25:00", "2023-03-05 9:7", "March 5", "2023-03", "20230230", "2023年3月5"] {
+            assert_eq!(date(s), Err(()), "{s}");
+        }
+    }
+
+    #[test]
+    fn amounts_are_exact_fen_with_units_and_rounding() {
+        let y = AmountUnit::Yuan;
+        let w = AmountUnit::TenThousandYuan;
+        assert_eq!(amount("1,234.565", y), Ok(Some(Fen(123457))));
+        assert_eq!(amount("1234.564", y), Ok(Some(Fen(123456))));
+        assert_eq!(amount("0.135975", w), Ok(Some(Fen(135975))));
+        assert_eq!(amount("1.2345678", w), Ok(Some(Fen(1234568))));
+        assert_eq!(amount("3万元", y), Ok(Some(Fen(3_000_000))));
+        assert_eq!(amount("2.5万", y), Ok(Some(Fen(2_500_000))));
+        assert_eq!(amount("88元", w), Ok(Some(Fen(8800))));
+        assert_eq!(amount("-", y), Ok(None));
+        assert_eq!(amount("", y), Ok(None));
+        for bad in ["-5", "1.2.3", "abc", "万", "1e5", "99999999999999999999"] {
+            assert_eq!(amount(bad, y), Err(()), "{bad}");
+        }
+    }
+
+    #[test]
+    fn days_are_whole_non_negative_numbers_and_empty_is_zero() {
+        assert_eq!(days(""), Ok(0));
+        assert_eq!(days("无"), Ok(0));
+        assert_eq!(days("１５"), Ok(15));
+        for bad in ["-1", "1.5", "十", "99999999999"] {
+            assert_eq!(days(bad), Err(()), "{bad}");
+        }
+    }
+
+    #[test]
+    fn closure_method_aliases_map_onto_the_six_methods() {
+        use ClosureMethod::*;
+        let cases = [
+            ("执行完结", Completed), ("和解履行完毕", Completed), ("执行和解履行完毕", Completed),
+            ("终本", TerminatedThisRound), ("终结本次执行", TerminatedThisRound),
+            ("终结执行", Terminated), ("不予执行", NotEnforced), ("驳回执行申请", Rejected),
+            ("销案", Withdrawn), ("移送破产审查", Other),
+        ];
+        for (s, m) in cases {
+            assert_eq!(closure_method(s), Some(m), "{s}");
+        }
+        assert_eq!(closure_method("--"), None);
+    }
+
+    #[test]
+    fn enterprise_flag_words_and_name_fallback() {
+        for s in ["是", "Y", "yes", "TRUE", "1"] {
+            assert_eq!(enterprise_flag(s), Some(true), "{s}");
+        }
+        for s in ["否", "n", "No", "false", "0"] {
+            assert_eq!(enterprise_flag(s), Some(false), "{s}");
+        }
+        assert_eq!(enterprise_flag("不详"), None);
+        assert!(names_suggest_enterprise(&["张三", "承德华盛商贸有限公司"]));
+        assert!(names_suggest_enterprise(&["某某律师事务所"]));
+        assert!(!names_suggest_enterprise(&["张三", "李四"]));
+    }
+}

@@ -1,0 +1,78 @@
+//! CSV as BI tools and Excel want it (§9): UTF-8 with a BOM, rates at full
+//! precision in their shortest round-trip form, amounts with two decimals,
+//! ISO dates, `true`/`false`, nulls as empty fields.
+
+use super::table::{Table, Values};
+use std::io::Write;
+
+/// The shortest decimal that reads back as the same double, never in
+/// exponent form, with `.0` on whole numbers so readers infer a float.
+pub fn float_text(v: f64) -> String {
+    let s = format!("{v}");
+    if s.contains('.') || !v.is_finite() {
+        s
+    } else {
+        s + ".0"
+    }
+}
+
+pub fn yuan_text(fen: i128) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    let a = fen.unsigned_abs();
+    format!("{sign}{}.{:02}", a / 100, a % 100)
+}
+
+fn cell(v: &Values, row: usize) -> String {
+    match v {
+        Values::Text(x) => x[row].clone().unwrap_or_default(),
+        Values::Int(x) => x[row].map(|n| n.to_string()).unwrap_or_default(),
+        Values::Float(x) => x[row].map(float_text).unwrap_or_default(),
+        Values::Yuan(x) => x[row].map(yuan_text).unwrap_or_default(),
+        Values::Date(x) => x[row].map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
+        Values::Bool(x) => x[row].map(|b| if b { "true" } else { "false" }.to_string()).unwrap_or_default(),
+    }
+}
+
+pub fn write<W: Write>(table: &Table, mut w: W) -> std::io::Result<()> {
+    w.write_all(b"\xEF\xBB\xBF")?;
+    let mut out = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(w);
+    out.write_record(table.columns.iter().map(|c| c.0))?;
+    let mut record: Vec<String> = Vec::with_capacity(table.columns.len());
+    for row in 0..table.rows() {
+        record.clear();
+        record.extend(table.columns.iter().map(|c| cell(&c.1, row)));
+        out.write_record(&record)?;
+    }
+    out.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_print_shortest_round_trip_never_rounded() {
+        assert_eq!(float_text(16.0 / 31.0), "0.5161290322580645");
+        assert_eq!(float_text(0.5), "0.5");
+        assert_eq!(float_text(234.0), "234.0");
+        assert_eq!(float_text(1e-7), "0.0000001");
+        assert_eq!(float_text(225.39999999999998), "225.39999999999998");
+    }
+
+    #[test]
+    fn amounts_print_two_decimals_of_yuan() {
+        assert_eq!(yuan_text(1_095_883_830), "10958838.30");
+        assert_eq!(yuan_text(7), "0.07");
+        assert_eq!(yuan_text(0), "0.00");
+    }
+
+    #[test]
+    fn csv_has_a_bom_crlf_and_empty_nulls() {
+        let mut t = Table::new("t");
+        t.text("city", vec![Some("承德市".into()), Some("a,b".into())]).float("rate", vec![None, Some(1.0)]).boolean("complete", vec![Some(true), Some(false)]);
+        let mut buf = Vec::new();
+        write(&t, &mut buf).unwrap();
+        let s = String::from_utf8(buf).unwrap();
+        assert_eq!(s, "\u{feff}city,rate,complete\r\n承德市,,true\r\n\"a,b\",1.0,false\r\n");
+    }
+}

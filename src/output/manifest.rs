@@ -1,0 +1,46 @@
+//! `run.json`, the manifest (§9): what was read, what became of it, and what
+//! was written, so that every dropped row can be accounted for.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Serialize)]
+pub struct Manifest {
+    pub tool: &'static str,
+    pub version: &'static str,
+    pub complete: bool,
+    pub settings: serde_json::Value,
+    pub party_names: String,
+    pub files: Vec<FileEntry>,
+    pub ignored_files: Vec<String>,
+    pub rejected_files: Vec<String>,
+    pub rows_read: u64,
+    pub rows_quarantined: u64,
+    pub quarantine_by_reason: BTreeMap<&'static str, u64>,
+    pub warnings: BTreeMap<&'static str, u64>,
+    pub cases_valid: u64,
+    pub duplicates_dropped: u64,
+    pub cases_kept: u64,
+    pub courts_ranked: usize,
+    pub rows_per_output: BTreeMap<&'static str, usize>,
+    pub outputs: Vec<super::publish::WrittenFile>,
+    pub timings_ms: BTreeMap<&'static str, u64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FileEntry {
+    pub file: String,
+    pub bytes: u64,
+    pub sha256: Option<String>,
+    pub encoding: Option<crate::ingest::Encoding>,
+    pub delimiter: Option<&'static str>,
+    /// canonical column → header cell as written
+    pub header: BTreeMap<&'static str, String>,
+    pub unknown_columns: Vec<String>,
+    pub data_records: u64,
+    pub quarantined: u64,
+    pub cases: u64,
+    pub quarantine_by_reason: BTreeMap<&'static str, u64>,
+    pub warnings: BTreeMap<&'static str, u64>,
+    pub rejected: Option<String>,
+}

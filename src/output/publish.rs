@@ -1,0 +1,191 @@
+//! All-or-nothing publishing (§10). Tables are written into a fresh hidden
+//! folder beside the output path; the output path is a symbolic link that is
+//! swapped onto the new folder in one `rename`, so readers see either the
+//! previous complete set or the new one, never a mix.
+
+use sha2::{Digest, Sha256};
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// A folder being filled; removed on drop unless published.
+pub struct Staging {
+    pub dir: PathBuf,
+    out: PathBuf,
+    parent: PathBuf,
+    prefix: String,
+    published: bool,
+}
+
+/// What was written, for the manifest.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct WrittenFile {
+    pub name: String,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+struct HashingWriter<W: Write> {
+    inner: W,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+fn split_out(out: &Path) -> io::Result<(PathBuf, String)> {
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, format!("{}: not a folder name", out.display())))?;
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    Ok((parent, name))
+}
+
+fn pid_alive(pid: u32) -> bool {
+    pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists()
+}
+
+impl Staging {
+    pub fn new(out: &Path) -> io::Result<Staging> {
+        let (parent, name) = split_out(out)?;
+        fs::create_dir_all(&parent)?;
+        let prefix = format!(".{name}.courtstat-");
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let dir = parent.join(format!("{prefix}{}-{nanos}", std::process::id()));
+        fs::create_dir(&dir)?;
+        Ok(Staging { dir, out: out.to_path_buf(), parent, prefix, published: false })
+    }
+
+    /// Writes one file into the folder through a hashing, buffered writer.
+    pub fn write<F>(&self, name: &str, fill: F) -> io::Result<WrittenFile>
+    where
+        F: FnOnce(&mut dyn Write) -> io::Result<()>,
+    {
+        let path = self.dir.join(name);
+        let file = File::create(&path)?;
+        let mut w = HashingWriter { inner: BufWriter::with_capacity(1 << 20, file), hasher: Sha256::new(), bytes: 0 };
+        fill(&mut w)?;
+        w.flush()?;
+        let HashingWriter { inner, hasher, bytes } = w;
+        let file = inner.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        Ok(WrittenFile { name: name.to_string(), bytes, sha256: crate::ingest::hex(&hasher.finalize()) })
+    }
+
+    /// Swaps the output link onto this folder, then removes the previous
+    /// folder and any left behind by runs that were killed.
+    pub fn publish(mut self) -> io::Result<()> {
+        File::open(&self.dir)?.sync_all()?;
+        let dir_name = self.dir.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+        let pid = std::process::id();
+        let link_tmp = self.parent.join(format!("{}link-{pid}", self.prefix));
+        let _ = fs::remove_file(&link_tmp);
+        std::os::unix::fs::symlink(&dir_name, &link_tmp)?;
+        match fs::symlink_metadata(&self.out) {
+            Ok(m) if m.file_type().is_dir() => {
+                // an output folder from before courtstat owned it: set it aside
+                let aside = self.parent.join(format!("{}old-{pid}", self.prefix));
+                fs::rename(&self.out, &aside)?;
+            }
+            Ok(m) if m.file_type().is_file() => {
+                let _ = fs::remove_file(&link_tmp);
+                return Err(io::Error::new(io::ErrorKind::AlreadyExists, format!("{} is a file, not an output folder", self.out.display())));
+            }
+            _ => {}
+        }
+        fs::rename(&link_tmp, &self.out)?;
+        self.published = true;
+        if let Ok(d) = File::open(&self.parent) {
+            let _ = d.sync_all();
+        }
+        self.clean_leftovers(&dir_name);
+        Ok(())
+    }
+
+    fn clean_leftovers(&self, current: &std::ffi::OsStr) {
+        let Ok(entries) = fs::read_dir(&self.parent) else { return };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            if name == current {
+                continue;
+            }
+            let n = name.to_string_lossy();
+            let Some(rest) = n.strip_prefix(&self.prefix) else { continue };
+            // a staging folder of a run still going is not ours to remove
+            let owner = rest.split('-').nth(if rest.starts_with("old-") || rest.starts_with("link-") { 1 } else { 0 });
+            if owner.and_then(|p| p.parse::<u32>().ok()).is_some_and(|p| p != std::process::id() && pid_alive(p)) {
+                continue;
+            }
+            let path = e.path();
+            let _ = if e.file_type().is_ok_and(|t| t.is_dir()) { fs::remove_dir_all(&path) } else { fs::remove_file(&path) };
+        }
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.published {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn publish_one(out: &Path, body: &str) {
+        let s = Staging::new(out).unwrap();
+        s.write("t.csv", |w| w.write_all(body.as_bytes())).unwrap();
+        s.publish().unwrap();
+    }
+
+    #[test]
+    fn second_publish_replaces_the_first_and_leaves_one_folder() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        publish_one(&out, "one");
+        publish_one(&out, "two");
+        assert_eq!(fs::read_to_string(out.join("t.csv")).unwrap(), "two");
+        let hidden = fs::read_dir(tmp.path()).unwrap().filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with('.')).count();
+        assert_eq!(hidden, 1, "only the published folder stays beside the link");
+    }
+
+    #[test]
+    fn a_failed_run_leaves_the_previous_outputs_untouched() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        publish_one(&out, "one");
+        {
+            let s = Staging::new(&out).unwrap();
+            s.write("t.csv", |w| w.write_all(b"half")).unwrap();
+            // dropped without publish: a failed run
+        }
+        assert_eq!(fs::read_to_string(out.join("t.csv")).unwrap(), "one");
+    }
+
+    #[test]
+    fn a_plain_output_folder_from_before_is_replaced() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        fs::create_dir(&out).unwrap();
+        fs::write(out.join("old.csv"), "x").unwrap();
+        publish_one(&out, "new");
+        assert_eq!(fs::read_to_string(out.join("t.csv")).unwrap(), "new");
+        assert!(!out.join("old.csv").exists());
+    }
+}

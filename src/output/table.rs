@@ -1,0 +1,71 @@
+//! A small typed, column-oriented table: what every output is built as, so
+//! that the CSV and the Parquet writer format one thing in one place each.
+
+use chrono::NaiveDate;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Values {
+    Text(Vec<Option<String>>),
+    Int(Vec<Option<i64>>),
+    /// rates and day counts: Float64
+    Float(Vec<Option<f64>>),
+    /// amounts, exact in fen: two decimals of yuan in CSV, Float64 yuan in Parquet
+    Yuan(Vec<Option<i128>>),
+    Date(Vec<Option<NaiveDate>>),
+    Bool(Vec<Option<bool>>),
+}
+
+impl Values {
+    pub fn len(&self) -> usize {
+        match self {
+            Values::Text(v) => v.len(),
+            Values::Int(v) => v.len(),
+            Values::Float(v) => v.len(),
+            Values::Yuan(v) => v.len(),
+            Values::Date(v) => v.len(),
+            Values::Bool(v) => v.len(),
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    pub name: &'static str,
+    pub columns: Vec<(&'static str, Values)>,
+}
+
+impl Table {
+    pub fn new(name: &'static str) -> Self {
+        Table { name, columns: Vec::new() }
+    }
+    pub fn rows(&self) -> usize {
+        self.columns.first().map_or(0, |c| c.1.len())
+    }
+    pub fn text(&mut self, name: &'static str, v: Vec<Option<String>>) -> &mut Self {
+        self.columns.push((name, Values::Text(v)));
+        self
+    }
+    pub fn int(&mut self, name: &'static str, v: Vec<Option<i64>>) -> &mut Self {
+        self.columns.push((name, Values::Int(v)));
+        self
+    }
+    pub fn float(&mut self, name: &'static str, v: Vec<Option<f64>>) -> &mut Self {
+        self.columns.push((name, Values::Float(v)));
+        self
+    }
+    pub fn yuan(&mut self, name: &'static str, v: Vec<Option<i128>>) -> &mut Self {
+        self.columns.push((name, Values::Yuan(v)));
+        self
+    }
+    pub fn date(&mut self, name: &'static str, v: Vec<Option<NaiveDate>>) -> &mut Self {
+        self.columns.push((name, Values::Date(v)));
+        self
+    }
+    pub fn boolean(&mut self, name: &'static str, v: Vec<Option<bool>>) -> &mut Self {
+        self.columns.push((name, Values::Bool(v)));
+        self
+    }
+}

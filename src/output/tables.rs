@@ -1,0 +1,173 @@
+//! Builds each output table of §9 from the stages' typed results, with the
+//! contract's column order and row order.
+
+use super::table::Table;
+use crate::dedup::Duplicate;
+use crate::domain::Case;
+use crate::indicators::{Figures, Indicators, Period};
+use crate::normalize::QuarantinedRow;
+use crate::rank::{Rankings, Standing};
+use crate::reference::{CourtLevel, Courts};
+
+/// Appends §7's columns, in order, for a list of figures.
+fn figures_columns(t: &mut Table, f: &[&Figures]) {
+    let int = |g: fn(&Figures) -> u64| f.iter().map(|x| Some(g(x) as i64)).collect::<Vec<_>>();
+    let flt = |g: fn(&Figures) -> Option<f64>| f.iter().map(|x| g(x)).collect::<Vec<_>>();
+    t.int("filed", int(|x| x.filed))
+        .int("accepted", int(|x| x.accepted))
+        .int("closed", int(|x| x.closed))
+        .int("pending", int(|x| x.pending))
+        .float("closure_rate", flt(|x| x.closure_rate))
+        .int("completed", int(|x| x.completed))
+        .float("completion_rate", flt(|x| x.completion_rate))
+        .int("contract_closed", int(|x| x.contract_closed))
+        .int("contract_completed", int(|x| x.contract_completed))
+        .float("contract_completion_rate", flt(|x| x.contract_completion_rate))
+        .int("enterprise_closed", int(|x| x.enterprise_closed))
+        .int("enterprise_completed", int(|x| x.enterprise_completed))
+        .float("enterprise_completion_rate", flt(|x| x.enterprise_completion_rate))
+        .int("in_term", int(|x| x.in_term))
+        .float("in_term_rate", flt(|x| x.in_term_rate))
+        .int("overdue_pending", int(|x| x.overdue_pending))
+        .int("terminated", int(|x| x.terminated))
+        .float("termination_rate", flt(|x| x.termination_rate))
+        .yuan("claim_amount", f.iter().map(|x| Some(x.claim_fen)).collect())
+        .yuan("recovered_amount", f.iter().map(|x| Some(x.recovered_fen)).collect())
+        .float("recovery_rate", flt(|x| x.recovery_rate))
+        .float("avg_days", flt(|x| x.avg_days))
+        .float("median_days", flt(|x| x.median_days))
+        .float("p90_days", flt(|x| x.p90_days))
+        .float("clearance_rate", flt(|x| x.clearance_rate))
+        .float("disposition_days", flt(|x| x.disposition_days))
+        .int("all_filed", int(|x| x.all_filed))
+        .int("all_closed", int(|x| x.all_closed))
+        .int("all_pending", int(|x| x.all_pending));
+}
+
+fn period_columns(t: &mut Table, n: usize, p: &Period, complete: Vec<Option<bool>>) {
+    t.date("period_from", vec![Some(p.from); n]).date("as_of", vec![Some(p.as_of); n]).boolean("complete", complete);
+}
+
+fn rank_columns(t: &mut Table, s: &[&Standing], with_city: bool) {
+    let ranks = |k: usize, city: bool| s.iter().map(|x| (if city { x.city_rank[k] } else { x.rank[k] }).map(i64::from)).collect::<Vec<_>>();
+    t.int("rank_completion", ranks(0, false)).int("rank_contract_completion", ranks(1, false)).int("rank_in_term", ranks(2, false));
+    if with_city {
+        t.int("city_rank_completion", ranks(0, true))
+            .int("city_rank_contract_completion", ranks(1, true))
+            .int("city_rank_in_term", ranks(2, true));
+    }
+    let tiers = |k: usize| s.iter().map(|x| x.tier[k].map(|t| t.label().to_string())).collect::<Vec<_>>();
+    t.text("tier_completion", tiers(0)).text("tier_contract_completion", tiers(1)).text("tier_in_term", tiers(2));
+}
+
+pub fn court_table(ind: &Indicators, ranks: &Rankings, courts: &Courts, p: &Period) -> Table {
+    let mut t = Table::new("indicators_court");
+    let rows = &ind.courts;
+    let court = |i: usize| courts.get(rows[i].court);
+    let n = rows.len();
+    t.text("court_code", (0..n).map(|i| Some(court(i).code.clone())).collect())
+        .text("court_name", (0..n).map(|i| Some(court(i).name.clone())).collect())
+        .text("city", (0..n).map(|i| court(i).city.clone()).collect())
+        .text("level", (0..n).map(|i| Some(court(i).level.label().to_string())).collect());
+    period_columns(&mut t, n, p, rows.iter().map(|r| Some(r.complete)).collect());
+    figures_columns(&mut t, &rows.iter().map(|r| &r.figures).collect::<Vec<_>>());
+    // intermediate and high courts get no ranks and no tiers
+    let empty = Standing::default();
+    let standings: Vec<&Standing> = (0..n).map(|i| if court(i).level == CourtLevel::Basic { &ranks.courts[i] } else { &empty }).collect();
+    rank_columns(&mut t, &standings, true);
+    t
+}
+
+pub fn city_table(ind: &Indicators, ranks: &Rankings, p: &Period) -> Table {
+    let mut t = Table::new("indicators_city");
+    let n = ind.cities.len();
+    t.text("city", ind.cities.iter().map(|c| Some(c.city.clone())).collect());
+    period_columns(&mut t, n, p, ind.cities.iter().map(|c| Some(c.complete)).collect());
+    figures_columns(&mut t, &ind.cities.iter().map(|c| &c.figures).collect::<Vec<_>>());
+    rank_columns(&mut t, &ranks.cities.iter().collect::<Vec<_>>(), false);
+    t
+}
+
+pub fn province_table(ind: &Indicators, p: &Period) -> Table {
+    let mut t = Table::new("indicators_province");
+    period_columns(&mut t, 1, p, vec![Some(ind.province_complete)]);
+    figures_columns(&mut t, &[&ind.province]);
+    t
+}
+
+fn ratio(num: u64, den: u64) -> Option<f64> {
+    (den > 0).then(|| num as f64 / den as f64)
+}
+
+pub fn monthly_table(ind: &Indicators, courts: &Courts) -> Table {
+    let mut t = Table::new("indicators_monthly");
+    let m = &ind.monthly;
+    let int = |g: fn(&crate::indicators::MonthCounts) -> u64| m.iter().map(|r| Some(g(&r.counts) as i64)).collect::<Vec<_>>();
+    t.text("court_code", m.iter().map(|r| Some(courts.get(r.court).code.clone())).collect())
+        .text("month", m.iter().map(|r| Some(r.month.format("%Y-%m").to_string())).collect())
+        .int("filed", int(|c| c.filed))
+        .int("closed", int(|c| c.closed))
+        .int("completed", int(|c| c.completed))
+        .int("in_term", int(|c| c.in_term))
+        .float("completion_rate", m.iter().map(|r| ratio(r.counts.completed, r.counts.closed)).collect())
+        .float("in_term_rate", m.iter().map(|r| ratio(r.counts.in_term, r.counts.closed)).collect());
+    t
+}
+
+/// Quarantined rows sorted by file name, then line as a number.
+pub fn quarantine_table(rows: &[QuarantinedRow], files: &[String]) -> Table {
+    let mut order: Vec<&QuarantinedRow> = rows.iter().collect();
+    order.sort_by(|a, b| (files[a.file as usize].as_str(), a.line).cmp(&(files[b.file as usize].as_str(), b.line)));
+    let mut t = Table::new("quarantine");
+    t.text("file", order.iter().map(|r| Some(files[r.file as usize].clone())).collect())
+        .int("line", order.iter().map(|r| Some(r.line as i64)).collect())
+        .text("reason", order.iter().map(|r| Some(r.reason.code().to_string())).collect())
+        .text("raw", order.iter().map(|r| Some(r.raw.clone())).collect());
+    t
+}
+
+pub fn duplicates_table(d: &[Duplicate], files: &[String]) -> Table {
+    let mut t = Table::new("duplicates");
+    t.text("case_no", d.iter().map(|x| Some(x.case_no.clone())).collect())
+        .int("versions", d.iter().map(|x| Some(i64::from(x.versions))).collect())
+        .text("kept_file", d.iter().map(|x| Some(files[x.kept_file as usize].clone())).collect())
+        .int("kept_line", d.iter().map(|x| Some(x.kept_line as i64)).collect())
+        .boolean("conflict", d.iter().map(|x| Some(x.conflict)).collect());
+    t
+}
+
+/// The deduplicated case table, sorted by canonical case number. The party
+/// hash columns are present only when a key was set.
+pub fn cases_table(cases: &[Case], courts: &Courts, files: &[String], with_parties: bool) -> Table {
+    let mut keyed: Vec<(String, &Case)> = cases.iter().map(|c| (c.number.to_string(), c)).collect();
+    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+    let c: Vec<&Case> = keyed.iter().map(|k| k.1).collect();
+    let mut t = Table::new("cases");
+    t.text("case_no", keyed.iter().map(|k| Some(k.0.clone())).collect())
+        .int("year", c.iter().map(|x| Some(i64::from(x.number.year))).collect())
+        .text("court_code", c.iter().map(|x| Some(x.number.court_code.clone())).collect())
+        .text("special_code", c.iter().map(|x| x.number.special_code.map(String::from)).collect())
+        .text("type_code", c.iter().map(|x| Some(x.number.type_code.0.clone())).collect())
+        .int("seq", c.iter().map(|x| i64::try_from(x.number.seq).ok()).collect())
+        .text("court_name", c.iter().map(|x| Some(courts.get(x.court).name.clone())).collect())
+        .text("city", c.iter().map(|x| courts.get(x.court).city.clone()).collect())
+        .date("filing_date", c.iter().map(|x| Some(x.filing)).collect())
+        .date("closing_date", c.iter().map(|x| x.closing).collect())
+        .text("closure_method", c.iter().map(|x| x.method.map(|m| m.label().to_string())).collect())
+        .text("cause", c.iter().map(|x| x.cause.clone()).collect())
+        .text("cause_category", c.iter().map(|x| Some(x.category.label().to_string())).collect())
+        .yuan("claim_amount", c.iter().map(|x| x.claim.map(|f| i128::from(f.0))).collect())
+        .yuan("recovered_amount", c.iter().map(|x| x.recovered.map(|f| i128::from(f.0))).collect())
+        .int("suspended_days", c.iter().map(|x| Some(i64::from(x.suspended_days))).collect())
+        .int("extended_days", c.iter().map(|x| Some(i64::from(x.extended_days))).collect())
+        .boolean("involves_enterprise", c.iter().map(|x| Some(x.enterprise)).collect())
+        .text("updated_at", c.iter().map(|x| x.updated_at.map(|u| u.format("%Y-%m-%dT%H:%M:%S").to_string())).collect())
+        .date("deadline", c.iter().map(|x| x.deadline).collect());
+    if with_parties {
+        t.text("applicant_hash", c.iter().map(|x| x.applicant_hash.clone()).collect())
+            .text("respondent_hash", c.iter().map(|x| x.respondent_hash.clone()).collect());
+    }
+    t.text("source_file", c.iter().map(|x| Some(files[x.file as usize].clone())).collect())
+        .int("source_line", c.iter().map(|x| Some(x.line as i64)).collect());
+    t
+}

@@ -1,0 +1,250 @@
+//! The courts and causes reference tables (§3): where a case number's court
+//! code finds its court and city, and where a cause finds its category.
+//! The Hebei tables are embedded so the binary works from any directory.
+
+use crate::normalize::text::nfkc_trim;
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_COURTS: &str = include_str!("../data/reference/courts_hebei.csv");
+pub const DEFAULT_CAUSES: &str = include_str!("../data/reference/causes.csv");
+
+/// A reference file that is missing or malformed: a usage error (exit 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{source_name}: {message}")]
+pub struct ReferenceError {
+    pub source_name: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CourtLevel {
+    High,
+    Intermediate,
+    Basic,
+}
+
+impl CourtLevel {
+    pub fn label(self) -> &'static str {
+        match self {
+            CourtLevel::High => "高级",
+            CourtLevel::Intermediate => "中级",
+            CourtLevel::Basic => "基层",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Court {
+    pub code: String,
+    pub name: String,
+    /// `None` for the high court, which belongs to no city.
+    pub city: Option<String>,
+    pub level: CourtLevel,
+}
+
+/// Index of a court in `Courts::list`; cheap to copy into every case.
+pub type CourtId = u32;
+
+#[derive(Debug, Clone)]
+pub struct Courts {
+    pub list: Vec<Court>,
+    by_code: HashMap<String, CourtId>,
+    /// where the table came from, for the manifest
+    pub source: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CourtRow {
+    court_code: String,
+    court_name: String,
+    city: String,
+    level: String,
+}
+
+impl Courts {
+    pub fn load(path: Option<&Path>) -> Result<Courts, ReferenceError> {
+        let (text, source) = read_reference(path, DEFAULT_COURTS, "courts_hebei.csv")?;
+        Courts::parse(&text, source)
+    }
+
+    pub fn parse(text: &str, source: String) -> Result<Courts, ReferenceError> {
+        let err = |message: String| ReferenceError { source_name: source.clone(), message };
+        let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+        let mut list = Vec::new();
+        let mut by_code = HashMap::new();
+        for (i, row) in rdr.deserialize::<CourtRow>().enumerate() {
+            let line = i + 2;
+            let row = row.map_err(|e| err(format!("line {line}: {e}")))?;
+            let code = nfkc_trim(&row.court_code).into_owned();
+            if code.is_empty() {
+                return Err(err(format!("line {line}: empty court_code")));
+            }
+            let level = match row.level.as_str() {
+                "高级" => CourtLevel::High,
+                "中级" => CourtLevel::Intermediate,
+                "基层" => CourtLevel::Basic,
+                other => return Err(err(format!("line {line}: level {other:?} is not one of 高级, 中级, 基层"))),
+            };
+            let city = Some(row.city).filter(|c| !c.is_empty());
+            let id = list.len() as CourtId;
+            if by_code.insert(code.clone(), id).is_some() {
+                return Err(err(format!("line {line}: court_code {code} appears twice")));
+            }
+            list.push(Court { code, name: row.court_name, city, level });
+        }
+        if list.is_empty() {
+            return Err(err("no courts".into()));
+        }
+        Ok(Courts { list, by_code, source })
+    }
+
+    pub fn id(&self, code: &str) -> Option<CourtId> {
+        self.by_code.get(code).copied()
+    }
+
+    pub fn get(&self, id: CourtId) -> &Court {
+        &self.list[id as usize]
+    }
+
+    /// Every city named in the table, byte-wise sorted.
+    pub fn cities(&self) -> Vec<String> {
+        let mut c: Vec<String> = self.list.iter().filter_map(|c| c.city.clone()).collect();
+        c.sort();
+        c.dedup();
+        c
+    }
+}
+
+/// The category a cause falls in; 合同 feeds 涉合同类.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CauseCategory {
+    Contract,
+    Other,
+}
+
+impl CauseCategory {
+    pub fn label(self) -> &'static str {
+        match self {
+            CauseCategory::Contract => "合同",
+            CauseCategory::Other => "其他",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Causes {
+    by_name: HashMap<String, CauseCategory>,
+    pub source: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CauseRow {
+    cause: String,
+    category: String,
+}
+
+impl Causes {
+    pub fn load(path: Option<&Path>) -> Result<Causes, ReferenceError> {
+        let (text, source) = read_reference(path, DEFAULT_CAUSES, "causes.csv")?;
+        Causes::parse(&text, source)
+    }
+
+    pub fn parse(text: &str, source: String) -> Result<Causes, ReferenceError> {
+        let err = |message: String| ReferenceError { source_name: source.clone(), message };
+        let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+        let mut by_name = HashMap::new();
+        for (i, row) in rdr.deserialize::<CauseRow>().enumerate() {
+            let line = i + 2;
+            let row = row.map_err(|e| err(format!("line {line}: {e}")))?;
+            let category = match row.category.as_str() {
+                "合同" => CauseCategory::Contract,
+                "" => return Err(err(format!("line {line}: empty category"))),
+                _ => CauseCategory::Other,
+            };
+            by_name.insert(nfkc_trim(&row.cause).into_owned(), category);
+        }
+        Ok(Causes { by_name, source })
+    }
+
+    /// Exact match (the cause is already normalised) first; otherwise a name
+    /// containing 合同, 借款 or 借贷 is 合同; otherwise 其他.
+    pub fn classify(&self, cause: &str) -> CauseCategory {
+        if let Some(c) = self.by_name.get(cause) {
+            return *c;
+        }
+        if cause.contains("合同") || cause.contains("借款") || cause.contains("借贷") {
+            CauseCategory::Contract
+        } else {
+            CauseCategory::Other
+        }
+    }
+}
+
+fn read_reference(path: Option<&Path>, default: &str, default_name: &str) -> Result<(String, String), ReferenceError> {
+    match path {
+        None => Ok((default.to_string(), format!("(built in) data/reference/{default_name}"))),
+        Some(p) => {
+            let source = p.display().to_string();
+            let bytes = std::fs::read(p).map_err(|e| ReferenceError { source_name: source.clone(), message: format!("cannot read: {e}") })?;
+            let text = String::from_utf8(bytes).map_err(|_| ReferenceError { source_name: source.clone(), message: "not UTF-8".into() })?;
+            Ok((text, source))
+        }
+    }
+}
+
+/// Resolves a reference path given relative to a base folder.
+pub fn resolve(base: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_courts_table_has_the_high_court_eleven_intermediate_and_167_basic() {
+        let c = Courts::load(None).unwrap();
+        let count = |l| c.list.iter().filter(|x| x.level == l).count();
+        assert_eq!(count(CourtLevel::High), 1);
+        assert_eq!(count(CourtLevel::Intermediate), 11);
+        assert_eq!(count(CourtLevel::Basic), 167);
+        let cd = c.get(c.id("冀0821").unwrap());
+        assert_eq!((cd.name.as_str(), cd.city.as_deref()), ("承德县人民法院", Some("承德市")));
+        assert_eq!(c.get(c.id("冀").unwrap()).city, None);
+        assert_eq!(c.cities().len(), 11);
+    }
+
+    #[test]
+    fn shipped_causes_follow_the_2020_rules_for_contract_cases() {
+        let c = Causes::load(None).unwrap();
+        for s in ["民间借贷纠纷", "金融借款合同纠纷", "买卖合同纠纷", "信用卡纠纷", "物业服务合同纠纷", "不当得利纠纷", "无因管理纠纷", "追偿权纠纷"] {
+            assert_eq!(c.classify(s), CauseCategory::Contract, "{s}");
+        }
+        for s in ["劳动争议", "追索劳动报酬纠纷", "机动车交通事故责任纠纷", "离婚纠纷", "侵害商标权纠纷", "知识产权合同纠纷", "劳动合同纠纷", "技术服务合同纠纷", "财产保险合同纠纷", "诈骗罪"] {
+            assert_eq!(c.classify(s), CauseCategory::Other, "{s}");
+        }
+    }
+
+    #[test]
+    fn unlisted_causes_fall_back_on_contract_words() {
+        let c = Causes::parse("cause,category\n", "t".into()).unwrap();
+        assert_eq!(c.classify("某某借款纠纷"), CauseCategory::Contract);
+        assert_eq!(c.classify("企业借贷纠纷"), CauseCategory::Contract);
+        assert_eq!(c.classify("离婚纠纷"), CauseCategory::Other);
+    }
+
+    #[test]
+    fn malformed_reference_tables_are_errors_naming_the_line() {
+        let e = Courts::parse("court_code,court_name,city,level\n冀01,x,y,省级\n", "c.csv".into()).unwrap_err();
+        assert!(e.to_string().contains("c.csv") && e.to_string().contains("line 2"), "{e}");
+        assert!(Courts::parse("a,b\n1,2\n", "c.csv".into()).is_err());
+    }
+}

@@ -1,0 +1,34 @@
+//! The one-line run summary printed on stderr (and the data behind it).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone)]
+pub struct RunSummary {
+    pub out: PathBuf,
+    pub files: usize,
+    pub rejected: Vec<String>,
+    pub rows: u64,
+    pub quarantined: BTreeMap<&'static str, u64>,
+    pub duplicates_dropped: u64,
+    pub cases: u64,
+    pub courts_ranked: usize,
+    pub warnings: BTreeMap<&'static str, u64>,
+}
+
+impl fmt::Display for RunSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let q: u64 = self.quarantined.values().sum();
+        let reasons: Vec<String> = self.quarantined.iter().map(|(r, n)| format!("{r} {n}")).collect();
+        write!(f, "{} files", self.files)?;
+        if !self.rejected.is_empty() {
+            write!(f, " ({} rejected)", self.rejected.len())?;
+        }
+        write!(f, ", {} rows, {q} quarantined", self.rows)?;
+        if !reasons.is_empty() {
+            write!(f, " ({})", reasons.join(", "))?;
+        }
+        write!(f, ", {} duplicates dropped, {} cases, {} courts ranked", self.duplicates_dropped, self.cases, self.courts_ranked)
+    }
+}
