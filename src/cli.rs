@@ -16,6 +16,31 @@ pub enum Command {
     /// Read every export under the input folders and publish the indicator tables.
     #[command(after_help = RUN_EXAMPLES)]
     Run(RunArgs),
+    /// Write a deterministic synthetic province export (for tests and benches).
+    #[command(after_help = crate::gen::USAGE_EXAMPLES)]
+    Gen(GenArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GenArgs {
+    /// Folder to write the export into (must be empty or absent)
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// About how many data rows to write across all files
+    #[arg(long, default_value_t = 10_000)]
+    pub rows: u64,
+    /// Seed: the same seed and settings give the same bytes
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Mix encodings, header variants, value formats and bad rows
+    #[arg(long)]
+    pub messy: bool,
+    /// Only these cities' courts, comma-separated (default: the whole province)
+    #[arg(long, value_delimiter = ',')]
+    pub cities: Vec<String>,
+    /// Date of the refresh export (the earlier one is 85 days before)
+    #[arg(long, value_name = "YYYY-MM-DD", default_value = "2023-08-25")]
+    pub export_date: String,
 }
 
 const RUN_EXAMPLES: &str = "Examples:
@@ -69,5 +94,21 @@ impl RunArgs {
             causes: self.causes.clone(),
             allow_partial: self.allow_partial,
         }
+    }
+}
+
+impl GenArgs {
+    pub fn settings(&self) -> Result<crate::gen::GenSettings, crate::config::ConfigError> {
+        if self.out.exists() && self.out.read_dir().map(|mut d| d.next().is_some()).unwrap_or(true) {
+            return Err(crate::config::ConfigError::Invalid(format!("--out {}: not an empty folder", self.out.display())));
+        }
+        Ok(crate::gen::GenSettings {
+            out: self.out.clone(),
+            rows: self.rows,
+            seed: self.seed,
+            messy: self.messy,
+            cities: self.cities.clone(),
+            export_date: crate::config::parse_date(&self.export_date, "--export-date")?,
+        })
     }
 }

@@ -97,11 +97,8 @@ pub struct Settings {
 }
 
 /// The contract's example thresholds, used when the pipeline file has none.
-pub const DEFAULT_TIERS: [Thresholds; 3] = [
-    Thresholds { excellent: 0.35, good: 0.25 },
-    Thresholds { excellent: 0.35, good: 0.25 },
-    Thresholds { excellent: 0.98, good: 0.95 },
-];
+pub const DEFAULT_TIERS: [Thresholds; 3] =
+    [Thresholds { excellent: 0.35, good: 0.25 }, Thresholds { excellent: 0.35, good: 0.25 }, Thresholds { excellent: 0.98, good: 0.95 }];
 
 pub fn parse_date(s: &str, what: &str) -> Result<NaiveDate, ConfigError> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| ConfigError::Invalid(format!("{what} = {s:?} is not a date of the form YYYY-MM-DD")))
@@ -120,8 +117,10 @@ impl Settings {
     pub fn resolve(o: &Overrides, hash_key_env: Option<String>, today: NaiveDate) -> Result<Settings, ConfigError> {
         let (file, base) = match &o.pipeline {
             Some(p) => {
-                let text = std::fs::read_to_string(p).map_err(|e| ConfigError::Pipeline { file: p.display().to_string(), message: format!("cannot read: {e}") })?;
-                let parsed: PipelineFile = toml::from_str(&text).map_err(|e| ConfigError::Pipeline { file: p.display().to_string(), message: e.to_string().trim_end().to_string() })?;
+                let text = std::fs::read_to_string(p)
+                    .map_err(|e| ConfigError::Pipeline { file: p.display().to_string(), message: format!("cannot read: {e}") })?;
+                let parsed: PipelineFile = toml::from_str(&text)
+                    .map_err(|e| ConfigError::Pipeline { file: p.display().to_string(), message: e.to_string().trim_end().to_string() })?;
                 let base = p.parent().map(Path::to_path_buf).filter(|b| !b.as_os_str().is_empty()).unwrap_or_else(|| PathBuf::from("."));
                 (parsed, base)
             }
@@ -173,10 +172,17 @@ impl Settings {
         }
         let tf = file.tiers.unwrap_or_default();
         let mut tiers = DEFAULT_TIERS;
-        for (k, (name, t)) in [("completion_rate", tf.completion_rate), ("contract_completion_rate", tf.contract_completion_rate), ("in_term_rate", tf.in_term_rate)].into_iter().enumerate() {
+        for (k, (name, t)) in
+            [("completion_rate", tf.completion_rate), ("contract_completion_rate", tf.contract_completion_rate), ("in_term_rate", tf.in_term_rate)]
+                .into_iter()
+                .enumerate()
+        {
             if let Some(t) = t {
                 if !(0.0..=1.0).contains(&t.good) || !(0.0..=1.0).contains(&t.excellent) || t.good > t.excellent {
-                    return Err(ConfigError::Invalid(format!("tiers.{name}: need 0 ≤ good ≤ excellent ≤ 1, got good = {}, excellent = {}", t.good, t.excellent)));
+                    return Err(ConfigError::Invalid(format!(
+                        "tiers.{name}: need 0 ≤ good ≤ excellent ≤ 1, got good = {}, excellent = {}",
+                        t.good, t.excellent
+                    )));
                 }
                 tiers[k] = Thresholds { excellent: t.excellent, good: t.good };
             }

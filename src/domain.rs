@@ -207,13 +207,7 @@ mod tests {
 
     #[test]
     fn canonical_case_number_uses_full_width_brackets() {
-        let n = CaseNumber {
-            year: 2023,
-            court_code: "冀0821".into(),
-            special_code: None,
-            type_code: TypeCode("执".into()),
-            seq: 1234,
-        };
+        let n = CaseNumber { year: 2023, court_code: "冀0821".into(), special_code: None, type_code: TypeCode("执".into()), seq: 1234 };
         assert_eq!(n.to_string(), "（2023）冀0821执1234号");
     }
 

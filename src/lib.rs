@@ -10,6 +10,7 @@ pub mod config;
 pub mod dedup;
 pub mod domain;
 pub mod error;
+pub mod gen;
 pub mod indicators;
 pub mod ingest;
 pub mod normalize;
@@ -21,7 +22,7 @@ mod summary;
 
 pub use config::Settings;
 pub use error::Error;
-pub use summary::RunSummary;
+pub use summary::{display_path, RunSummary};
 
 use indicators::Incomplete;
 use ingest::{InputFile, LoadedFile, Rejection};
@@ -47,7 +48,15 @@ fn read_and_validate(index: u32, file: &InputFile, ctx: &RowContext, max_bad: f6
     let loaded = match ingest::load(file) {
         Ok(l) => l,
         Err((rejection, sha256, encoding)) => {
-            return FileOutcome { delimiter: None, header: None, sha256, encoding, rows: None, rejection: Some(rejection), court_codes: Default::default() }
+            return FileOutcome {
+                delimiter: None,
+                header: None,
+                sha256,
+                encoding,
+                rows: None,
+                rejection: Some(rejection),
+                court_codes: Default::default(),
+            }
         }
     };
     let (rows, rejection, court_codes) = match &loaded.header {
@@ -95,8 +104,7 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
     timings.insert("ingest_normalize", t.elapsed().as_millis() as u64);
     let names: Vec<String> = discovery.files.iter().map(|f| f.name.clone()).collect();
 
-    let rejected: Vec<(String, Rejection)> =
-        outcomes.iter().zip(&names).filter_map(|(o, n)| o.rejection.clone().map(|r| (n.clone(), r))).collect();
+    let rejected: Vec<(String, Rejection)> = outcomes.iter().zip(&names).filter_map(|(o, n)| o.rejection.clone().map(|r| (n.clone(), r))).collect();
     if !rejected.is_empty() && !settings.allow_partial {
         progress.finish();
         return Err(Error::Rejected(rejected));
@@ -153,7 +161,8 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
         (duplicates_table(&deduped.duplicates, &names), output::BOTH),
         (cases_table(&deduped.cases, &courts, &names, hasher.has_key()), output::PARQUET_ONLY),
     ];
-    let staging = output::Staging::new(&settings.out).map_err(|e| output::OutputError { path: settings.out.display().to_string(), message: e.to_string() })?;
+    let staging =
+        output::Staging::new(&settings.out).map_err(|e| output::OutputError { path: settings.out.display().to_string(), message: e.to_string() })?;
     let written = output::write_tables(&staging, &tables)?;
     timings.insert("write", t.elapsed().as_millis() as u64);
     timings.insert("total", started.elapsed().as_millis() as u64);

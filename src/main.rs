@@ -7,8 +7,10 @@ use courtstat::{progress::Progress, Settings};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let Command::Run(args) = cli.command;
+    let args = match Cli::parse().command {
+        Command::Run(args) => args,
+        Command::Gen(g) => return gen(&g),
+    };
     let today = chrono::Local::now().date_naive();
     let key = std::env::var("COURTSTAT_HASH_KEY").ok();
     let result = Settings::resolve(&args.overrides(), key, today)
@@ -18,12 +20,30 @@ fn main() -> ExitCode {
         Ok(summary) => {
             if !args.quiet {
                 eprintln!("courtstat: {summary}");
-                eprintln!("courtstat: tables published in {}", summary.out.display());
+                eprintln!("courtstat: tables published in {}", courtstat::display_path(&summary.out));
             }
             ExitCode::SUCCESS
         }
         Err(e) => {
             eprintln!("courtstat: error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn gen(g: &courtstat::cli::GenArgs) -> ExitCode {
+    let result = g.settings().map_err(courtstat::Error::from).and_then(|s| {
+        let courts = courtstat::reference::Courts::load(None)?;
+        courtstat::gen::generate(&s, &courts)
+            .map_err(|e| courtstat::Error::Output(courtstat::output::OutputError { path: s.out.display().to_string(), message: e.to_string() }))
+    });
+    match result {
+        Ok(s) => {
+            eprintln!("courtstat gen: {} files, {} rows ({} spoiled), {} bytes in {}", s.files, s.rows, s.bad_rows, s.bytes, g.out.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("courtstat gen: error: {e}");
             ExitCode::from(e.exit_code())
         }
     }

@@ -32,3 +32,36 @@ impl fmt::Display for RunSummary {
         write!(f, ", {} duplicates dropped, {} cases, {} courts ranked", self.duplicates_dropped, self.cases, self.courts_ranked)
     }
 }
+
+/// `pipelines/../out/hebei` → `out/hebei`, for messages only (it does not
+/// resolve links, so it is never used to open a file).
+pub fn display_path(p: &std::path::Path) -> String {
+    use std::path::Component;
+    let mut parts: Vec<Component> = Vec::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(parts.last(), Some(Component::Normal(_))) => {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    let out: std::path::PathBuf = parts.iter().collect();
+    if out.as_os_str().is_empty() {
+        ".".into()
+    } else {
+        out.display().to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_path_drops_dot_dot_after_a_name() {
+        assert_eq!(display_path(std::path::Path::new("pipelines/../out/hebei")), "out/hebei");
+        assert_eq!(display_path(std::path::Path::new("../out/./x")), "../out/x");
+    }
+}

@@ -76,7 +76,11 @@ impl FileRows {
 /// not map, so that `--allow-partial` can still tell which courts it fed.
 pub fn court_codes_in(file: &LoadedFile) -> BTreeSet<String> {
     let mut codes = BTreeSet::new();
-    let Some(col) = file.header_cells.iter().position(|c| Column::CaseNo.words().iter().any(|w| w.eq_ignore_ascii_case(&crate::ingest::header::normalize_cell(c).0))) else {
+    let Some(col) = file
+        .header_cells
+        .iter()
+        .position(|c| Column::CaseNo.words().iter().any(|w| w.eq_ignore_ascii_case(&crate::ingest::header::normalize_cell(c).0)))
+    else {
         return codes;
     };
     let mut sp = Splitter::starting_at(&file.text, file.delimiter, file.body_offset, file.body_line);
@@ -108,12 +112,9 @@ pub fn validate_file(file: &LoadedFile, header: &HeaderMap, file_index: u32, ctx
                 }
                 out.cases.push(case);
             }
-            Err(reason) => out.quarantined.push(QuarantinedRow {
-                file: file_index,
-                line: rec.line,
-                reason,
-                raw: ctx.hasher.redact_raw(&rec, header),
-            }),
+            Err(reason) => {
+                out.quarantined.push(QuarantinedRow { file: file_index, line: rec.line, reason, raw: ctx.hasher.redact_raw(&rec, header) })
+            }
         }
     }
     if other_methods > 0 {

@@ -11,7 +11,9 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 pub enum CaseNumberParse {
     Enforcement(CaseNumber),
     /// a well-formed number whose type code does not start with 执
-    NotEnforcement { court_code: String },
+    NotEnforcement {
+        court_code: String,
+    },
     /// missing or malformed
     Bad,
 }
@@ -85,13 +87,7 @@ fn parse_case_chars(c: &[char]) -> Option<CaseNumberParse> {
     if type_code[0] != '执' {
         return Some(CaseNumberParse::NotEnforcement { court_code });
     }
-    Some(CaseNumberParse::Enforcement(CaseNumber {
-        year,
-        court_code,
-        special_code: special,
-        type_code: TypeCode(type_code.iter().collect()),
-        seq,
-    }))
+    Some(CaseNumberParse::Enforcement(CaseNumber { year, court_code, special_code: special, type_code: TypeCode(type_code.iter().collect()), seq }))
 }
 
 /// Splits the Han run into (specialised-trial code, type code), preferring a
@@ -102,7 +98,8 @@ fn split_special(han: &[char]) -> Option<(Option<char>, &[char])> {
         1..=3 if han[0] == '执' => Some((None, han)),
         2..=4 if han[1] == '执' => Some((Some(han[0]), &han[1..])),
         1..=3 => Some((None, han)),
-        4 => Some((Some(han[0]), &han[1..])),
+        // the specialised-trial code is never 执
+        4 if han[0] != '执' => Some((Some(han[0]), &han[1..])),
         _ => None,
     }
 }
@@ -304,7 +301,8 @@ mod tests {
 
     #[test]
     fn case_number_accepts_every_bracket_style() {
-        for s in ["(2023)冀0821执1234号", "（2023）冀0821执1234号", "〔2023〕冀0821执1234号", "[2023]冀0821执1234号", "【2023】冀0821执1234号"] {
+        for s in ["(2023)冀0821执1234号", "（2023）冀0821执1234号", "〔2023〕冀0821执1234号", "[2023]冀0821执1234号", "【2023】冀0821执1234号"]
+        {
             assert_eq!(enf(s), "（2023）冀0821执1234号", "{s}");
         }
     }
@@ -332,7 +330,18 @@ mod tests {
     #[test]
     fn case_number_not_enforcement_and_malformed() {
         assert_eq!(case_number("（2023）冀0821民初5号"), CaseNumberParse::NotEnforcement { court_code: "冀0821".into() });
-        for s in ["", "-", "2023冀0821执5号", "(2023)冀082执5号", "(2023)冀0821执号", "(2023)冀0821执5", "(2023)执0821执5号", "(23)冀0821执5号", "(2023)冀0821执恢保异5号", "(2023)冀0821执5号x"] {
+        for s in [
+            "",
+            "-",
+            "2023冀0821执5号",
+            "(2023)冀082执5号",
+            "(2023)冀0821执号",
+            "(2023)冀0821执5",
+            "(2023)执0821执5号",
+            "(23)冀0821执5号",
+            "(2023)冀0821执恢保异5号",
+            "(2023)冀0821执5号x",
+        ] {
             assert_eq!(case_number(s), CaseNumberParse::Bad, "{s}");
         }
     }
@@ -349,7 +358,9 @@ mod tests {
 
     #[test]
     fn impossible_or_unknown_dates_are_invalid() {
-        for s in ["2023-02-30", "2023-13-01", "23-3-5", "2023-3-5-1", "2023/3/5 25:00", "2023-03-05 9:7", "March 5", "2023-03", "20230230", "2023年3月5"] {
+        for s in
+            ["2023-02-30", "2023-13-01", "23-3-5", "2023-3-5-1", "2023/3/5 25:00", "2023-03-05 9:7", "March 5", "2023-03", "20230230", "2023年3月5"]
+        {
             assert_eq!(date(s), Err(()), "{s}");
         }
     }
@@ -386,10 +397,16 @@ mod tests {
     fn closure_method_aliases_map_onto_the_six_methods() {
         use ClosureMethod::*;
         let cases = [
-            ("执行完结", Completed), ("和解履行完毕", Completed), ("执行和解履行完毕", Completed),
-            ("终本", TerminatedThisRound), ("终结本次执行", TerminatedThisRound),
-            ("终结执行", Terminated), ("不予执行", NotEnforced), ("驳回执行申请", Rejected),
-            ("销案", Withdrawn), ("移送破产审查", Other),
+            ("执行完结", Completed),
+            ("和解履行完毕", Completed),
+            ("执行和解履行完毕", Completed),
+            ("终本", TerminatedThisRound),
+            ("终结本次执行", TerminatedThisRound),
+            ("终结执行", Terminated),
+            ("不予执行", NotEnforced),
+            ("驳回执行申请", Rejected),
+            ("销案", Withdrawn),
+            ("移送破产审查", Other),
         ];
         for (s, m) in cases {
             assert_eq!(closure_method(s), Some(m), "{s}");

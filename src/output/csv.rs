@@ -69,7 +69,9 @@ mod tests {
     #[test]
     fn csv_has_a_bom_crlf_and_empty_nulls() {
         let mut t = Table::new("t");
-        t.text("city", vec![Some("承德市".into()), Some("a,b".into())]).float("rate", vec![None, Some(1.0)]).boolean("complete", vec![Some(true), Some(false)]);
+        t.text("city", vec![Some("承德市".into()), Some("a,b".into())])
+            .float("rate", vec![None, Some(1.0)])
+            .boolean("complete", vec![Some(true), Some(false)]);
         let mut buf = Vec::new();
         write(&t, &mut buf).unwrap();
         let s = String::from_utf8(buf).unwrap();

@@ -52,9 +52,7 @@ fn rank_columns(t: &mut Table, s: &[&Standing], with_city: bool) {
     let ranks = |k: usize, city: bool| s.iter().map(|x| (if city { x.city_rank[k] } else { x.rank[k] }).map(i64::from)).collect::<Vec<_>>();
     t.int("rank_completion", ranks(0, false)).int("rank_contract_completion", ranks(1, false)).int("rank_in_term", ranks(2, false));
     if with_city {
-        t.int("city_rank_completion", ranks(0, true))
-            .int("city_rank_contract_completion", ranks(1, true))
-            .int("city_rank_in_term", ranks(2, true));
+        t.int("city_rank_completion", ranks(0, true)).int("city_rank_contract_completion", ranks(1, true)).int("city_rank_in_term", ranks(2, true));
     }
     let tiers = |k: usize| s.iter().map(|x| x.tier[k].map(|t| t.label().to_string())).collect::<Vec<_>>();
     t.text("tier_completion", tiers(0)).text("tier_contract_completion", tiers(1)).text("tier_in_term", tiers(2));

@@ -1,0 +1,43 @@
+# courtstat — the targets statisticians and the scheduler run.
+# One cargo profile (release) serves run, test and bench, so nothing builds twice.
+CARGO ?= cargo
+CARGO_TARGET_DIR ?= $(CURDIR)/target
+export CARGO_TARGET_DIR
+BIN := $(CARGO_TARGET_DIR)/release/courtstat
+SHARED ?= ../shared
+
+.PHONY: all build run test lint fmt fmt-check conformance sample clean
+
+all: build
+
+build:
+	$(CARGO) build --release --locked
+
+## run: the default pipeline (pipelines/hebei.toml) on data/sample
+run: build
+	$(BIN) run pipelines/hebei.toml
+
+## test: unit, property and end-to-end tests (self-contained)
+test:
+	$(CARGO) test --release --locked
+
+lint:
+	$(CARGO) clippy --release --locked --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+fmt-check:
+	$(CARGO) fmt --all -- --check
+
+## conformance: the contract's public scenarios (needs ../shared)
+conformance: build
+	$(SHARED)/conformance/check $(BIN)
+
+## sample: regenerate data/sample (committed; rerun only on purpose)
+sample: build
+	rm -rf data/sample
+	$(BIN) gen --out data/sample --rows 2400 --seed 7 --messy --cities 承德市,唐山市 --export-date 2023-08-25
+
+clean:
+	rm -rf out
