@@ -60,16 +60,16 @@ impl Rng {
     fn chance(&mut self, p: f64) -> bool {
         self.unit() < p
     }
-    fn pick<'a, T>(&mut self, items: &'a [(T, u32)]) -> &'a T {
+    fn pick<T: Copy>(&mut self, items: &[(T, u32)]) -> T {
         let total: u64 = items.iter().map(|i| u64::from(i.1)).sum();
         let mut r = self.below(total);
         for (item, w) in items {
             if r < u64::from(*w) {
-                return item;
+                return *item;
             }
             r -= u64::from(*w);
         }
-        &items[items.len() - 1].0
+        items[items.len() - 1].0
     }
 }
 
@@ -203,11 +203,11 @@ pub fn generate(s: &GenSettings, courts: &Courts) -> std::io::Result<GenSummary>
         let mut cases: Vec<GenCase> = (0..n)
             .map(|_| {
                 let filing = start + Days::new(r.below(541));
-                let ty = *r.pick(&TYPES);
+                let ty = r.pick(&TYPES);
                 let seq = seqs.entry((filing.year(), ty)).or_insert(0);
                 *seq += 1 + r.below(2);
                 let closing = duration_days(&mut r).map(|d| filing + Days::new(d as u64));
-                let method = *r.pick(&METHODS);
+                let method = r.pick(&METHODS);
                 let claim_fen = (10f64.powf(3.0 + 3.5 * r.unit()) * 100.0).round() as i64;
                 let recovered_share = if method == "执行完毕" {
                     Some(1.0)
@@ -219,12 +219,13 @@ pub fn generate(s: &GenSettings, courts: &Courts) -> std::io::Result<GenSummary>
                 let applicant = party(&mut r, &city);
                 let respondent = party(&mut r, &city);
                 let enterprise = crate::normalize::values::names_suggest_enterprise(&[&applicant, &respondent]);
+                let cause: &'static str = r.pick(&CAUSES);
                 GenCase {
                     number_parts: (filing.year(), court.code.clone(), ty, *seq),
                     filing,
                     closing,
                     method,
-                    cause: *r.pick(&CAUSES),
+                    cause,
                     claim_fen,
                     recovered_share,
                     suspended: if r.chance(0.2) { 1 + r.below(90) as u32 } else { 0 },

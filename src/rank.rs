@@ -79,13 +79,16 @@ impl Rankings {
     }
 }
 
+/// A unit's index and its (numerator, denominator).
+type Member = (usize, (u64, u64));
+
 /// `a/b` against `c/d`, exactly.
 fn cmp_ratio((a, b): (u64, u64), (c, d): (u64, u64)) -> Ordering {
     (u128::from(a) * u128::from(d)).cmp(&(u128::from(c) * u128::from(b)))
 }
 
 /// Competition ranks (1, 2, 2, 4), highest first, of the eligible members.
-fn competition_ranks(members: &[(usize, (u64, u64))]) -> Vec<(usize, u32)> {
+fn competition_ranks(members: &[Member]) -> Vec<(usize, u32)> {
     let mut sorted: Vec<_> = members.to_vec();
     // full tie-break on the member index keeps the order deterministic
     sorted.sort_by(|x, y| cmp_ratio(y.1, x.1).then(x.0.cmp(&y.0)));
@@ -112,7 +115,7 @@ pub fn rank(ind: &Indicators, courts: &Courts, s: &RankSettings) -> Rankings {
     let mut out = Rankings { courts: vec![Standing::default(); ind.courts.len()], cities: vec![Standing::default(); ind.cities.len()] };
     let basic: Vec<usize> = (0..ind.courts.len()).filter(|&i| courts.get(ind.courts[i].court).level == CourtLevel::Basic).collect();
     for (k, which) in Ranked::ALL.into_iter().enumerate() {
-        let eligible = |i: &usize, f: &Figures| -> Option<(usize, (u64, u64))> {
+        let eligible = |i: &usize, f: &Figures| -> Option<Member> {
             let p = which.parts(f);
             (p.1 >= s.min_closed && p.1 > 0).then_some((*i, p))
         };
@@ -125,7 +128,7 @@ pub fn rank(ind: &Indicators, courts: &Courts, s: &RankSettings) -> Rankings {
             out.courts[i].tier[k] = Some(tier(p, s.tiers[k]));
         }
         // basic courts within their city
-        let mut by_city: std::collections::BTreeMap<&str, Vec<(usize, (u64, u64))>> = Default::default();
+        let mut by_city: std::collections::BTreeMap<&str, Vec<Member>> = Default::default();
         for m in &members {
             if let Some(city) = courts.get(ind.courts[m.0].court).city.as_deref() {
                 by_city.entry(city).or_default().push(*m);

@@ -200,3 +200,70 @@ fn incomplete_units_are_marked() {
     assert!(ind.courts.iter().find(|c| c.court == courts.id("冀0822").unwrap()).unwrap().complete);
     assert!(!ind.cities.iter().find(|c| c.city == "承德市").unwrap().complete);
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn arb_case(courts: &Courts) -> impl Strategy<Value = Case> {
+        let ids: Vec<CourtId> = ["冀0821", "冀0802", "冀08", "冀0102", "冀"].iter().map(|c| courts.id(c).unwrap()).collect();
+        (0..ids.len(), 0u64..500, 0i64..700, prop::option::of(0i64..400), 0u8..3, any::<bool>(), 0u32..60).prop_map(
+            move |(court, seq, filed_offset, duration, ty, contract, extra)| {
+                let filing = d("2022-06-01") + chrono::Days::new(filed_offset as u64);
+                let closing = duration.map(|x| filing + chrono::Days::new(x as u64));
+                Case {
+                    number: CaseNumber {
+                        year: 2023,
+                        court_code: String::new(),
+                        special_code: None,
+                        type_code: TypeCode(["执", "执恢", "执异"][ty as usize].into()),
+                        seq,
+                    },
+                    court: ids[court],
+                    filing,
+                    closing,
+                    method: closing.map(|_| if seq % 3 == 0 { ClosureMethod::Completed } else { ClosureMethod::TerminatedThisRound }),
+                    cause: None,
+                    category: if contract { CauseCategory::Contract } else { CauseCategory::Other },
+                    claim: None,
+                    recovered: None,
+                    suspended_days: extra,
+                    extended_days: 0,
+                    enterprise: false,
+                    applicant_hash: None,
+                    respondent_hash: None,
+                    updated_at: None,
+                    deadline: deadline(filing, 6, 0, extra),
+                    file: 0,
+                    line: seq,
+                }
+            },
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn pending_is_accepted_minus_closed_and_parts_never_exceed_wholes(
+            cases in prop::collection::vec(arb_case(&Courts::load(None).unwrap()), 0..80),
+            from_offset in 0u64..300, len in 0u64..400,
+        ) {
+            let courts = Courts::load(None).unwrap();
+            let from = d("2022-09-01") + chrono::Days::new(from_offset);
+            let p = Period { from, as_of: from + chrono::Days::new(len) };
+            let ind = compute(&cases, &courts, &p, &Incomplete::default());
+            let all = ind.courts.iter().map(|c| &c.figures).chain(ind.cities.iter().map(|c| &c.figures)).chain([&ind.province]);
+            for f in all {
+                prop_assert_eq!(f.pending, f.accepted - f.closed);
+                prop_assert!(f.filed <= f.accepted && f.completed <= f.closed && f.in_term <= f.closed);
+                prop_assert!(f.contract_completed <= f.contract_closed && f.contract_closed <= f.closed);
+                prop_assert!(f.overdue_pending <= f.pending && f.all_filed >= f.filed && f.all_closed >= f.closed);
+                for r in [f.completion_rate, f.in_term_rate, f.closure_rate].into_iter().flatten() {
+                    prop_assert!((0.0..=1.0).contains(&r));
+                }
+            }
+            // the province is the sum of its courts
+            let sum: u64 = ind.courts.iter().map(|c| c.figures.closed).sum();
+            prop_assert_eq!(sum, ind.province.closed);
+        }
+    }
+}

@@ -201,3 +201,86 @@ fn validate_record(
         number,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::header::map_header;
+    use crate::reference::{Causes, Courts};
+
+    const HEADER: &str = "案号,立案日期,结案日期,结案方式,案由,申请执行标的,执行到位金额,扣除天数,延长天数,更新时间,申请执行人,被执行人";
+
+    /// Validates one data line under HEADER.
+    fn check(line: &str) -> Result<Case, QuarantineReason> {
+        let courts = Courts::load(None).unwrap();
+        let causes = Causes::load(None).unwrap();
+        let hasher = PartyHasher::new(None);
+        let ctx = RowContext { courts: &courts, causes: &causes, hasher: &hasher, first_enforcement_months: 6 };
+        let cells: Vec<String> = HEADER.split(',').map(String::from).collect();
+        let h = map_header(&cells).unwrap();
+        let mut sp = Splitter::new(line, b',');
+        let rec = sp.next_record().unwrap();
+        validate_record(&rec, &h, 0, &ctx, &mut BTreeSet::new())
+    }
+
+    const GOOD: &str = "（2023）冀0821执1号,2023-01-05,2023-03-01,执行完毕,民间借贷纠纷,100,100,0,0,2023-08-01 10:00,张三,李四";
+
+    fn with(field: usize, value: &str) -> String {
+        let mut f: Vec<&str> = GOOD.split(',').collect();
+        f[field] = value;
+        f.join(",")
+    }
+
+    #[test]
+    fn a_good_row_becomes_a_case() {
+        let c = check(GOOD).unwrap();
+        assert_eq!(c.number.to_string(), "（2023）冀0821执1号");
+        assert_eq!(c.category, crate::reference::CauseCategory::Contract);
+        assert_eq!(c.claim, Some(crate::domain::Fen(10000)));
+    }
+
+    #[test]
+    fn each_quarantine_reason() {
+        use QuarantineReason::*;
+        let cases = [
+            ("（2023）冀0821执1号,2023-01-05".to_string(), BadShape),
+            (with(0, "冀0821执1号"), BadCaseNo),
+            (with(0, ""), BadCaseNo),
+            (with(0, "（2023）冀0821民初1号"), NotEnforcement),
+            (with(0, "（2023）冀0899执1号"), UnknownCourt),
+            (with(1, ""), BadFilingDate),
+            (with(1, "2023-02-29"), BadFilingDate),
+            (with(2, "2023-3-x"), BadClosingDate),
+            (with(3, "--"), InconsistentClosure),
+            (with(2, "无"), InconsistentClosure),
+            (with(2, "2023-01-04"), ClosedBeforeFiled),
+            (with(5, "1.2.3"), BadAmount),
+            (with(6, "-1"), BadAmount),
+            (with(7, "1.5"), BadDays),
+            (with(8, "-2"), BadDays),
+            (with(9, "2023-08-01 25:00"), BadUpdatedAt),
+        ];
+        for (line, want) in cases {
+            assert_eq!(check(&line).err(), Some(want), "{line}");
+        }
+    }
+
+    #[test]
+    fn the_first_reason_in_contract_order_wins() {
+        use QuarantineReason::*;
+        // bad filing date and bad amount: the filing date is checked first
+        let line = with(1, "x").replace(",100,100,", ",abc,100,");
+        assert_eq!(check(&line).err(), Some(BadFilingDate));
+        // unknown court and bad days: the court first
+        let line = with(0, "（2023）冀0899执1号").replace(",0,0,", ",x,0,");
+        assert_eq!(check(&line).err(), Some(UnknownCourt));
+        // inconsistent closure and bad updated_at: closure first
+        let line = with(3, "").replace("2023-08-01 10:00", "never");
+        assert_eq!(check(&line).err(), Some(InconsistentClosure));
+    }
+
+    #[test]
+    fn a_row_filed_after_as_of_is_validated_like_any_other() {
+        assert!(check(&with(1, "2030-01-01").replace("2023-03-01", "2030-02-01")).is_ok());
+    }
+}

@@ -1,10 +1,14 @@
 //! Parsers for every value format of the contract (§2.2). Each takes a value
-//! already through `text::nfkc_trim` and answers `Err(())` for "invalid": the
+//! already through `text::nfkc_trim` and answers `Err(Invalid)` for "invalid": the
 //! caller turns that into the quarantine reason of the field it came from.
 
 use super::text::{is_han, value};
 use crate::domain::{CaseNumber, ClosureMethod, Fen, TypeCode};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+
+/// A value that does not read as its field's format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Invalid;
 
 /// What a case-number field turned out to be.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,7 +111,7 @@ fn split_special(han: &[char]) -> Option<(Option<char>, &[char])> {
 /// A date in one of the five forms, optionally followed by a time; the time,
 /// when present, must itself be valid. Returns the date and the time of day
 /// (midnight when absent).
-pub fn date_time(v: &str) -> Result<NaiveDateTime, ()> {
+pub fn date_time(v: &str) -> Result<NaiveDateTime, Invalid> {
     let (date_part, time_part) = split_date_time(v);
     let date = date_only(date_part)?;
     let time = match time_part {
@@ -118,7 +122,7 @@ pub fn date_time(v: &str) -> Result<NaiveDateTime, ()> {
 }
 
 /// A date; a trailing valid time is accepted and dropped.
-pub fn date(v: &str) -> Result<NaiveDate, ()> {
+pub fn date(v: &str) -> Result<NaiveDate, Invalid> {
     date_time(v).map(|dt| dt.date())
 }
 
@@ -131,51 +135,51 @@ fn split_date_time(v: &str) -> (&str, Option<&str>) {
     }
 }
 
-fn date_only(v: &str) -> Result<NaiveDate, ()> {
+fn date_only(v: &str) -> Result<NaiveDate, Invalid> {
     let b = v.as_bytes();
     let (y, m, d) = if b.len() == 8 && b.iter().all(u8::is_ascii_digit) {
         (&v[0..4], &v[4..6], &v[6..8])
     } else if let Some(rest) = v.strip_suffix('日') {
-        let (y, rest) = rest.split_once('年').ok_or(())?;
-        let (m, d) = rest.split_once('月').ok_or(())?;
+        let (y, rest) = rest.split_once('年').ok_or(Invalid)?;
+        let (m, d) = rest.split_once('月').ok_or(Invalid)?;
         (y, m, d)
     } else {
-        let sep = *b.get(4).ok_or(())?;
+        let sep = *b.get(4).ok_or(Invalid)?;
         if !matches!(sep, b'-' | b'/' | b'.') {
-            return Err(());
+            return Err(Invalid);
         }
         let mut parts = v.split(sep as char);
-        let (y, m, d) = (parts.next().ok_or(())?, parts.next().ok_or(())?, parts.next().ok_or(())?);
+        let (y, m, d) = (parts.next().ok_or(Invalid)?, parts.next().ok_or(Invalid)?, parts.next().ok_or(Invalid)?);
         if parts.next().is_some() {
-            return Err(());
+            return Err(Invalid);
         }
         (y, m, d)
     };
     let year = digits(y, 4, 4)?;
     let month = digits(m, 1, 2)?;
     let day = digits(d, 1, 2)?;
-    NaiveDate::from_ymd_opt(year as i32, month, day).ok_or(())
+    NaiveDate::from_ymd_opt(year as i32, month, day).ok_or(Invalid)
 }
 
-fn time_of_day(t: &str) -> Result<NaiveTime, ()> {
+fn time_of_day(t: &str) -> Result<NaiveTime, Invalid> {
     let mut parts = t.split(':');
-    let h = digits(parts.next().ok_or(())?, 1, 2)?;
-    let m = digits(parts.next().ok_or(())?, 2, 2)?;
+    let h = digits(parts.next().ok_or(Invalid)?, 1, 2)?;
+    let m = digits(parts.next().ok_or(Invalid)?, 2, 2)?;
     let s = match parts.next() {
         Some(s) => digits(s, 2, 2)?,
         None => 0,
     };
     if parts.next().is_some() {
-        return Err(());
+        return Err(Invalid);
     }
-    NaiveTime::from_hms_opt(h, m, s).ok_or(())
+    NaiveTime::from_hms_opt(h, m, s).ok_or(Invalid)
 }
 
-fn digits(s: &str, min: usize, max: usize) -> Result<u32, ()> {
+fn digits(s: &str, min: usize, max: usize) -> Result<u32, Invalid> {
     if s.len() < min || s.len() > max || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(());
+        return Err(Invalid);
     }
-    s.parse().map_err(|_| ())
+    s.parse().map_err(|_| Invalid)
 }
 
 /// The unit an amount column's header declared.
@@ -188,7 +192,7 @@ pub enum AmountUnit {
 /// An amount in fen, exactly, rounded half away from zero from the decimal
 /// text. `Ok(None)` is unknown (empty); a value suffix (万元, 万, 元) wins over
 /// the header's unit.
-pub fn amount(raw: &str, header_unit: AmountUnit) -> Result<Option<Fen>, ()> {
+pub fn amount(raw: &str, header_unit: AmountUnit) -> Result<Option<Fen>, Invalid> {
     let Some(v) = value(raw) else { return Ok(None) };
     let (num, unit) = if let Some(n) = v.strip_suffix("万元") {
         (n, AmountUnit::TenThousandYuan)
@@ -208,7 +212,7 @@ pub fn amount(raw: &str, header_unit: AmountUnit) -> Result<Option<Fen>, ()> {
 
 /// `text × 10^scale`, rounded half away from zero, for unsigned decimal text
 /// with optional thousands commas.
-fn decimal_to_scaled(text: &str, scale: u32) -> Result<i64, ()> {
+fn decimal_to_scaled(text: &str, scale: u32) -> Result<i64, Invalid> {
     let mut int_part: i64 = 0;
     let mut frac_digits = 0u32;
     let mut seen_point = false;
@@ -223,7 +227,7 @@ fn decimal_to_scaled(text: &str, scale: u32) -> Result<i64, ()> {
                 any_digit = true;
                 let d = i64::from(b - b'0');
                 if !seen_point || frac_digits < scale {
-                    int_part = int_part.checked_mul(10).and_then(|x| x.checked_add(d)).ok_or(())?;
+                    int_part = int_part.checked_mul(10).and_then(|x| x.checked_add(d)).ok_or(Invalid)?;
                     if seen_point {
                         frac_digits += 1;
                     }
@@ -232,29 +236,29 @@ fn decimal_to_scaled(text: &str, scale: u32) -> Result<i64, ()> {
                     rounding_decided = true;
                 }
             }
-            _ => return Err(()),
+            _ => return Err(Invalid),
         }
     }
     if !any_digit {
-        return Err(());
+        return Err(Invalid);
     }
     let mut v = int_part;
     for _ in frac_digits..scale {
-        v = v.checked_mul(10).ok_or(())?;
+        v = v.checked_mul(10).ok_or(Invalid)?;
     }
     if round_up {
-        v = v.checked_add(1).ok_or(())?;
+        v = v.checked_add(1).ok_or(Invalid)?;
     }
     Ok(v)
 }
 
 /// A day count: a whole number ≥ 0; empty is 0.
-pub fn days(raw: &str) -> Result<u32, ()> {
+pub fn days(raw: &str) -> Result<u32, Invalid> {
     let Some(v) = value(raw) else { return Ok(0) };
     if !v.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(());
+        return Err(Invalid);
     }
-    v.parse().map_err(|_| ())
+    v.parse().map_err(|_| Invalid)
 }
 
 /// The closure method, `None` when empty; unknown words are `Other`.
@@ -361,7 +365,7 @@ mod tests {
         for s in
             ["2023-02-30", "2023-13-01", "23-3-5", "2023-3-5-1", "2023/3/5 25:00", "2023-03-05 9:7", "March 5", "2023-03", "20230230", "2023年3月5"]
         {
-            assert_eq!(date(s), Err(()), "{s}");
+            assert_eq!(date(s), Err(Invalid), "{s}");
         }
     }
 
@@ -379,7 +383,7 @@ mod tests {
         assert_eq!(amount("-", y), Ok(None));
         assert_eq!(amount("", y), Ok(None));
         for bad in ["-5", "1.2.3", "abc", "万", "1e5", "99999999999999999999"] {
-            assert_eq!(amount(bad, y), Err(()), "{bad}");
+            assert_eq!(amount(bad, y), Err(Invalid), "{bad}");
         }
     }
 
@@ -389,7 +393,7 @@ mod tests {
         assert_eq!(days("无"), Ok(0));
         assert_eq!(days("１５"), Ok(15));
         for bad in ["-1", "1.5", "十", "99999999999"] {
-            assert_eq!(days(bad), Err(()), "{bad}");
+            assert_eq!(days(bad), Err(Invalid), "{bad}");
         }
     }
 
