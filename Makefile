@@ -6,7 +6,7 @@ export CARGO_TARGET_DIR
 BIN := $(CARGO_TARGET_DIR)/release/courtstat
 SHARED ?= ../shared
 
-.PHONY: all build run test lint fmt fmt-check conformance sample clean
+.PHONY: all build run test lint fmt fmt-check conformance sample bench clean
 
 all: build
 
@@ -38,6 +38,10 @@ conformance: build
 sample: build
 	rm -rf data/sample
 	$(BIN) gen --out data/sample --rows 2400 --seed 7 --messy --cities 承德市,唐山市 --export-date 2023-08-25
+
+## bench: throughput, rows/s, peak RSS and stage times on 2.5M generated rows
+bench: build
+	scripts/bench.sh $(BIN)
 
 clean:
 	rm -rf out

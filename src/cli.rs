@@ -77,6 +77,9 @@ pub struct RunArgs {
     /// Go on without rejected files; affected rows say complete = false
     #[arg(long)]
     pub allow_partial: bool,
+    /// Wait for another run on the same output folder instead of failing
+    #[arg(long)]
+    pub wait: bool,
     /// No progress and no summary on stderr
     #[arg(long, short)]
     pub quiet: bool,
@@ -93,6 +96,7 @@ impl RunArgs {
             courts: self.courts.clone(),
             causes: self.causes.clone(),
             allow_partial: self.allow_partial,
+            wait_for_lock: self.wait,
         }
     }
 }

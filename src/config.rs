@@ -74,6 +74,7 @@ pub struct Overrides {
     pub courts: Option<PathBuf>,
     pub causes: Option<PathBuf>,
     pub allow_partial: bool,
+    pub wait_for_lock: bool,
 }
 
 /// The validated settings of one run.
@@ -91,6 +92,8 @@ pub struct Settings {
     /// completion, contract completion, in-term
     pub tiers: [Thresholds; 3],
     pub allow_partial: bool,
+    /// wait for another run on the same output folder instead of failing
+    pub wait_for_lock: bool,
     pub hash_key: Option<Vec<u8>>,
     /// where the key came from, for the manifest (never the key itself)
     pub hash_key_source: Option<String>,
@@ -212,6 +215,7 @@ impl Settings {
             max_bad_row_ratio,
             tiers,
             allow_partial: o.allow_partial,
+            wait_for_lock: o.wait_for_lock,
             hash_key,
             hash_key_source,
         })

@@ -22,6 +22,8 @@ pub enum Error {
     Rejected(Vec<(String, Rejection)>),
     #[error(transparent)]
     Output(#[from] OutputError),
+    #[error(transparent)]
+    Lock(#[from] crate::output::lock::LockError),
 }
 
 fn rejected_message(files: &[(String, Rejection)]) -> String {
@@ -37,7 +39,7 @@ impl Error {
         match self {
             Error::Config(_) | Error::Reference(_) | Error::OutputInsideInput { .. } => 2,
             Error::Discover(DiscoverError::MissingFolder(_)) => 2,
-            Error::Discover(_) | Error::NoInput(_) | Error::Rejected(_) | Error::Output(_) => 1,
+            Error::Discover(_) | Error::NoInput(_) | Error::Rejected(_) | Error::Output(_) | Error::Lock(_) => 1,
         }
     }
 }

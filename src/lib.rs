@@ -44,8 +44,28 @@ struct FileOutcome {
     court_codes: std::collections::BTreeSet<String>,
 }
 
-fn read_and_validate(index: u32, file: &InputFile, ctx: &RowContext, max_bad: f64) -> FileOutcome {
-    let loaded = match ingest::load(file) {
+/// CPU time spent per stage across the rayon tasks, in nanoseconds.
+#[derive(Default)]
+struct StageClock {
+    read_decode: std::sync::atomic::AtomicU64,
+    validate: std::sync::atomic::AtomicU64,
+}
+
+impl StageClock {
+    fn add(counter: &std::sync::atomic::AtomicU64, since: Instant) {
+        counter.fetch_add(since.elapsed().as_nanos() as u64, std::sync::atomic::Ordering::Relaxed);
+    }
+    fn ms(counter: &std::sync::atomic::AtomicU64) -> u64 {
+        counter.load(std::sync::atomic::Ordering::Relaxed) / 1_000_000
+    }
+}
+
+fn read_and_validate(index: u32, file: &InputFile, ctx: &RowContext, max_bad: f64, clock: &StageClock) -> FileOutcome {
+    let t = Instant::now();
+    let loaded = ingest::load(file);
+    StageClock::add(&clock.read_decode, t);
+    let t = Instant::now();
+    let loaded = match loaded {
         Ok(l) => l,
         Err((rejection, sha256, encoding)) => {
             return FileOutcome {
@@ -70,6 +90,7 @@ fn read_and_validate(index: u32, file: &InputFile, ctx: &RowContext, max_bad: f6
     };
     // the decoded text is dropped here: only its facts travel on
     let LoadedFile { sha256, encoding, delimiter, header, .. } = loaded;
+    StageClock::add(&clock.validate, t);
     FileOutcome { delimiter: Some(delimiter), header: header.ok(), sha256: Some(sha256), encoding: Some(encoding), rows, rejection, court_codes }
 }
 
@@ -80,6 +101,7 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
     let courts = Courts::load(settings.courts.as_deref())?;
     let causes = Causes::load(settings.causes.as_deref())?;
     check_out_not_inside_inputs(settings)?;
+    let _lock = output::lock::acquire(&settings.out, settings.wait_for_lock)?;
 
     // 1 + 2. ingest and normalize, one file per task, results in input order
     let discovery = ingest::discover(&settings.inputs)?;
@@ -91,17 +113,21 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
     let hasher = normalize::parties::PartyHasher::new(settings.hash_key.clone());
     let ctx = RowContext { courts: &courts, causes: &causes, hasher: &hasher, first_enforcement_months: settings.first_enforcement_months };
     let t = Instant::now();
+    let clock = StageClock::default();
     let mut outcomes: Vec<FileOutcome> = discovery
         .files
         .par_iter()
         .enumerate()
         .map(|(i, f)| {
-            let o = read_and_validate(i as u32, f, &ctx, settings.max_bad_row_ratio);
+            let o = read_and_validate(i as u32, f, &ctx, settings.max_bad_row_ratio, &clock);
             progress.file_done(f.size);
             o
         })
         .collect();
     timings.insert("ingest_normalize", t.elapsed().as_millis() as u64);
+    // summed over threads: CPU time, so it can exceed the wall time above
+    timings.insert("read_decode_cpu", StageClock::ms(&clock.read_decode));
+    timings.insert("validate_cpu", StageClock::ms(&clock.validate));
     let names: Vec<String> = discovery.files.iter().map(|f| f.name.clone()).collect();
 
     let rejected: Vec<(String, Rejection)> = outcomes.iter().zip(&names).filter_map(|(o, n)| o.rejection.clone().map(|r| (n.clone(), r))).collect();

@@ -414,3 +414,36 @@ fn gen_is_deterministic_and_its_output_runs_clean() {
     assert!(!q.is_empty(), "--messy spoils some rows");
     assert!(table(&out, "duplicates").len() > 100, "the refresh re-exports cases");
 }
+
+#[test]
+fn a_second_run_on_the_same_output_fails_at_once_naming_the_lock_and_holder() {
+    use std::io::Write;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let lock_path = tmp.path().join(".out.courtstat.lock");
+    let mut held = fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).unwrap();
+    held.lock().unwrap();
+    write!(held, "424242").unwrap();
+    let o = run_fixture(&out, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains(".out.courtstat.lock") && err.contains("424242"), "{err}");
+    assert!(!out.exists());
+    // --wait blocks until the holder lets go, then runs
+    let out2 = out.clone();
+    let waiter = std::thread::spawn(move || {
+        courtstat()
+            .arg("run")
+            .arg(fixture().join("pipeline.toml"))
+            .arg("--out")
+            .arg(&out2)
+            .arg("--wait")
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    held.unlock().unwrap();
+    let o = waiter.join().unwrap().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.join("indicators_court.csv").exists());
+}

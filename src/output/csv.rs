@@ -22,9 +22,19 @@ pub fn yuan_text(fen: i128) -> String {
     format!("{sign}{}.{:02}", a / 100, a % 100)
 }
 
+/// A text cell that Excel would read as a formula (OWASP "CSV injection"):
+/// one starting with `=`, `+`, `-`, `@`, a tab or a carriage return gets a
+/// leading `'`. Numbers are never text cells, so they are never touched.
+pub fn neutralize(s: &str) -> std::borrow::Cow<'_, str> {
+    match s.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => std::borrow::Cow::Owned(format!("'{s}")),
+        _ => std::borrow::Cow::Borrowed(s),
+    }
+}
+
 fn cell(v: &Values, row: usize) -> String {
     match v {
-        Values::Text(x) => x[row].clone().unwrap_or_default(),
+        Values::Text(x) => x[row].as_deref().map(|s| neutralize(s).into_owned()).unwrap_or_default(),
         Values::Int(x) => x[row].map(|n| n.to_string()).unwrap_or_default(),
         Values::Float(x) => x[row].map(float_text).unwrap_or_default(),
         Values::Yuan(x) => x[row].map(yuan_text).unwrap_or_default(),
@@ -64,6 +74,18 @@ mod tests {
         assert_eq!(yuan_text(1_095_883_830), "10958838.30");
         assert_eq!(yuan_text(7), "0.07");
         assert_eq!(yuan_text(0), "0.00");
+    }
+
+    #[test]
+    fn text_cells_that_look_like_formulas_are_neutralised_numbers_are_not() {
+        let mut t = Table::new("t");
+        t.text("raw", vec![Some("=HYPERLINK(\"x\")".into()), Some("-1".into()), Some("@a".into()), Some("（2023）冀执1号".into())])
+            .yuan("amount", vec![Some(-150), None, None, None]);
+        let mut buf = Vec::new();
+        write(&t, &mut buf).unwrap();
+        let s = String::from_utf8(buf).unwrap();
+        assert!(s.contains("\"'=HYPERLINK(\"\"x\"\")\",-1.50\r\n"), "{s}");
+        assert!(s.contains("'-1,") && s.contains("'@a,") && s.contains("\r\n（2023）冀执1号,"), "{s}");
     }
 
     #[test]

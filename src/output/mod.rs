@@ -3,6 +3,7 @@
 //! manifest last, and publishes the folder all at once.
 
 pub mod csv;
+pub mod lock;
 pub mod manifest;
 pub mod parquet;
 pub mod publish;

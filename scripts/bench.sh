@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# make bench: end-to-end throughput of `courtstat run` on a generated province.
+#
+# Generates (once, cached under $CARGO_TARGET_DIR/bench) a messy export of
+# BENCH_ROWS rows (default 2,500,000, ~375 MB), runs courtstat BENCH_REPS times
+# (default 3) with 1 and with 2 threads, and prints the median wall time,
+# input MB/s, rows/s, peak RSS and time per stage. The machine is shared and
+# noisy: compare medians and ratios, not single runs. It also checks that the
+# 1- and 2-thread runs publish byte-identical tables.
+set -euo pipefail
+bin="$1"
+rows="${BENCH_ROWS:-2500000}"
+reps="${BENCH_REPS:-3}"
+dir="${CARGO_TARGET_DIR:-target}/bench"
+input="$dir/input-$rows-seed1"
+mkdir -p "$dir"
+if [ ! -f "$input.done" ]; then
+  rm -rf "$input"
+  echo "generating $rows rows into $input (once)…"
+  "$bin" gen --out "$input" --rows "$rows" --seed 1 --messy
+  touch "$input.done"
+fi
+bytes=$(find "$input" -type f \( -name '*.csv' -o -name '*.tsv' \) -printf '%s\n' | awk '{s+=$1} END {print s}')
+files=$(find "$input" -type f | wc -l)
+echo "input: $files files, $(awk -v b="$bytes" 'BEGIN {printf "%.1f", b/1e6}') MB"
+
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+for threads in 1 2; do
+  out="$dir/out-$threads"
+  : > "$dir/times-$threads"
+  for rep in $(seq "$reps"); do
+    /usr/bin/time -f "%e %M" -o "$dir/time.txt" env RAYON_NUM_THREADS="$threads" POLARS_MAX_THREADS="$threads" \
+      "$bin" run --input "$input" --out "$out" --as-of 2023-08-22 --quiet
+    cat "$dir/time.txt" >> "$dir/times-$threads"
+  done
+  wall=$(awk '{print $1}' "$dir/times-$threads" | median)
+  rss_kb=$(awk '{print $2}' "$dir/times-$threads" | median)
+  rows_read=$(sed -n 's/^  "rows_read": \([0-9]*\),$/\1/p' "$out/run.json")
+  stages=$(tr -d '\n ' < "$out/run.json" | sed -n 's/.*"timings_ms":{\([^}]*\)}.*/\1/p' | tr -d '"')
+  awk -v t="$threads" -v w="$wall" -v b="$bytes" -v r="$rows_read" -v m="$rss_kb" -v reps="$reps" 'BEGIN {
+    printf "threads %d: median of %d runs %.2f s  %.0f MB/s  %.0f rows/s  peak RSS %.0f MB (%.2f x input)\n",
+      t, reps, w, b/1e6/w, r/w, m/1024, m*1024/b }'
+  echo "  stages (ms, last run): $stages"
+done
+for t in indicators_court indicators_city indicators_province indicators_monthly quarantine duplicates; do
+  cmp -s "$dir/out-1/$t.csv" "$dir/out-2/$t.csv" || { echo "MISMATCH: $t.csv differs between 1 and 2 threads"; exit 1; }
+done
+echo "tables identical with 1 and 2 threads"
