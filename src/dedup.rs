@@ -2,7 +2,6 @@
 //! re-sent with newer status, so the same case arrives several times.
 
 use crate::domain::{Case, CaseNumber};
-use std::collections::HashMap;
 
 /// A case number that arrived more than once.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,18 +31,19 @@ pub fn beats(b: &Case, a: &Case) -> bool {
 }
 
 /// `cases` in any order; the result depends on it only through the
-/// (file, line) tie-break, which is part of each case.
-pub fn dedup(cases: Vec<Case>) -> Deduplicated {
+/// (file, line) tie-break, which is part of each case. The kept cases come
+/// back sorted by (file, line), filtered in place (no second copy).
+pub fn dedup(mut cases: Vec<Case>) -> Deduplicated {
     struct Slot {
         kept: usize,
         versions: u32,
         conflict: bool,
     }
-    let mut slots: HashMap<CaseNumber, Slot> = HashMap::with_capacity(cases.len());
+    let mut slots: foldhash::HashMap<CaseNumber, Slot> = foldhash::HashMap::with_capacity_and_hasher(cases.len(), Default::default());
     for (i, c) in cases.iter().enumerate() {
         match slots.get_mut(&c.number) {
             None => {
-                slots.insert(c.number.clone(), Slot { kept: i, versions: 1, conflict: false });
+                slots.insert(c.number, Slot { kept: i, versions: 1, conflict: false });
             }
             Some(slot) => {
                 slot.versions += 1;
@@ -72,22 +72,34 @@ pub fn dedup(cases: Vec<Case>) -> Deduplicated {
     }
     duplicates.sort_by(|a, b| a.case_no.cmp(&b.case_no));
     let dropped = (cases.len() - slots.len()) as u64;
-    let mut kept: Vec<Case> = cases.into_iter().zip(keep).filter_map(|(c, k)| k.then_some(c)).collect();
-    kept.sort_by_key(|c| (c.file, c.line));
-    Deduplicated { cases: kept, duplicates, dropped }
+    drop(slots);
+    let mut flags = keep.into_iter();
+    cases.retain(|_| flags.next().unwrap_or(false));
+    cases.shrink_to_fit();
+    // input order is (file, line) order already; sort only if given otherwise
+    if !cases.is_sorted_by_key(|c| (c.file, c.line)) {
+        cases.sort_by_key(|c| (c.file, c.line));
+    }
+    Deduplicated { cases, duplicates, dropped }
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::domain::{ClosureMethod, TypeCode};
+    use crate::domain::{ClosureMethod, Code, TypeCode};
     use crate::reference::CauseCategory;
     use chrono::NaiveDate;
     use proptest::prelude::*;
 
     pub fn case(seq: u64, file: u32, line: u64) -> Case {
         Case {
-            number: CaseNumber { year: 2023, court_code: "冀0821".into(), special_code: None, type_code: TypeCode("执".into()), seq },
+            number: CaseNumber {
+                year: 2023,
+                court_code: Code::new("冀0821").unwrap(),
+                special_code: None,
+                type_code: TypeCode::new("执").unwrap(),
+                seq,
+            },
             court: 0,
             filing: NaiveDate::from_ymd_opt(2023, 1, 10).unwrap(),
             closing: None,

@@ -22,23 +22,91 @@ impl Fen {
     }
 }
 
+/// A short code held inline (a court or type code), so that a case number
+/// needs no heap allocation, copies cheaply and hashes fast.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Code<const N: usize> {
+    len: u8,
+    bytes: [u8; N],
+}
+
+impl<const N: usize> Code<N> {
+    /// `None` when the text does not fit.
+    pub fn new(s: &str) -> Option<Self> {
+        let mut c = Code::default();
+        for ch in s.chars() {
+            c.push(ch)?;
+        }
+        Some(c)
+    }
+
+    pub fn push(&mut self, ch: char) -> Option<()> {
+        let at = self.len as usize;
+        let n = ch.len_utf8();
+        if at + n > N {
+            return None;
+        }
+        ch.encode_utf8(&mut self.bytes[at..at + n]);
+        self.len += n as u8;
+        Some(())
+    }
+
+    pub fn as_str(&self) -> &str {
+        // only whole chars are ever pushed, so this never fails
+        std::str::from_utf8(&self.bytes[..self.len as usize]).unwrap_or_default()
+    }
+}
+
+impl<const N: usize> Default for Code<N> {
+    fn default() -> Self {
+        Code { len: 0, bytes: [0; N] }
+    }
+}
+
+impl<const N: usize> fmt::Debug for Code<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.as_str())
+    }
+}
+
+impl<const N: usize> Ord for Code<N> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl<const N: usize> PartialOrd for Code<N> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
 /// The type code (类型代字) of an enforcement case number, e.g. 执, 执恢, 执异.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TypeCode(pub String);
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TypeCode(pub Code<12>);
 
 impl TypeCode {
+    /// `None` for more than three Han characters' worth of bytes.
+    pub fn new(s: &str) -> Option<TypeCode> {
+        Code::new(s).map(TypeCode)
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
     /// 首次执行: the only type the headline indicators count.
     pub fn is_first_enforcement(&self) -> bool {
-        self.0 == "执"
+        self.as_str() == "执"
     }
 }
 
 /// A parsed case number (案号) per 法〔2015〕137号 as amended by 法〔2018〕335号.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CaseNumber {
     pub year: u16,
     /// e.g. 冀, 冀08, 冀0821
-    pub court_code: String,
+    pub court_code: Code<8>,
     /// the optional specialised-trial code, e.g. 知
     pub special_code: Option<char>,
     pub type_code: TypeCode,
@@ -46,14 +114,45 @@ pub struct CaseNumber {
     pub seq: u64,
 }
 
+fn push_decimal(out: &mut String, mut n: u64, min_width: usize) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 && digits.len() - i >= min_width {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        out.push(d as char);
+    }
+}
+
+impl CaseNumber {
+    /// Appends the canonical form (written by hand: this runs once per case
+    /// when the case table is built).
+    pub fn push_to(&self, out: &mut String) {
+        out.push('（');
+        push_decimal(out, u64::from(self.year), 4);
+        out.push('）');
+        out.push_str(self.court_code.as_str());
+        if let Some(s) = self.special_code {
+            out.push(s);
+        }
+        out.push_str(self.type_code.as_str());
+        push_decimal(out, self.seq, 1);
+        out.push('号');
+    }
+}
+
 impl fmt::Display for CaseNumber {
     /// The canonical form with full-width brackets: （2023）冀0821执1234号.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "（{:04}）{}", self.year, self.court_code)?;
-        if let Some(s) = self.special_code {
-            write!(f, "{s}")?;
-        }
-        write!(f, "{}{}号", self.type_code.0, self.seq)
+        let mut s = String::with_capacity(32);
+        self.push_to(&mut s);
+        f.write_str(&s)
     }
 }
 
@@ -156,8 +255,9 @@ pub struct Case {
     pub filing: NaiveDate,
     pub closing: Option<NaiveDate>,
     pub method: Option<ClosureMethod>,
-    /// the cause as normalised, `None` when empty
-    pub cause: Option<String>,
+    /// the cause as normalised, `None` when empty; shared by every case of a
+    /// file with the same cause
+    pub cause: Option<std::sync::Arc<str>>,
     pub category: crate::reference::CauseCategory,
     pub claim: Option<Fen>,
     pub recovered: Option<Fen>,
@@ -207,8 +307,19 @@ mod tests {
 
     #[test]
     fn canonical_case_number_uses_full_width_brackets() {
-        let n = CaseNumber { year: 2023, court_code: "冀0821".into(), special_code: None, type_code: TypeCode("执".into()), seq: 1234 };
+        let n = CaseNumber { year: 2023, court_code: Code::new("冀0821").unwrap(), special_code: None, type_code: TypeCode::new("执").unwrap(), seq: 1234 };
         assert_eq!(n.to_string(), "（2023）冀0821执1234号");
+        let z = CaseNumber { year: 7, seq: 0, special_code: Some('知'), ..n };
+        assert_eq!(z.to_string(), "（0007）冀0821知执0号");
+    }
+
+    #[test]
+    fn codes_hold_up_to_their_size_and_order_byte_wise() {
+        assert_eq!(Code::<8>::new("冀0821").unwrap().as_str(), "冀0821");
+        assert!(Code::<8>::new("冀082199").is_none());
+        let a = Code::<8>::new("冀08").unwrap();
+        let b = Code::<8>::new("冀0802").unwrap();
+        assert!(a < b && Code::<8>::new("冀").unwrap() < a);
     }
 
     #[test]

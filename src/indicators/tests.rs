@@ -2,7 +2,7 @@
 //! cases of one basic court, period 2023-01-01..2023-06-30, 6-month deadline.
 
 use super::*;
-use crate::domain::{deadline, CaseNumber, Fen, TypeCode};
+use crate::domain::{deadline, CaseNumber, Code, Fen, TypeCode};
 use crate::reference::{CauseCategory, Courts};
 
 fn d(s: &str) -> NaiveDate {
@@ -23,7 +23,13 @@ struct Spec {
 fn case(courts: &Courts, s: &Spec) -> Case {
     let filing = d(s.filed);
     Case {
-        number: CaseNumber { year: 2023, court_code: "冀0821".into(), special_code: None, type_code: TypeCode(s.ty.into()), seq: s.seq },
+        number: CaseNumber {
+            year: 2023,
+            court_code: Code::new("冀0821").unwrap(),
+            special_code: None,
+            type_code: TypeCode::new(s.ty).unwrap(),
+            seq: s.seq,
+        },
         court: courts.id("冀0821").unwrap(),
         filing,
         closing: s.closed.map(|c| d(c.0)),
@@ -214,9 +220,9 @@ mod properties {
                 Case {
                     number: CaseNumber {
                         year: 2023,
-                        court_code: String::new(),
+                        court_code: Code::default(),
                         special_code: None,
-                        type_code: TypeCode(["执", "执恢", "执异"][ty as usize].into()),
+                        type_code: TypeCode::new(["执", "执恢", "执异"][ty as usize]).unwrap(),
                         seq,
                     },
                     court: ids[court],

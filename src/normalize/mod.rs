@@ -14,6 +14,24 @@ use parties::PartyHasher;
 use std::collections::BTreeSet;
 use values::CaseNumberParse;
 
+/// Causes repeat on nearly every row: each distinct one is stored and
+/// classified once per file, and its cases share it.
+#[derive(Default)]
+pub struct CauseCache {
+    seen: std::collections::HashMap<String, (std::sync::Arc<str>, crate::reference::CauseCategory)>,
+}
+
+impl CauseCache {
+    fn get(&mut self, cause: &str, causes: &Causes) -> (std::sync::Arc<str>, crate::reference::CauseCategory) {
+        if let Some((name, category)) = self.seen.get(cause) {
+            return (name.clone(), *category);
+        }
+        let entry = (std::sync::Arc::<str>::from(cause), causes.classify(cause));
+        self.seen.insert(cause.to_string(), entry.clone());
+        entry
+    }
+}
+
 /// Settings the row checks need.
 pub struct RowContext<'a> {
     pub courts: &'a Courts,
@@ -87,7 +105,7 @@ pub fn court_codes_in(file: &LoadedFile) -> BTreeSet<String> {
     while let Some(rec) = sp.next_record() {
         match rec.field(col).map(|f| values::case_number(&f)) {
             Some(CaseNumberParse::Enforcement(n)) => {
-                codes.insert(n.court_code);
+                codes.insert(n.court_code.as_str().to_string());
             }
             Some(CaseNumberParse::NotEnforcement { court_code }) => {
                 codes.insert(court_code);
@@ -102,10 +120,11 @@ pub fn court_codes_in(file: &LoadedFile) -> BTreeSet<String> {
 pub fn validate_file(file: &LoadedFile, header: &HeaderMap, file_index: u32, ctx: &RowContext) -> FileRows {
     let mut out = FileRows::default();
     let mut other_methods = 0u64;
+    let mut causes_seen = CauseCache::default();
     let mut sp = Splitter::starting_at(&file.text, file.delimiter, file.body_offset, file.body_line);
     while let Some(rec) = sp.next_record() {
         out.data_records += 1;
-        match validate_record(&rec, header, file_index, ctx, &mut out.court_codes) {
+        match validate_record(&rec, header, file_index, ctx, &mut out.court_codes, &mut causes_seen) {
             Ok(case) => {
                 if case.method == Some(ClosureMethod::Other) && case.number.type_code.is_first_enforcement() {
                     other_methods += 1;
@@ -132,6 +151,7 @@ fn validate_record(
     file_index: u32,
     ctx: &RowContext,
     court_codes: &mut BTreeSet<String>,
+    causes_seen: &mut CauseCache,
 ) -> Result<Case, QuarantineReason> {
     use QuarantineReason::*;
     if rec.unterminated || rec.fields.len() != h.width {
@@ -149,8 +169,10 @@ fn validate_record(
         }
         CaseNumberParse::Bad => return Err(BadCaseNo),
     };
-    court_codes.insert(number.court_code.clone());
-    let court = ctx.courts.id(&number.court_code).ok_or(UnknownCourt)?;
+    if !court_codes.contains(number.court_code.as_str()) {
+        court_codes.insert(number.court_code.as_str().to_string());
+    }
+    let court = ctx.courts.id(number.court_code.as_str()).ok_or(UnknownCourt)?;
     let filing = text::value(&get(Column::FilingDate)).ok_or(BadFilingDate).and_then(|v| values::date(&v).map_err(|_| BadFilingDate))?;
     let closing = match text::value(&get(Column::ClosingDate)) {
         None => None,
@@ -172,8 +194,13 @@ fn validate_record(
         Some(v) => Some(values::date_time(&v).map_err(|_| BadUpdatedAt)?),
     };
 
-    let cause = text::value(&get(Column::Cause)).map(|c| c.into_owned());
-    let category = ctx.causes.classify(cause.as_deref().unwrap_or(""));
+    let (cause, category) = match text::value(&get(Column::Cause)) {
+        Some(c) => {
+            let (name, category) = causes_seen.get(&c, ctx.causes);
+            (Some(name), category)
+        }
+        None => (None, ctx.causes.classify("")),
+    };
     let applicant = get(Column::Applicant);
     let respondent = get(Column::Respondent);
     let enterprise = match values::enterprise_flag(&get(Column::InvolvesEnterprise)) {
@@ -220,7 +247,7 @@ mod tests {
         let h = map_header(&cells).unwrap();
         let mut sp = Splitter::new(line, b',');
         let rec = sp.next_record().unwrap();
-        validate_record(&rec, &h, 0, &ctx, &mut BTreeSet::new())
+        validate_record(&rec, &h, 0, &ctx, &mut BTreeSet::new(), &mut CauseCache::default())
     }
 
     const GOOD: &str = "（2023）冀0821执1号,2023-01-05,2023-03-01,执行完毕,民间借贷纠纷,100,100,0,0,2023-08-01 10:00,张三,李四";

@@ -3,7 +3,7 @@
 //! caller turns that into the quarantine reason of the field it came from.
 
 use super::text::{is_han, value};
-use crate::domain::{CaseNumber, ClosureMethod, Fen, TypeCode};
+use crate::domain::{CaseNumber, ClosureMethod, Code, Fen, TypeCode};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 
 /// A value that does not read as its field's format.
@@ -33,9 +33,33 @@ fn is_close(c: char) -> bool {
 /// brackets, then `YYYY` court code, optional specialised-trial code, type
 /// code, sequence and 号.
 pub fn case_number(raw: &str) -> CaseNumberParse {
+    // Fast path: full-width digits, brackets and spaces are mapped here
+    // exactly as NFKC maps them; any other character outside ASCII and the
+    // common Han block goes through real NFKC first.
+    let mut buf = ['\0'; 48];
+    let mut n = 0;
+    for c in raw.chars() {
+        let c = match c {
+            '\u{FF10}'..='\u{FF19}' => char::from(b'0' + (c as u32 - 0xFF10) as u8),
+            '（' | '）' | '［' | '］' | '〔' | '〕' | '【' | '】' => c,
+            c if c.is_ascii() || ('\u{4E00}'..='\u{9FFF}').contains(&c) || c == '\u{3000}' => c,
+            _ => return case_number_nfkc(raw),
+        };
+        if c.is_whitespace() {
+            continue;
+        }
+        if n == buf.len() {
+            return CaseNumberParse::Bad;
+        }
+        buf[n] = c;
+        n += 1;
+    }
+    parse_case_chars(&buf[..n]).unwrap_or(CaseNumberParse::Bad)
+}
+
+fn case_number_nfkc(raw: &str) -> CaseNumberParse {
     let Some(v) = value(raw) else { return CaseNumberParse::Bad };
-    let compact: String = v.chars().filter(|c| !c.is_whitespace()).collect();
-    let chars: Vec<char> = compact.chars().collect();
+    let chars: Vec<char> = v.chars().filter(|c| !c.is_whitespace()).collect();
     parse_case_chars(&chars).unwrap_or(CaseNumberParse::Bad)
 }
 
@@ -68,7 +92,10 @@ fn parse_case_chars(c: &[char]) -> Option<CaseNumberParse> {
     if !matches!(i - digits_start, 0 | 2 | 4) {
         return None;
     }
-    let court_code: String = c[digits_start - 1..i].iter().collect();
+    let mut court_code = Code::<8>::default();
+    for &ch in &c[digits_start - 1..i] {
+        court_code.push(ch)?;
+    }
     // the Han run holds the optional specialised-trial code and the type code
     let han_start = i;
     while c.get(i).is_some_and(|&h| is_han(h) && h != '号') {
@@ -83,15 +110,19 @@ fn parse_case_chars(c: &[char]) -> Option<CaseNumberParse> {
     if seq_digits.is_empty() || c.get(i) != Some(&'号') || i + 1 != c.len() {
         return None;
     }
-    let (special, type_code) = split_special(han)?;
+    let (special, type_chars) = split_special(han)?;
     let mut seq: u64 = 0;
     for d in seq_digits {
         seq = seq.checked_mul(10)?.checked_add(u64::from(d.to_digit(10)?))?;
     }
-    if type_code[0] != '执' {
-        return Some(CaseNumberParse::NotEnforcement { court_code });
+    if type_chars[0] != '执' {
+        return Some(CaseNumberParse::NotEnforcement { court_code: court_code.as_str().to_string() });
     }
-    Some(CaseNumberParse::Enforcement(CaseNumber { year, court_code, special_code: special, type_code: TypeCode(type_code.iter().collect()), seq }))
+    let mut type_code = Code::<12>::default();
+    for &ch in type_chars {
+        type_code.push(ch)?;
+    }
+    Some(CaseNumberParse::Enforcement(CaseNumber { year, court_code, special_code: special, type_code: TypeCode(type_code), seq }))
 }
 
 /// Splits the Han run into (specialised-trial code, type code), preferring a
@@ -325,10 +356,25 @@ mod tests {
         match case_number("(2023)冀0821知执5号") {
             CaseNumberParse::Enforcement(c) => {
                 assert_eq!(c.special_code, Some('知'));
-                assert_eq!(c.type_code.0, "执");
+                assert_eq!(c.type_code.as_str(), "执");
             }
             o => panic!("{o:?}"),
         }
+    }
+
+    #[test]
+    fn case_number_fast_path_agrees_with_nfkc() {
+        for s in [
+            "（２０２２）冀０８０３执１７号",
+            "\u{3000}(2023)冀0821执5号\u{3000}",
+            "【2023】冀0821执恢5号",
+            "(2023)冀0821执5号",
+            "(2023)冀0821ａ执5号",
+        ] {
+            assert_eq!(case_number(s), case_number_nfkc(s), "{s}");
+        }
+        // a compatibility ideograph (U+F9A8 → 令) takes the NFKC path
+        assert_eq!(case_number("(2023)冀0821\u{F9A8}执5号"), case_number_nfkc("(2023)冀0821令执5号"));
     }
 
     #[test]

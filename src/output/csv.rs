@@ -34,7 +34,7 @@ pub fn neutralize(s: &str) -> std::borrow::Cow<'_, str> {
 
 fn cell(v: &Values, row: usize) -> String {
     match v {
-        Values::Text(x) => x[row].as_deref().map(|s| neutralize(s).into_owned()).unwrap_or_default(),
+        Values::Text(_) | Values::Dict { .. } | Values::Packed { .. } => v.text_at(row).map(|s| neutralize(s).into_owned()).unwrap_or_default(),
         Values::Int(x) => x[row].map(|n| n.to_string()).unwrap_or_default(),
         Values::Float(x) => x[row].map(float_text).unwrap_or_default(),
         Values::Yuan(x) => x[row].map(yuan_text).unwrap_or_default(),

@@ -6,6 +6,18 @@ use chrono::NaiveDate;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Values {
     Text(Vec<Option<String>>),
+    /// repeated text (court names, file names, causes): each row an index
+    /// into `dict`, so a million rows share a handful of strings
+    Dict {
+        dict: Vec<String>,
+        codes: Vec<Option<u32>>,
+    },
+    /// distinct text per row packed in one buffer (case numbers): row `i` is
+    /// `buf[start..end]` of `spans[i]`, one allocation for the whole column
+    Packed {
+        buf: String,
+        spans: Vec<Option<(usize, usize)>>,
+    },
     Int(Vec<Option<i64>>),
     /// rates and day counts: Float64
     Float(Vec<Option<f64>>),
@@ -16,9 +28,22 @@ pub enum Values {
 }
 
 impl Values {
+    /// The text of row `row` for the three text layouts; `None` for null or
+    /// for a column that is not text.
+    pub fn text_at(&self, row: usize) -> Option<&str> {
+        match self {
+            Values::Text(x) => x[row].as_deref(),
+            Values::Dict { dict, codes } => codes[row].and_then(|c| dict.get(c as usize)).map(String::as_str),
+            Values::Packed { buf, spans } => spans[row].map(|(s, e)| &buf[s..e]),
+            _ => None,
+        }
+    }
+
     pub fn len(&self) -> usize {
         match self {
             Values::Text(v) => v.len(),
+            Values::Dict { codes, .. } => codes.len(),
+            Values::Packed { spans, .. } => spans.len(),
             Values::Int(v) => v.len(),
             Values::Float(v) => v.len(),
             Values::Yuan(v) => v.len(),
@@ -46,6 +71,14 @@ impl Table {
     }
     pub fn text(&mut self, name: &'static str, v: Vec<Option<String>>) -> &mut Self {
         self.columns.push((name, Values::Text(v)));
+        self
+    }
+    pub fn dict(&mut self, name: &'static str, dict: Vec<String>, codes: Vec<Option<u32>>) -> &mut Self {
+        self.columns.push((name, Values::Dict { dict, codes }));
+        self
+    }
+    pub fn packed(&mut self, name: &'static str, buf: String, spans: Vec<Option<(usize, usize)>>) -> &mut Self {
+        self.columns.push((name, Values::Packed { buf, spans }));
         self
     }
     pub fn int(&mut self, name: &'static str, v: Vec<Option<i64>>) -> &mut Self {

@@ -134,38 +134,96 @@ pub fn duplicates_table(d: &[Duplicate], files: &[String]) -> Table {
     t
 }
 
+/// Dictionary-encodes a text per row: `(dict, codes)`.
+fn dictionary<'a>(values: impl Iterator<Item = Option<&'a str>>) -> (Vec<String>, Vec<Option<u32>>) {
+    let mut index: std::collections::HashMap<&'a str, u32> = std::collections::HashMap::new();
+    let mut dict = Vec::new();
+    let codes = values
+        .map(|v| {
+            v.map(|v| {
+                *index.entry(v).or_insert_with(|| {
+                    dict.push(v.to_string());
+                    (dict.len() - 1) as u32
+                })
+            })
+        })
+        .collect();
+    (dict, codes)
+}
+
 /// The deduplicated case table, sorted by canonical case number. The party
-/// hash columns are present only when a key was set.
+/// hash columns are present only when a key was set. Repeated text is
+/// dictionary-encoded and case numbers share one buffer, so building the
+/// table allocates per column, not per row.
 pub fn cases_table(cases: &[Case], courts: &Courts, files: &[String], with_parties: bool) -> Table {
-    let mut keyed: Vec<(String, &Case)> = cases.iter().map(|c| (c.number.to_string(), c)).collect();
-    keyed.sort_by(|a, b| a.0.cmp(&b.0));
-    let c: Vec<&Case> = keyed.iter().map(|k| k.1).collect();
+    let mut keys = String::with_capacity(cases.len() * 30);
+    let mut spans: Vec<(usize, usize)> = Vec::with_capacity(cases.len());
+    for c in cases {
+        let start = keys.len();
+        c.number.push_to(&mut keys);
+        spans.push((start, keys.len()));
+    }
+    let mut order: Vec<usize> = (0..cases.len()).collect();
+    order.sort_by(|&a, &b| keys[spans[a].0..spans[a].1].cmp(&keys[spans[b].0..spans[b].1]));
+    let c: Vec<&Case> = order.iter().map(|&i| &cases[i]).collect();
+    let court_dict = |f: fn(&crate::reference::Court) -> Option<String>| courts.list.iter().map(|x| f(x).unwrap_or_default()).collect::<Vec<_>>();
+    let court_codes = |has: fn(&crate::reference::Court) -> bool| c.iter().map(|x| has(courts.get(x.court)).then_some(x.court)).collect::<Vec<_>>();
+    let (type_dict, type_codes) = dictionary(c.iter().map(|x| Some(x.number.type_code.as_str())));
+    let (cause_dict, cause_codes) = dictionary(c.iter().map(|x| x.cause.as_deref()));
+    let mut updated = String::with_capacity(c.len() * 19);
+    let updated_spans = c
+        .iter()
+        .map(|x| {
+            x.updated_at.map(|u| {
+                let start = updated.len();
+                let _ = std::fmt::Write::write_fmt(&mut updated, format_args!("{}", u.format("%Y-%m-%dT%H:%M:%S")));
+                (start, updated.len())
+            })
+        })
+        .collect();
+    let methods = [
+        crate::domain::ClosureMethod::Completed,
+        crate::domain::ClosureMethod::TerminatedThisRound,
+        crate::domain::ClosureMethod::Terminated,
+        crate::domain::ClosureMethod::NotEnforced,
+        crate::domain::ClosureMethod::Rejected,
+        crate::domain::ClosureMethod::Withdrawn,
+        crate::domain::ClosureMethod::Other,
+    ];
     let mut t = Table::new("cases");
-    t.text("case_no", keyed.iter().map(|k| Some(k.0.clone())).collect())
+    t.packed("case_no", keys, order.iter().map(|&i| Some(spans[i])).collect())
         .int("year", c.iter().map(|x| Some(i64::from(x.number.year))).collect())
-        .text("court_code", c.iter().map(|x| Some(x.number.court_code.clone())).collect())
+        .dict("court_code", court_dict(|x| Some(x.code.clone())), court_codes(|_| true))
         .text("special_code", c.iter().map(|x| x.number.special_code.map(String::from)).collect())
-        .text("type_code", c.iter().map(|x| Some(x.number.type_code.0.clone())).collect())
+        .dict("type_code", type_dict, type_codes)
         .int("seq", c.iter().map(|x| i64::try_from(x.number.seq).ok()).collect())
-        .text("court_name", c.iter().map(|x| Some(courts.get(x.court).name.clone())).collect())
-        .text("city", c.iter().map(|x| courts.get(x.court).city.clone()).collect())
+        .dict("court_name", court_dict(|x| Some(x.name.clone())), court_codes(|_| true))
+        .dict("city", court_dict(|x| x.city.clone()), court_codes(|x| x.city.is_some()))
         .date("filing_date", c.iter().map(|x| Some(x.filing)).collect())
         .date("closing_date", c.iter().map(|x| x.closing).collect())
-        .text("closure_method", c.iter().map(|x| x.method.map(|m| m.label().to_string())).collect())
-        .text("cause", c.iter().map(|x| x.cause.clone()).collect())
-        .text("cause_category", c.iter().map(|x| Some(x.category.label().to_string())).collect())
+        .dict(
+            "closure_method",
+            methods.iter().map(|m| m.label().to_string()).collect(),
+            c.iter().map(|x| x.method.and_then(|m| methods.iter().position(|k| *k == m)).map(|p| p as u32)).collect(),
+        )
+        .dict("cause", cause_dict, cause_codes)
+        .dict(
+            "cause_category",
+            vec!["合同".to_string(), "其他".to_string()],
+            c.iter().map(|x| Some(if x.category == crate::reference::CauseCategory::Contract { 0 } else { 1 })).collect(),
+        )
         .yuan("claim_amount", c.iter().map(|x| x.claim.map(|f| i128::from(f.0))).collect())
         .yuan("recovered_amount", c.iter().map(|x| x.recovered.map(|f| i128::from(f.0))).collect())
         .int("suspended_days", c.iter().map(|x| Some(i64::from(x.suspended_days))).collect())
         .int("extended_days", c.iter().map(|x| Some(i64::from(x.extended_days))).collect())
         .boolean("involves_enterprise", c.iter().map(|x| Some(x.enterprise)).collect())
-        .text("updated_at", c.iter().map(|x| x.updated_at.map(|u| u.format("%Y-%m-%dT%H:%M:%S").to_string())).collect())
+        .packed("updated_at", updated, updated_spans)
         .date("deadline", c.iter().map(|x| x.deadline).collect());
     if with_parties {
         t.text("applicant_hash", c.iter().map(|x| x.applicant_hash.clone()).collect())
             .text("respondent_hash", c.iter().map(|x| x.respondent_hash.clone()).collect());
     }
-    t.text("source_file", c.iter().map(|x| Some(files[x.file as usize].clone())).collect())
+    t.dict("source_file", files.to_vec(), c.iter().map(|x| Some(x.file)).collect())
         .int("source_line", c.iter().map(|x| Some(x.line as i64)).collect());
     t
 }
