@@ -307,7 +307,13 @@ mod tests {
 
     #[test]
     fn canonical_case_number_uses_full_width_brackets() {
-        let n = CaseNumber { year: 2023, court_code: Code::new("冀0821").unwrap(), special_code: None, type_code: TypeCode::new("执").unwrap(), seq: 1234 };
+        let n = CaseNumber {
+            year: 2023,
+            court_code: Code::new("冀0821").unwrap(),
+            special_code: None,
+            type_code: TypeCode::new("执").unwrap(),
+            seq: 1234,
+        };
         assert_eq!(n.to_string(), "（2023）冀0821执1234号");
         let z = CaseNumber { year: 7, seq: 0, special_code: Some('知'), ..n };
         assert_eq!(z.to_string(), "（0007）冀0821知执0号");

@@ -94,9 +94,20 @@ fn read_and_validate(index: u32, file: &InputFile, ctx: &RowContext, max_bad: f6
     FileOutcome { delimiter: Some(delimiter), header: header.ok(), sha256: Some(sha256), encoding: Some(encoding), rows, rejection, court_codes }
 }
 
+/// Resident and peak memory of this process in MB (Linux /proc; 0 elsewhere).
+fn memory_mb() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status.lines().find(|l| l.starts_with(name)).and_then(|l| l.split_whitespace().nth(1)).and_then(|kb| kb.parse::<u64>().ok()).unwrap_or(0)
+            / 1024
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
 /// Runs the whole job and publishes its outputs, or publishes nothing.
 pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSummary, Error> {
     let mut timings: BTreeMap<&'static str, u64> = BTreeMap::new();
+    let mut memory: BTreeMap<&'static str, u64> = BTreeMap::new();
     let started = Instant::now();
     let courts = Courts::load(settings.courts.as_deref())?;
     let causes = Causes::load(settings.causes.as_deref())?;
@@ -136,6 +147,7 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
         return Err(Error::Rejected(rejected));
     }
     let incomplete = incomplete_units(&outcomes, &courts);
+    memory.insert("after_ingest_normalize", memory_mb().0);
 
     // manifest entries, then the accepted files' rows in input order
     let mut entries = Vec::with_capacity(outcomes.len());
@@ -161,6 +173,7 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
     let t = Instant::now();
     let deduped = dedup::dedup(all_cases);
     timings.insert("dedup", t.elapsed().as_millis() as u64);
+    memory.insert("after_dedup", memory_mb().0);
 
     // 4. indicators
     progress.stage("indicators");
@@ -185,12 +198,21 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
         (monthly_table(&ind, &courts), output::BOTH),
         (quarantine_table(&quarantined, &names), output::BOTH),
         (duplicates_table(&deduped.duplicates, &names), output::BOTH),
-        (cases_table(&deduped.cases, &courts, &names, hasher.has_key()), output::PARQUET_ONLY),
     ];
     let staging =
         output::Staging::new(&settings.out).map_err(|e| output::OutputError { path: settings.out.display().to_string(), message: e.to_string() })?;
-    let written = output::write_tables(&staging, &tables)?;
+    // the case table, by far the largest, is written beside the others
+    const CASE_CHUNK_ROWS: usize = 1 << 18;
+    let (small, cases_file) = rayon::join(
+        || output::write_tables(&staging, &tables),
+        || output::write_parquet_chunks(&staging, "cases", cases_chunks(&deduped.cases, &courts, &names, hasher.has_key(), CASE_CHUNK_ROWS)),
+    );
+    let mut written = small?;
+    written.push(cases_file?);
     timings.insert("write", t.elapsed().as_millis() as u64);
+    let (rss, peak) = memory_mb();
+    memory.insert("after_write", rss);
+    memory.insert("peak", peak);
     timings.insert("total", started.elapsed().as_millis() as u64);
 
     let mut by_reason: BTreeMap<&'static str, u64> = domain::QuarantineReason::ALL.iter().map(|r| (r.code(), 0)).collect();
@@ -219,9 +241,10 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
         duplicates_dropped: deduped.dropped,
         cases_kept: deduped.cases.len() as u64,
         courts_ranked: ranks.ranked_courts(),
-        rows_per_output: tables.iter().map(|(t, _)| (t.name, t.rows())).collect(),
+        rows_per_output: tables.iter().map(|(t, _)| (t.name, t.rows())).chain([("cases", deduped.cases.len())]).collect(),
         outputs: written,
         timings_ms: timings,
+        memory_mb: memory,
     };
     output::write_json(&staging, "run.json", &manifest)?;
     staging.publish().map_err(|e| output::OutputError { path: settings.out.display().to_string(), message: e.to_string() })?;

@@ -25,6 +25,8 @@ pub struct Manifest {
     pub rows_per_output: BTreeMap<&'static str, usize>,
     pub outputs: Vec<super::publish::WrittenFile>,
     pub timings_ms: BTreeMap<&'static str, u64>,
+    /// resident memory after each stage and the peak (Linux), in MB
+    pub memory_mb: BTreeMap<&'static str, u64>,
 }
 
 #[derive(Debug, Serialize)]

@@ -49,6 +49,14 @@ pub fn write_tables(staging: &Staging, tables: &[(Table, Formats)]) -> Result<Ve
     Ok(written)
 }
 
+/// Writes a large table as Parquet from chunks (see `parquet::write_chunks`).
+pub fn write_parquet_chunks(staging: &Staging, name: &str, chunks: impl Iterator<Item = Table>) -> Result<WrittenFile, OutputError> {
+    let file = format!("{name}.parquet");
+    staging
+        .write(&file, |w| parquet::write_chunks(chunks, w).map_err(|e| std::io::Error::other(e.to_string())))
+        .map_err(|e| OutputError { path: file.clone(), message: e.to_string() })
+}
+
 pub fn write_json<T: serde::Serialize>(staging: &Staging, name: &str, value: &T) -> Result<WrittenFile, OutputError> {
     staging
         .write(name, |w| {

@@ -22,9 +22,34 @@ fn column(name: &str, v: &Values) -> PolarsResult<Column> {
     })
 }
 
-pub fn write<W: Write>(table: &Table, w: W) -> PolarsResult<()> {
+fn frame(table: &Table) -> PolarsResult<DataFrame> {
     let columns = table.columns.iter().map(|(n, v)| column(n, v)).collect::<PolarsResult<Vec<_>>>()?;
-    let mut df = DataFrame::new(table.rows(), columns)?;
-    ParquetWriter::new(w).with_compression(ParquetCompression::Zstd(None)).finish(&mut df)?;
+    DataFrame::new(table.rows(), columns)
+}
+
+fn writer<W: Write>(w: W) -> ParquetWriter<W> {
+    ParquetWriter::new(w).with_compression(ParquetCompression::Zstd(None))
+}
+
+pub fn write<W: Write>(table: &Table, w: W) -> PolarsResult<()> {
+    let mut df = frame(table)?;
+    writer(w).finish(&mut df)?;
+    Ok(())
+}
+
+/// Writes a large table one chunk (one row group) at a time, so that only a
+/// chunk is ever held as columns. `chunks` must yield at least one table
+/// (an empty one for no rows) and all with the same columns.
+pub fn write_chunks<W: Write>(mut chunks: impl Iterator<Item = Table>, w: W) -> PolarsResult<()> {
+    let Some(first) = chunks.next() else { return Err(PolarsError::NoData("no chunk to write".into())) };
+    let df = frame(&first)?;
+    drop(first);
+    let mut batched = writer(w).batched(df.schema())?;
+    batched.write_batch(&df)?;
+    drop(df);
+    for t in chunks {
+        batched.write_batch(&frame(&t)?)?;
+    }
+    batched.finish()?;
     Ok(())
 }

@@ -23,6 +23,8 @@ pub struct WrittenFile {
     pub name: String,
     pub bytes: u64,
     pub sha256: String,
+    /// time to build and write it, for the manifest's timings
+    pub ms: u64,
 }
 
 struct HashingWriter<W: Write> {
@@ -75,6 +77,7 @@ impl Staging {
     where
         F: FnOnce(&mut dyn Write) -> io::Result<()>,
     {
+        let started = std::time::Instant::now();
         let path = self.dir.join(name);
         let file = File::create(&path)?;
         let mut w = HashingWriter { inner: BufWriter::with_capacity(1 << 20, file), hasher: Sha256::new(), bytes: 0 };
@@ -83,7 +86,7 @@ impl Staging {
         let HashingWriter { inner, hasher, bytes } = w;
         let file = inner.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
-        Ok(WrittenFile { name: name.to_string(), bytes, sha256: crate::ingest::hex(&hasher.finalize()) })
+        Ok(WrittenFile { name: name.to_string(), bytes, sha256: crate::ingest::hex(&hasher.finalize()), ms: started.elapsed().as_millis() as u64 })
     }
 
     /// Swaps the output link onto this folder, then removes the previous

@@ -117,7 +117,7 @@ pub fn quarantine_table(rows: &[QuarantinedRow], files: &[String]) -> Table {
     let mut order: Vec<&QuarantinedRow> = rows.iter().collect();
     order.sort_by(|a, b| (files[a.file as usize].as_str(), a.line).cmp(&(files[b.file as usize].as_str(), b.line)));
     let mut t = Table::new("quarantine");
-    t.text("file", order.iter().map(|r| Some(files[r.file as usize].clone())).collect())
+    t.dict("file", files.to_vec(), order.iter().map(|r| Some(r.file)).collect())
         .int("line", order.iter().map(|r| Some(r.line as i64)).collect())
         .text("reason", order.iter().map(|r| Some(r.reason.code().to_string())).collect())
         .text("raw", order.iter().map(|r| Some(r.raw.clone())).collect());
@@ -128,10 +128,37 @@ pub fn duplicates_table(d: &[Duplicate], files: &[String]) -> Table {
     let mut t = Table::new("duplicates");
     t.text("case_no", d.iter().map(|x| Some(x.case_no.clone())).collect())
         .int("versions", d.iter().map(|x| Some(i64::from(x.versions))).collect())
-        .text("kept_file", d.iter().map(|x| Some(files[x.kept_file as usize].clone())).collect())
+        .dict("kept_file", files.to_vec(), d.iter().map(|x| Some(x.kept_file)).collect())
         .int("kept_line", d.iter().map(|x| Some(x.kept_line as i64)).collect())
         .boolean("conflict", d.iter().map(|x| Some(x.conflict)).collect());
     t
+}
+
+/// `YYYY-MM-DDTHH:MM:SS`, by hand: chrono's formatter parses its pattern on
+/// every call, which shows in profiles at a million rows.
+fn push_datetime(out: &mut String, t: &chrono::NaiveDateTime) {
+    use chrono::{Datelike, Timelike};
+    let two = |out: &mut String, v: u32| {
+        out.push(char::from(b'0' + (v / 10 % 10) as u8));
+        out.push(char::from(b'0' + (v % 10) as u8));
+    };
+    let y = t.year();
+    if (0..=9999).contains(&y) {
+        two(out, y as u32 / 100);
+        two(out, y as u32 % 100);
+    } else {
+        out.push_str(&format!("{y:04}"));
+    }
+    out.push('-');
+    two(out, t.month());
+    out.push('-');
+    two(out, t.day());
+    out.push('T');
+    two(out, t.hour());
+    out.push(':');
+    two(out, t.minute());
+    out.push(':');
+    two(out, t.second());
 }
 
 /// Dictionary-encodes a text per row: `(dict, codes)`.
@@ -151,21 +178,82 @@ fn dictionary<'a>(values: impl Iterator<Item = Option<&'a str>>) -> (Vec<String>
     (dict, codes)
 }
 
-/// The deduplicated case table, sorted by canonical case number. The party
-/// hash columns are present only when a key was set. Repeated text is
-/// dictionary-encoded and case numbers share one buffer, so building the
-/// table allocates per column, not per row.
-pub fn cases_table(cases: &[Case], courts: &Courts, files: &[String], with_parties: bool) -> Table {
-    let mut keys = String::with_capacity(cases.len() * 30);
-    let mut spans: Vec<(usize, usize)> = Vec::with_capacity(cases.len());
-    for c in cases {
-        let start = keys.len();
-        c.number.push_to(&mut keys);
-        spans.push((start, keys.len()));
+/// Every case's canonical case number, formatted once into one buffer.
+pub struct CaseKeys {
+    buf: String,
+    spans: Vec<(usize, usize)>,
+}
+
+impl CaseKeys {
+    pub fn new(cases: &[Case]) -> CaseKeys {
+        let mut buf = String::with_capacity(cases.len() * 30);
+        let mut spans = Vec::with_capacity(cases.len());
+        for c in cases {
+            let start = buf.len();
+            c.number.push_to(&mut buf);
+            spans.push((start, buf.len()));
+        }
+        CaseKeys { buf, spans }
     }
-    let mut order: Vec<usize> = (0..cases.len()).collect();
-    order.sort_by(|&a, &b| keys[spans[a].0..spans[a].1].cmp(&keys[spans[b].0..spans[b].1]));
-    let c: Vec<&Case> = order.iter().map(|&i| &cases[i]).collect();
+
+    pub fn get(&self, i: usize) -> &str {
+        let (s, e) = self.spans[i];
+        &self.buf[s..e]
+    }
+
+    /// Indices in byte order of the keys. Sorting compares a packed integer
+    /// (the first 16 bytes after the bracket, big-endian, which for real
+    /// numbers is all of `YYYY）冀0821执1234`) and falls back on the whole
+    /// string only on a tie, so it rarely leaves the sort buffer.
+    pub fn order(&self) -> Vec<usize> {
+        let mut keyed: Vec<(u128, u32)> = (0..self.spans.len())
+            .map(|i| {
+                let k = self.get(i).as_bytes();
+                let mut prefix = [0u8; 16];
+                let tail = k.get(3..).unwrap_or_default();
+                let n = tail.len().min(16);
+                prefix[..n].copy_from_slice(&tail[..n]);
+                (u128::from_be_bytes(prefix), i as u32)
+            })
+            .collect();
+        keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| self.get(a.1 as usize).cmp(self.get(b.1 as usize))));
+        keyed.into_iter().map(|(_, i)| i as usize).collect()
+    }
+}
+
+/// The deduplicated case table in chunks of `rows`, sorted by canonical case
+/// number: each chunk is one Parquet row group, so the whole table is never
+/// held as columns at once.
+pub fn cases_chunks<'a>(
+    cases: &'a [Case],
+    courts: &'a Courts,
+    files: &'a [String],
+    with_parties: bool,
+    rows: usize,
+) -> impl Iterator<Item = Table> + 'a {
+    let keys = CaseKeys::new(cases);
+    let order = keys.order();
+    let n = order.len();
+    (0..n.div_ceil(rows.max(1)).max(1)).map(move |k| {
+        let idx = &order[(k * rows).min(n)..((k + 1) * rows).min(n)];
+        let part: Vec<&Case> = idx.iter().map(|&i| &cases[i]).collect();
+        let part_keys: Vec<&str> = idx.iter().map(|&i| keys.get(i)).collect();
+        cases_table(&part, &part_keys, courts, files, with_parties)
+    })
+}
+
+/// Rows of the case table, already in order. The party hash columns are
+/// present only when a key was set. Repeated text is dictionary-encoded and
+/// case numbers share one buffer, so building it allocates per column, not
+/// per row.
+pub fn cases_table(c: &[&Case], case_nos: &[&str], courts: &Courts, files: &[String], with_parties: bool) -> Table {
+    let mut keys = String::with_capacity(case_nos.iter().map(|k| k.len()).sum());
+    let mut spans: Vec<Option<(usize, usize)>> = Vec::with_capacity(c.len());
+    for k in case_nos {
+        let start = keys.len();
+        keys.push_str(k);
+        spans.push(Some((start, keys.len())));
+    }
     let court_dict = |f: fn(&crate::reference::Court) -> Option<String>| courts.list.iter().map(|x| f(x).unwrap_or_default()).collect::<Vec<_>>();
     let court_codes = |has: fn(&crate::reference::Court) -> bool| c.iter().map(|x| has(courts.get(x.court)).then_some(x.court)).collect::<Vec<_>>();
     let (type_dict, type_codes) = dictionary(c.iter().map(|x| Some(x.number.type_code.as_str())));
@@ -176,7 +264,7 @@ pub fn cases_table(cases: &[Case], courts: &Courts, files: &[String], with_parti
         .map(|x| {
             x.updated_at.map(|u| {
                 let start = updated.len();
-                let _ = std::fmt::Write::write_fmt(&mut updated, format_args!("{}", u.format("%Y-%m-%dT%H:%M:%S")));
+                push_datetime(&mut updated, &u);
                 (start, updated.len())
             })
         })
@@ -191,7 +279,7 @@ pub fn cases_table(cases: &[Case], courts: &Courts, files: &[String], with_parti
         crate::domain::ClosureMethod::Other,
     ];
     let mut t = Table::new("cases");
-    t.packed("case_no", keys, order.iter().map(|&i| Some(spans[i])).collect())
+    t.packed("case_no", keys, spans)
         .int("year", c.iter().map(|x| Some(i64::from(x.number.year))).collect())
         .dict("court_code", court_dict(|x| Some(x.code.clone())), court_codes(|_| true))
         .text("special_code", c.iter().map(|x| x.number.special_code.map(String::from)).collect())
@@ -226,4 +314,43 @@ pub fn cases_table(cases: &[Case], courts: &Courts, files: &[String], with_parti
     t.dict("source_file", files.to_vec(), c.iter().map(|x| Some(x.file)).collect())
         .int("source_line", c.iter().map(|x| Some(x.line as i64)).collect());
     t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn datetimes_format_like_chrono() {
+        for s in ["2023-08-25 09:05:07", "0999-01-01 00:00:00", "2023-12-31 23:59:59"] {
+            let t = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap();
+            let mut out = String::new();
+            push_datetime(&mut out, &t);
+            assert_eq!(out, t.format("%Y-%m-%dT%H:%M:%S").to_string());
+        }
+    }
+
+    #[test]
+    fn case_order_is_byte_order_of_the_canonical_numbers() {
+        use crate::domain::{CaseNumber, Code, TypeCode};
+        let mk = |court: &str, ty: &str, seq: u64, year: u16| {
+            let mut c = crate::dedup::tests::case(seq, 0, seq);
+            c.number = CaseNumber { year, court_code: Code::new(court).unwrap(), special_code: None, type_code: TypeCode::new(ty).unwrap(), seq };
+            c
+        };
+        let cases = vec![
+            mk("冀0821", "执", 1, 2023),
+            mk("冀08", "执", 1, 2023),
+            mk("冀0821", "执", 10, 2023),
+            mk("冀0821", "执恢", 2, 2023),
+            mk("冀0821", "执", 1, 2022),
+            mk("冀0821", "执", 123456789012345, 2023),
+            mk("冀0821", "执", 123456789012346, 2023),
+        ];
+        let keys = CaseKeys::new(&cases);
+        let got: Vec<&str> = keys.order().into_iter().map(|i| keys.get(i)).collect();
+        let mut want: Vec<String> = cases.iter().map(|c| c.number.to_string()).collect();
+        want.sort();
+        assert_eq!(got, want);
+    }
 }
