@@ -33,9 +33,12 @@ impl<'a> Record<'a> {
 
 fn unquote(f: &str) -> Cow<'_, str> {
     let Some(inner) = f.strip_prefix('"') else { return Cow::Borrowed(f) };
-    if !inner[..inner.len().saturating_sub(1)].contains('"') {
-        // the common case: "text" with no doubled quote inside
-        return Cow::Borrowed(inner.strip_suffix('"').unwrap_or(inner));
+    // the common case: "text" with no doubled quote inside (or an unclosed
+    // quote with none at all); slicing by chars, never by a byte count, so a
+    // field cut inside a multi-byte character cannot panic
+    let body = inner.strip_suffix('"').unwrap_or(inner);
+    if !body.contains('"') {
+        return Cow::Borrowed(body);
     }
     let mut out = String::with_capacity(inner.len());
     let mut chars = inner.chars().peekable();
@@ -229,8 +232,39 @@ mod tests {
     }
 
     #[test]
+    fn an_unclosed_quoted_field_ending_in_a_multibyte_char_does_not_panic() {
+        let r = all("a,b\n\"cpp执", b',');
+        assert_eq!(r[1].1, vec!["cpp执"]);
+        assert!(r[1].2);
+    }
+
+    #[test]
     fn lone_carriage_returns_end_lines_too() {
         let r = all("a,b\rc,d\r", b',');
         assert_eq!(r.iter().map(|x| x.0).collect::<Vec<_>>(), vec![1, 2]);
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn the_splitter_never_panics_and_spans_stay_in_the_record(s in "[a-z,\"\r\n\t 执号]{0,200}") {
+            for d in [b',', b'\t'] {
+                let mut sp = Splitter::new(&s, d);
+                let mut last_line = 0;
+                while let Some(r) = sp.next_record() {
+                    prop_assert!(r.line > last_line);
+                    last_line = r.line;
+                    for span in r.fields {
+                        prop_assert!(span.start <= span.end && span.end <= r.raw.len());
+                    }
+                    let _ = (0..r.fields.len()).map(|i| r.field(i)).count();
+                }
+            }
+        }
     }
 }

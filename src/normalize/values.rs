@@ -478,3 +478,49 @@ mod tests {
         assert!(!names_suggest_enterprise(&["张三", "李四"]));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn parsers_never_panic_on_any_text(s in "\\PC{0,40}") {
+            let _ = case_number(&s);
+            let _ = date(&s);
+            let _ = date_time(&s);
+            let _ = amount(&s, AmountUnit::Yuan);
+            let _ = amount(&s, AmountUnit::TenThousandYuan);
+            let _ = days(&s);
+            let _ = closure_method(&s);
+            let _ = enterprise_flag(&s);
+            let _ = crate::ingest::header::normalize_cell(&s);
+        }
+
+        #[test]
+        fn case_numbers_round_trip_through_their_canonical_form(
+            year in 1990u16..2100, digits in prop::sample::select(vec!["", "08", "0821"]),
+            ty in prop::sample::select(vec!["执", "执恢", "执保", "执异", "执复"]), seq in 0u64..10_000_000,
+            open in prop::sample::select(vec!["(", "（", "〔", "[", "【"]),
+        ) {
+            let raw = format!("{open}{year}）冀{digits}{ty}{seq:05}号");
+            let CaseNumberParse::Enforcement(n) = case_number(&raw) else { panic!("{raw}") };
+            let canonical = n.to_string();
+            prop_assert_eq!(case_number(&canonical), CaseNumberParse::Enforcement(n));
+        }
+
+        #[test]
+        fn dates_round_trip(y in 1i32..9999, m in 1u32..=12, d in 1u32..=28) {
+            let date_value = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            for s in [format!("{y:04}-{m}-{d}"), format!("{y:04}{m:02}{d:02}"), format!("{y:04}年{m}月{d}日")] {
+                prop_assert_eq!(date(&s), Ok(date_value));
+            }
+        }
+
+        #[test]
+        fn amounts_are_exact_for_any_yuan_and_fen(yuan in 0i64..1_000_000_000_000, fen in 0i64..100) {
+            prop_assert_eq!(amount(&format!("{yuan}.{fen:02}"), AmountUnit::Yuan), Ok(Some(Fen(yuan * 100 + fen))));
+        }
+    }
+}
