@@ -262,7 +262,9 @@ mod properties {
                     for span in r.fields {
                         prop_assert!(span.start <= span.end && span.end <= r.raw.len());
                     }
-                    let _ = (0..r.fields.len()).map(|i| r.field(i)).count();
+                    for i in 0..r.fields.len() {
+                        prop_assert!(r.field(i).is_some());
+                    }
                 }
             }
         }
