@@ -6,7 +6,7 @@ export CARGO_TARGET_DIR
 BIN := $(CARGO_TARGET_DIR)/release/courtstat
 SHARED ?= ../shared
 
-.PHONY: all build run test lint fmt fmt-check conformance sample bench clean
+.PHONY: all build run test lint fmt fmt-check conformance sample bench soak fuzz clean
 
 all: build
 
@@ -42,6 +42,14 @@ sample: build
 ## bench: throughput, rows/s, peak RSS and stage times on 2.5M generated rows
 bench: build
 	scripts/bench.sh $(BIN)
+
+## soak: the crash-safety test with 500 kills instead of 20
+soak:
+	COURTSTAT_KILL_ITERATIONS=500 $(CARGO) test --release --locked --test crash -- --nocapture
+
+## fuzz: the property tests of every parser with 100,000 cases each
+fuzz:
+	PROPTEST_CASES=100000 $(CARGO) test --release --locked --lib properties
 
 clean:
 	rm -rf out

@@ -31,6 +31,10 @@ pub struct PipelineFile {
     pub tiers: Option<TiersFile>,
     /// a file holding the key for the party-name hash (else COURTSTAT_HASH_KEY)
     pub hash_key_file: Option<String>,
+    /// a record longer than this many bytes rejects its file (default 1 MiB)
+    pub max_record_bytes: Option<u64>,
+    /// a record with more fields rejects its file (default 1000)
+    pub max_fields: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -92,6 +96,7 @@ pub struct Settings {
     /// completion, contract completion, in-term
     pub tiers: [Thresholds; 3],
     pub allow_partial: bool,
+    pub limits: crate::ingest::Limits,
     /// wait for another run on the same output folder instead of failing
     pub wait_for_lock: bool,
     pub hash_key: Option<Vec<u8>>,
@@ -215,6 +220,10 @@ impl Settings {
             max_bad_row_ratio,
             tiers,
             allow_partial: o.allow_partial,
+            limits: crate::ingest::Limits {
+                max_record_bytes: file.max_record_bytes.unwrap_or(crate::ingest::Limits::default().max_record_bytes).max(1),
+                max_fields: file.max_fields.unwrap_or(crate::ingest::Limits::default().max_fields).max(1),
+            },
             wait_for_lock: o.wait_for_lock,
             hash_key,
             hash_key_source,
@@ -237,6 +246,8 @@ impl Settings {
             "max_bad_row_ratio": self.max_bad_row_ratio,
             "tiers": { "completion_rate": t(0), "contract_completion_rate": t(1), "in_term_rate": t(2) },
             "allow_partial": self.allow_partial,
+            "max_record_bytes": self.limits.max_record_bytes,
+            "max_fields": self.limits.max_fields,
             "hash_key": self.hash_key_source,
         })
     }

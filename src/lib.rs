@@ -62,7 +62,7 @@ impl StageClock {
 
 fn read_and_validate(index: u32, file: &InputFile, ctx: &RowContext, max_bad: f64, clock: &StageClock) -> FileOutcome {
     let t = Instant::now();
-    let loaded = ingest::load(file);
+    let loaded = ingest::load(file, &ctx.limits);
     StageClock::add(&clock.read_decode, t);
     let t = Instant::now();
     let loaded = match loaded {
@@ -122,7 +122,13 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
     }
     progress.start_reading(discovery.files.len(), discovery.files.iter().map(|f| f.size).sum());
     let hasher = normalize::parties::PartyHasher::new(settings.hash_key.clone());
-    let ctx = RowContext { courts: &courts, causes: &causes, hasher: &hasher, first_enforcement_months: settings.first_enforcement_months };
+    let ctx = RowContext {
+        limits: settings.limits,
+        courts: &courts,
+        causes: &causes,
+        hasher: &hasher,
+        first_enforcement_months: settings.first_enforcement_months,
+    };
     let t = Instant::now();
     let clock = StageClock::default();
     let mut outcomes: Vec<FileOutcome> = discovery

@@ -125,11 +125,23 @@ fn an_unterminated_quote_is_one_bad_shape_record() {
 }
 
 #[test]
-fn huge_lines_and_ten_thousand_fields_are_bad_shape() {
+fn a_five_megabyte_line_or_ten_thousand_fields_reject_the_file_by_the_limits() {
     let wide = vec!["x"; 10_000].join(",");
+    let (code, err, _t) = run_one("w.csv", format!("{HEADER}\n{}{wide}\n", good_rows(40)).as_bytes());
+    assert_eq!(code, 1);
+    assert!(err.contains("w.csv: line 42: a record's field count exceeds the limit of 1000"), "{err}");
     let long = "长".repeat(5 * 1024 * 1024 / 3);
-    let text = format!("{HEADER}\n{}{wide}\n（2023）冀0821执99号,2023-01-01,,,{long},1,0,0,\n", good_rows(40));
-    let (code, err, t) = run_one("w.csv", text.as_bytes());
+    let (code, err, _t) = run_one("l.csv", format!("{HEADER}\n（2023）冀0821执99号,2023-01-01,,,{long},1,0,0,\n").as_bytes());
+    assert_eq!(code, 1);
+    assert!(err.contains("l.csv: line 2: a record's length in bytes exceeds the limit"), "{err}");
+    let (code, err, _t) = run_one("h.csv", wide.as_bytes());
+    assert_eq!(code, 1, "a header over the limits too: {err}");
+}
+
+#[test]
+fn a_long_but_legal_record_is_just_bad_shape() {
+    let text = format!("{HEADER}\n{}{}\n", good_rows(40), vec!["x"; 200].join(","));
+    let (code, err, t) = run_one("s.csv", text.as_bytes());
     assert_eq!(code, 0, "{err}");
     assert!(quarantine(t.path()).contains("bad_shape"));
 }

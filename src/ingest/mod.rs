@@ -40,19 +40,51 @@ pub enum Rejection {
     Empty,
     #[error("{quarantined} of {records} data records quarantined, more than max_bad_row_ratio {max}")]
     TooManyBadRows { quarantined: u64, records: u64, max: f64 },
+    #[error("line {line}: {what} exceeds the limit of {limit} (max_record_bytes / max_fields in the pipeline file)")]
+    TooLarge { line: u64, what: &'static str, limit: u64 },
+}
+
+/// Bounds on a single record, so a hostile file cannot exhaust memory. The
+/// defaults are far above any real export (≈ 200 bytes and 16 fields a row).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_record_bytes: u64,
+    pub max_fields: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_record_bytes: 1 << 20, max_fields: 1000 }
+    }
+}
+
+impl Limits {
+    /// The limit a record breaks, if any.
+    pub fn check(&self, rec: &records::Record) -> Option<Rejection> {
+        if rec.raw.len() as u64 > self.max_record_bytes {
+            return Some(Rejection::TooLarge { line: rec.line, what: "a record's length in bytes", limit: self.max_record_bytes });
+        }
+        if rec.too_many_fields {
+            return Some(Rejection::TooLarge { line: rec.line, what: "a record's field count", limit: self.max_fields });
+        }
+        None
+    }
 }
 
 /// Reads, hashes and decodes one file and maps its header. `Err` only when
 /// there is no text to look at (unreadable, or no non-blank line); the sha256
 /// and encoding come back with it when known.
-pub fn load(file: &InputFile) -> Result<LoadedFile, (Rejection, Option<String>, Option<Encoding>)> {
+pub fn load(file: &InputFile, limits: &Limits) -> Result<LoadedFile, (Rejection, Option<String>, Option<Encoding>)> {
     let bytes = std::fs::read(&file.path).map_err(|e| (Rejection::Unreadable(e.to_string()), None, None))?;
     let sha256 = hex(&Sha256::digest(&bytes));
     let (text, encoding) = decode::decode(bytes);
     let delimiter = records::detect_delimiter(&text);
     let (header_cells, body_offset, body_line) = {
-        let mut sp = Splitter::new(&text, delimiter);
+        let mut sp = Splitter::new(&text, delimiter).with_max_fields(limits.max_fields as usize);
         let Some(rec) = sp.next_record() else { return Err((Rejection::Empty, Some(sha256), Some(encoding))) };
+        if let Some(r) = limits.check(&rec) {
+            return Err((r, Some(sha256), Some(encoding)));
+        }
         let cells: Vec<String> = (0..rec.fields.len()).filter_map(|i| rec.field(i)).map(|c| c.into_owned()).collect();
         let (offset, line) = sp.position();
         (cells, offset, line)

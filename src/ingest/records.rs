@@ -21,6 +21,8 @@ pub struct Record<'a> {
     pub fields: &'a [Span],
     /// an opening quote ran to the end of the file
     pub unterminated: bool,
+    /// more fields than the splitter's limit; `fields` holds only the first ones
+    pub too_many_fields: bool,
 }
 
 impl<'a> Record<'a> {
@@ -65,6 +67,7 @@ pub struct Splitter<'a> {
     line: u64,
     delimiter: u8,
     spans: Vec<Span>,
+    max_fields: usize,
 }
 
 impl<'a> Splitter<'a> {
@@ -74,7 +77,14 @@ impl<'a> Splitter<'a> {
 
     /// Resumes at a byte offset known to start a line, with that line's number.
     pub fn starting_at(text: &'a str, delimiter: u8, offset: usize, line: u64) -> Self {
-        Splitter { text, pos: offset.min(text.len()), line, delimiter, spans: Vec::with_capacity(32) }
+        Splitter { text, pos: offset.min(text.len()), line, delimiter, spans: Vec::with_capacity(32), max_fields: usize::MAX }
+    }
+
+    /// Keeps at most `max` field spans per record (the rest are scanned and
+    /// flagged), so a hostile line of commas cannot exhaust memory.
+    pub fn with_max_fields(mut self, max: usize) -> Self {
+        self.max_fields = max;
+        self
     }
 
     /// Where the next record will be looked for: byte offset and line number.
@@ -143,7 +153,9 @@ impl<'a> Splitter<'a> {
             if b == b'"' && i == field_start {
                 in_quotes = true;
             } else if b == self.delimiter {
-                self.spans.push(Span { start: field_start - start, end: i - start });
+                if self.spans.len() <= self.max_fields {
+                    self.spans.push(Span { start: field_start - start, end: i - start });
+                }
                 field_start = i + 1;
             } else if b == b'\n' || b == b'\r' {
                 end = i;
@@ -156,12 +168,15 @@ impl<'a> Splitter<'a> {
             }
             i += 1;
         }
-        self.spans.push(Span { start: field_start - start, end: end - start });
+        if self.spans.len() <= self.max_fields {
+            self.spans.push(Span { start: field_start - start, end: end - start });
+        }
         if next > bytes.len() {
             next = bytes.len();
         }
         self.pos = next;
-        Some(Record { line, raw: &self.text[start..end], fields: &self.spans, unterminated: in_quotes })
+        let too_many_fields = self.spans.len() > self.max_fields;
+        Some(Record { line, raw: &self.text[start..end], fields: &self.spans, unterminated: in_quotes, too_many_fields })
     }
 }
 
@@ -236,6 +251,15 @@ mod tests {
         let r = all("a,b\n\"cpp执", b',');
         assert_eq!(r[1].1, vec!["cpp执"]);
         assert!(r[1].2);
+    }
+
+    #[test]
+    fn field_spans_are_capped_and_the_record_flagged() {
+        let line = vec!["x"; 50].join(",");
+        let mut s = Splitter::new(&line, b',').with_max_fields(10);
+        let r = s.next_record().unwrap();
+        assert!(r.too_many_fields);
+        assert_eq!(r.fields.len(), 11);
     }
 
     #[test]

@@ -34,6 +34,7 @@ impl CauseCache {
 
 /// Settings the row checks need.
 pub struct RowContext<'a> {
+    pub limits: crate::ingest::Limits,
     pub courts: &'a Courts,
     pub causes: &'a Causes,
     pub hasher: &'a PartyHasher,
@@ -76,11 +77,17 @@ pub struct FileRows {
     pub warnings: Vec<(Warning, u64)>,
     /// court codes of every case number that parsed (for `complete = false`)
     pub court_codes: BTreeSet<String>,
+    /// a record broke a limit: the whole file is rejected
+    pub too_large: Option<Rejection>,
 }
 
 impl FileRows {
-    /// §5.2: more than `max_ratio` of the data records quarantined.
+    /// §5.2: more than `max_ratio` of the data records quarantined (or a
+    /// record over the limits).
     pub fn too_many_bad(&self, max_ratio: f64) -> Option<Rejection> {
+        if let Some(r) = &self.too_large {
+            return Some(r.clone());
+        }
         let q = self.quarantined.len() as u64;
         if self.data_records > 0 && (q as f64) > max_ratio * (self.data_records as f64) {
             Some(Rejection::TooManyBadRows { quarantined: q, records: self.data_records, max: max_ratio })
@@ -121,9 +128,13 @@ pub fn validate_file(file: &LoadedFile, header: &HeaderMap, file_index: u32, ctx
     let mut out = FileRows::default();
     let mut other_methods = 0u64;
     let mut causes_seen = CauseCache::default();
-    let mut sp = Splitter::starting_at(&file.text, file.delimiter, file.body_offset, file.body_line);
+    let mut sp = Splitter::starting_at(&file.text, file.delimiter, file.body_offset, file.body_line).with_max_fields(ctx.limits.max_fields as usize);
     while let Some(rec) = sp.next_record() {
         out.data_records += 1;
+        if let Some(r) = ctx.limits.check(&rec) {
+            out.too_large = Some(r);
+            return out;
+        }
         match validate_record(&rec, header, file_index, ctx, &mut out.court_codes, &mut causes_seen) {
             Ok(case) => {
                 if case.method == Some(ClosureMethod::Other) && case.number.type_code.is_first_enforcement() {
@@ -242,7 +253,7 @@ mod tests {
         let courts = Courts::load(None).unwrap();
         let causes = Causes::load(None).unwrap();
         let hasher = PartyHasher::new(None);
-        let ctx = RowContext { courts: &courts, causes: &causes, hasher: &hasher, first_enforcement_months: 6 };
+        let ctx = RowContext { limits: Default::default(), courts: &courts, causes: &causes, hasher: &hasher, first_enforcement_months: 6 };
         let cells: Vec<String> = HEADER.split(',').map(String::from).collect();
         let h = map_header(&cells).unwrap();
         let mut sp = Splitter::new(line, b',');
