@@ -322,3 +322,43 @@ mod tests {
         assert!(check(&with(1, "2030-01-01").replace("2023-03-01", "2030-02-01")).is_ok());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::tests_support::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_row_is_a_case_or_a_quarantine_reason_never_a_panic(
+            fields in prop::collection::vec("\\PC{0,12}|（2023）冀0821执[0-9]{1,3}号|2023-0[1-9]-1[0-9]|执行完毕|[0-9,.万元-]{0,10}", 0..16)
+        ) {
+            let line = fields.join(",");
+            let _ = check(&line);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests_support {
+    use super::*;
+    use crate::ingest::header::map_header;
+    use crate::reference::{Causes, Courts};
+
+    /// Validates one data line under a full header.
+    pub fn check(line: &str) -> Result<Case, QuarantineReason> {
+        let courts = Courts::load(None).unwrap();
+        let causes = Causes::load(None).unwrap();
+        let hasher = PartyHasher::new(Some(b"k".to_vec()));
+        let ctx = RowContext { limits: Default::default(), courts: &courts, causes: &causes, hasher: &hasher, first_enforcement_months: 6 };
+        let header =
+            "案号,立案日期,结案日期,结案方式,案由,申请执行标的,执行到位金额,扣除天数,延长天数,是否涉企,申请执行人,被执行人,执行法院,更新时间";
+        let cells: Vec<String> = header.split(',').map(String::from).collect();
+        let h = map_header(&cells).unwrap();
+        let mut sp = Splitter::new(line, b',');
+        match sp.next_record() {
+            Some(rec) => validate_record(&rec, &h, 0, &ctx, &mut BTreeSet::new(), &mut CauseCache::default()),
+            None => Err(QuarantineReason::BadShape),
+        }
+    }
+}
