@@ -6,7 +6,7 @@ export CARGO_TARGET_DIR
 BIN := $(CARGO_TARGET_DIR)/release/courtstat
 SHARED ?= ../shared
 
-.PHONY: all build run test lint fmt fmt-check conformance sample bench soak fuzz clean
+.PHONY: all build run refresh test lint fmt fmt-check conformance sample bench soak fuzz clean
 
 all: build
 
@@ -16,6 +16,10 @@ build:
 ## run: the default pipeline (pipelines/hebei.toml) on data/sample
 run: build
 	$(BIN) run pipelines/hebei.toml
+
+## refresh: the default pipeline as of today (what the nightly scheduler runs)
+refresh: build
+	$(BIN) run pipelines/hebei.toml --as-of $$(date +%F)
 
 ## test: unit, property and end-to-end tests (self-contained)
 test:

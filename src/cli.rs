@@ -16,9 +16,40 @@ pub enum Command {
     /// Read every export under the input folders and publish the indicator tables.
     #[command(after_help = RUN_EXAMPLES)]
     Run(RunArgs),
+    /// Read and check the inputs like `run`, publish nothing, report per file.
+    #[command(after_help = crate::validate::USAGE_EXAMPLES)]
+    Validate(ValidateArgs),
     /// Write a deterministic synthetic province export (for tests and benches).
     #[command(after_help = crate::gen::USAGE_EXAMPLES)]
     Gen(GenArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ValidateArgs {
+    /// Pipeline file (TOML); its input folders, reference tables and limits are used
+    pub pipeline: Option<PathBuf>,
+    /// Input folder (repeatable); replaces the pipeline file's list
+    #[arg(long = "input", value_name = "DIR")]
+    pub input: Vec<PathBuf>,
+    /// Courts reference table (default: the built-in Hebei table)
+    #[arg(long, value_name = "FILE")]
+    pub courts: Option<PathBuf>,
+    /// Causes reference table (default: the built-in table)
+    #[arg(long, value_name = "FILE")]
+    pub causes: Option<PathBuf>,
+}
+
+impl ValidateArgs {
+    pub fn overrides(&self) -> crate::config::Overrides {
+        crate::config::Overrides {
+            pipeline: self.pipeline.clone(),
+            input: self.input.clone(),
+            courts: self.courts.clone(),
+            causes: self.causes.clone(),
+            no_output: true,
+            ..Default::default()
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -80,6 +111,12 @@ pub struct RunArgs {
     /// Wait for another run on the same output folder instead of failing
     #[arg(long)]
     pub wait: bool,
+    /// Words heading the CSV columns: en (default) or zh (Parquet keeps English)
+    #[arg(long, value_name = "en|zh", value_parser = ["en", "zh"])]
+    pub csv_headers: Option<String>,
+    /// Print the run summary as one JSON object on stdout (for schedulers)
+    #[arg(long)]
+    pub json: bool,
     /// No progress and no summary on stderr
     #[arg(long, short)]
     pub quiet: bool,
@@ -97,6 +134,8 @@ impl RunArgs {
             causes: self.causes.clone(),
             allow_partial: self.allow_partial,
             wait_for_lock: self.wait,
+            csv_headers: self.csv_headers.clone(),
+            no_output: false,
         }
     }
 }

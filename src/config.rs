@@ -35,6 +35,8 @@ pub struct PipelineFile {
     pub max_record_bytes: Option<u64>,
     /// a record with more fields rejects its file (default 1000)
     pub max_fields: Option<u64>,
+    /// "en" (default) or "zh": the words heading the CSV columns
+    pub csv_headers: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -79,6 +81,9 @@ pub struct Overrides {
     pub causes: Option<PathBuf>,
     pub allow_partial: bool,
     pub wait_for_lock: bool,
+    pub csv_headers: Option<String>,
+    /// `validate` reads and checks without an output folder
+    pub no_output: bool,
 }
 
 /// The validated settings of one run.
@@ -97,6 +102,7 @@ pub struct Settings {
     pub tiers: [Thresholds; 3],
     pub allow_partial: bool,
     pub limits: crate::ingest::Limits,
+    pub csv_headers: crate::output::labels::HeaderLanguage,
     /// wait for another run on the same output folder instead of failing
     pub wait_for_lock: bool,
     pub hash_key: Option<Vec<u8>>,
@@ -152,11 +158,14 @@ impl Settings {
                 return Err(ConfigError::Invalid(format!("input folder {} does not exist or is not a folder", i.display())));
             }
         }
-        let out = o
-            .out
-            .clone()
-            .or_else(|| file.out.as_deref().map(rel))
-            .ok_or_else(|| ConfigError::Invalid("no output folder: give --out DIR or `out` in the pipeline file".into()))?;
+        let out = match o.out.clone().or_else(|| file.out.as_deref().map(rel)) {
+            Some(out) => out,
+            None if o.no_output => PathBuf::new(),
+            None => return Err(ConfigError::Invalid("no output folder: give --out DIR or `out` in the pipeline file".into())),
+        };
+        let headers_word = o.csv_headers.clone().or(file.csv_headers.clone()).unwrap_or_else(|| "en".into());
+        let csv_headers = crate::output::labels::HeaderLanguage::parse(&headers_word)
+            .ok_or_else(|| ConfigError::Invalid(format!("csv_headers = {headers_word:?}: must be \"en\" or \"zh\"")))?;
         let as_of = match (&o.as_of, &file.as_of) {
             (Some(s), _) => parse_date(s, "--as-of")?,
             (None, Some(v)) => date_value(v, "as_of")?,
@@ -225,6 +234,7 @@ impl Settings {
                 max_fields: file.max_fields.unwrap_or(crate::ingest::Limits::default().max_fields).max(1),
             },
             wait_for_lock: o.wait_for_lock,
+            csv_headers,
             hash_key,
             hash_key_source,
         })
@@ -248,6 +258,7 @@ impl Settings {
             "allow_partial": self.allow_partial,
             "max_record_bytes": self.limits.max_record_bytes,
             "max_fields": self.limits.max_fields,
+            "csv_headers": if self.csv_headers == crate::output::labels::HeaderLanguage::Chinese { "zh" } else { "en" },
             "hash_key": self.hash_key_source,
         })
     }

@@ -19,6 +19,7 @@ pub mod progress;
 pub mod rank;
 pub mod reference;
 mod summary;
+pub mod validate;
 
 pub use config::Settings;
 pub use error::Error;
@@ -34,19 +35,19 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 /// What became of one input file in stages 1 and 2.
-struct FileOutcome {
-    delimiter: Option<u8>,
-    header: Option<ingest::HeaderMap>,
-    sha256: Option<String>,
-    encoding: Option<ingest::Encoding>,
-    rows: Option<FileRows>,
-    rejection: Option<Rejection>,
-    court_codes: std::collections::BTreeSet<String>,
+pub(crate) struct FileOutcome {
+    pub(crate) delimiter: Option<u8>,
+    pub(crate) header: Option<ingest::HeaderMap>,
+    pub(crate) sha256: Option<String>,
+    pub(crate) encoding: Option<ingest::Encoding>,
+    pub(crate) rows: Option<FileRows>,
+    pub(crate) rejection: Option<Rejection>,
+    pub(crate) court_codes: std::collections::BTreeSet<String>,
 }
 
 /// CPU time spent per stage across the rayon tasks, in nanoseconds.
 #[derive(Default)]
-struct StageClock {
+pub(crate) struct StageClock {
     read_decode: std::sync::atomic::AtomicU64,
     validate: std::sync::atomic::AtomicU64,
 }
@@ -60,7 +61,7 @@ impl StageClock {
     }
 }
 
-fn read_and_validate(index: u32, file: &InputFile, ctx: &RowContext, max_bad: f64, clock: &StageClock) -> FileOutcome {
+pub(crate) fn read_and_validate(index: u32, file: &InputFile, ctx: &RowContext, max_bad: f64, clock: &StageClock) -> FileOutcome {
     let t = Instant::now();
     let loaded = ingest::load(file, &ctx.limits);
     StageClock::add(&clock.read_decode, t);
@@ -210,7 +211,7 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
     // the case table, by far the largest, is written beside the others
     const CASE_CHUNK_ROWS: usize = 1 << 18;
     let (small, cases_file) = rayon::join(
-        || output::write_tables(&staging, &tables),
+        || output::write_tables(&staging, &tables, settings.csv_headers),
         || output::write_parquet_chunks(&staging, "cases", cases_chunks(&deduped.cases, &courts, &names, hasher.has_key(), CASE_CHUNK_ROWS)),
     );
     let mut written = small?;

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let args = match Cli::parse().command {
         Command::Run(args) => args,
+        Command::Validate(v) => return validate(&v),
         Command::Gen(g) => return gen(&g),
     };
     let today = chrono::Local::now().date_naive();
@@ -18,6 +19,9 @@ fn main() -> ExitCode {
         .and_then(|settings| courtstat::run(&settings, &Progress::new(args.quiet)));
     match result {
         Ok(summary) => {
+            if args.json {
+                println!("{}", serde_json::json!({ "ok": true, "exit_code": 0, "summary": summary }));
+            }
             if !args.quiet {
                 eprintln!("courtstat: {summary}");
                 eprintln!("courtstat: tables published in {}", courtstat::display_path(&summary.out));
@@ -25,7 +29,30 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
+            if args.json {
+                println!("{}", serde_json::json!({ "ok": false, "exit_code": e.exit_code(), "error": e.to_string() }));
+            }
             eprintln!("courtstat: error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn validate(v: &courtstat::cli::ValidateArgs) -> ExitCode {
+    let today = chrono::Local::now().date_naive();
+    let key = std::env::var("COURTSTAT_HASH_KEY").ok();
+    let result = Settings::resolve(&v.overrides(), key, today).map_err(courtstat::Error::from).and_then(|s| courtstat::validate::validate(&s));
+    match result {
+        Ok(reports) => {
+            print!("{}", courtstat::validate::render(&reports));
+            if reports.iter().any(|r| r.rejected.is_some()) {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) => {
+            eprintln!("courtstat validate: error: {e}");
             ExitCode::from(e.exit_code())
         }
     }

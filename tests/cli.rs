@@ -447,3 +447,64 @@ fn a_second_run_on_the_same_output_fails_at_once_naming_the_lock_and_holder() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(out.join("indicators_court.csv").exists());
 }
+
+#[test]
+fn validate_reports_each_file_and_publishes_nothing() {
+    let o = courtstat().arg("validate").arg(fixture().join("pipeline.toml")).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let s = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        s.contains(
+            "承德市/承德市双桥区人民法院_执行案件_20230825.tsv\n  encoding UTF-8 with BOM, delimiter tab; 8 data records: 5 valid, 3 quarantined"
+        ),
+        "{s}"
+    );
+    assert!(s.contains("filing_date ← 收案日期") && s.contains("unrecognised columns (ignored): 承办人, 备注"), "{s}");
+    assert!(s.contains("  court codes: 冀0802, 冀0899"), "{s}");
+    assert!(s.contains("  bad_filing_date: 1 (first: line 6: （2023）冀0821执4号,2023-02-30,"), "{s}");
+    assert!(s.contains("4 files checked, 0 would be rejected"), "{s}");
+    assert!(!fixture().join("out").exists(), "validate publishes nothing");
+}
+
+#[test]
+fn validate_exits_1_when_a_file_would_be_rejected() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(tmp.path().join("x.csv"), "案号,立案日期\n（2023）冀0821执1号,2023-01-01\n").unwrap();
+    let o = courtstat().args(["validate", "--input"]).arg(tmp.path()).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let s = String::from_utf8_lossy(&o.stdout);
+    assert!(s.contains("WOULD BE REJECTED: the header lacks the required column closing_date") && s.contains("court codes: 冀0821"), "{s}");
+}
+
+#[test]
+fn json_prints_one_summary_object_on_stdout() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = run_fixture(&tmp.path().join("out"), &["--json", "--quiet"]);
+    assert!(o.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!((v["ok"].as_bool(), v["exit_code"].as_i64()), (Some(true), Some(0)));
+    assert_eq!((v["summary"]["files"].as_u64(), v["summary"]["rows"].as_u64(), v["summary"]["cases"].as_u64()), (Some(4), Some(29), Some(16)));
+    assert_eq!(v["summary"]["quarantined"]["bad_shape"], 1);
+    let o = courtstat().args(["run", "--json", "--input", "/nonexistent", "--out"]).arg(tmp.path().join("o")).output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!((v["ok"].as_bool(), v["exit_code"].as_i64()), (Some(false), Some(2)));
+}
+
+#[test]
+fn chinese_csv_headers_and_english_parquet() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let o = run_fixture(&out, &["--csv-headers", "zh"]);
+    assert!(o.status.success());
+    let court = fs::read_to_string(out.join("indicators_court.csv")).unwrap();
+    assert!(court.starts_with("\u{feff}法院代码,法院名称,城市,法院层级,统计起始日,统计截止日,数据完整,新收案件数"), "{}", &court[..200]);
+    assert!(court.contains("首次执行案件执行完毕率") && court.contains("法定期限内结案率等次"));
+    let q = fs::read_to_string(out.join("quarantine.csv")).unwrap();
+    assert!(q.starts_with("\u{feff}文件,行号,隔离原因,原始记录\r\n"));
+    let pq = fs::read(out.join("indicators_court.parquet")).unwrap();
+    assert!(String::from_utf8_lossy(&pq).contains("completion_rate"), "Parquet keeps the English names");
+    // the same numbers as with English headers
+    let (_t, en) = ok_run();
+    let body = |s: &str| s.split_once("\r\n").unwrap().1.to_string();
+    assert_eq!(body(&court), body(&fs::read_to_string(en.join("indicators_court.csv")).unwrap()));
+}

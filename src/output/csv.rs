@@ -43,10 +43,14 @@ fn cell(v: &Values, row: usize) -> String {
     }
 }
 
-pub fn write<W: Write>(table: &Table, mut w: W) -> std::io::Result<()> {
+pub fn write<W: Write>(table: &Table, w: W) -> std::io::Result<()> {
+    write_with(table, w, super::labels::HeaderLanguage::English)
+}
+
+pub fn write_with<W: Write>(table: &Table, mut w: W, headers: super::labels::HeaderLanguage) -> std::io::Result<()> {
     w.write_all(b"\xEF\xBB\xBF")?;
     let mut out = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(w);
-    out.write_record(table.columns.iter().map(|c| c.0))?;
+    out.write_record(table.columns.iter().map(|c| headers.label(c.0)))?;
     let mut record: Vec<String> = Vec::with_capacity(table.columns.len());
     for row in 0..table.rows() {
         record.clear();

@@ -3,6 +3,7 @@
 //! manifest last, and publishes the folder all at once.
 
 pub mod csv;
+pub mod labels;
 pub mod lock;
 pub mod manifest;
 pub mod parquet;
@@ -31,12 +32,12 @@ pub const BOTH: Formats = Formats { csv: true, parquet: true };
 pub const PARQUET_ONLY: Formats = Formats { csv: false, parquet: true };
 
 /// Writes every table into the staging folder, in order.
-pub fn write_tables(staging: &Staging, tables: &[(Table, Formats)]) -> Result<Vec<WrittenFile>, OutputError> {
+pub fn write_tables(staging: &Staging, tables: &[(Table, Formats)], headers: labels::HeaderLanguage) -> Result<Vec<WrittenFile>, OutputError> {
     let mut written = Vec::new();
     for (t, f) in tables {
         let err = |ext: &str, e: String| OutputError { path: format!("{}.{ext}", t.name), message: e };
         if f.csv {
-            written.push(staging.write(&format!("{}.csv", t.name), |w| csv::write(t, w)).map_err(|e| err("csv", e.to_string()))?);
+            written.push(staging.write(&format!("{}.csv", t.name), |w| csv::write_with(t, w, headers)).map_err(|e| err("csv", e.to_string()))?);
         }
         if f.parquet {
             written.push(

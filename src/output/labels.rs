@@ -1,0 +1,108 @@
+//! Chinese column labels for the CSV tables (`--csv-headers zh`), for the
+//! statisticians who open them in Excel. One table, shown in
+//! docs/indicators.md (a test keeps the two the same); Parquet always keeps
+//! the stable English names that BI models bind to.
+
+pub const LABELS: &[(&str, &str)] = &[
+    ("court_code", "法院代码"),
+    ("court_name", "法院名称"),
+    ("city", "城市"),
+    ("level", "法院层级"),
+    ("period_from", "统计起始日"),
+    ("as_of", "统计截止日"),
+    ("complete", "数据完整"),
+    ("filed", "新收案件数"),
+    ("accepted", "受理案件数"),
+    ("closed", "已结案件数"),
+    ("pending", "未结案件数"),
+    ("closure_rate", "结案率"),
+    ("completed", "执行完毕案件数"),
+    ("completion_rate", "首次执行案件执行完毕率"),
+    ("contract_closed", "涉合同类已结案件数"),
+    ("contract_completed", "涉合同类执行完毕案件数"),
+    ("contract_completion_rate", "涉合同类首次执行案件执行完毕率"),
+    ("enterprise_closed", "涉企已结案件数"),
+    ("enterprise_completed", "涉企执行完毕案件数"),
+    ("enterprise_completion_rate", "涉企首次执行案件执行完毕率"),
+    ("in_term", "法定期限内结案数"),
+    ("in_term_rate", "首次执行案件法定期限内结案率"),
+    ("overdue_pending", "超期未结案件数"),
+    ("terminated", "终本案件数"),
+    ("termination_rate", "终本率"),
+    ("claim_amount", "申请执行标的金额(元)"),
+    ("recovered_amount", "执行到位金额(元)"),
+    ("recovery_rate", "执行到位率"),
+    ("avg_days", "平均结案用时(天)"),
+    ("median_days", "结案用时中位数(天)"),
+    ("p90_days", "结案用时90分位数(天)"),
+    ("clearance_rate", "结收比"),
+    ("disposition_days", "结案周期(天)"),
+    ("all_filed", "全部执行案件新收数"),
+    ("all_closed", "全部执行案件已结数"),
+    ("all_pending", "全部执行案件未结数"),
+    ("rank_completion", "执行完毕率全省排名"),
+    ("rank_contract_completion", "涉合同类执行完毕率全省排名"),
+    ("rank_in_term", "法定期限内结案率全省排名"),
+    ("city_rank_completion", "执行完毕率全市排名"),
+    ("city_rank_contract_completion", "涉合同类执行完毕率全市排名"),
+    ("city_rank_in_term", "法定期限内结案率全市排名"),
+    ("tier_completion", "执行完毕率等次"),
+    ("tier_contract_completion", "涉合同类执行完毕率等次"),
+    ("tier_in_term", "法定期限内结案率等次"),
+    ("month", "月份"),
+    ("file", "文件"),
+    ("line", "行号"),
+    ("reason", "隔离原因"),
+    ("raw", "原始记录"),
+    ("case_no", "案号"),
+    ("versions", "版本数"),
+    ("kept_file", "保留版本所在文件"),
+    ("kept_line", "保留版本所在行"),
+    ("conflict", "立案日期冲突"),
+];
+
+/// Which words head the CSV columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HeaderLanguage {
+    #[default]
+    English,
+    Chinese,
+}
+
+impl HeaderLanguage {
+    pub fn parse(s: &str) -> Option<HeaderLanguage> {
+        match s {
+            "en" => Some(HeaderLanguage::English),
+            "zh" => Some(HeaderLanguage::Chinese),
+            _ => None,
+        }
+    }
+
+    pub fn label(self, column: &str) -> &str {
+        match self {
+            HeaderLanguage::English => column,
+            HeaderLanguage::Chinese => LABELS.iter().find(|l| l.0 == column).map_or(column, |l| l.1),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn docs_show_the_same_labels_as_the_code() {
+        let doc = include_str!("../../docs/indicators.md");
+        for (en, zh) in LABELS {
+            assert!(doc.contains(&format!("| `{en}` | {zh} |")), "docs/indicators.md lacks | `{en}` | {zh} |");
+        }
+    }
+
+    #[test]
+    fn labels_are_unique() {
+        let mut zh: Vec<&str> = LABELS.iter().map(|l| l.1).collect();
+        zh.sort();
+        zh.dedup();
+        assert_eq!(zh.len(), LABELS.len());
+    }
+}

@@ -1,0 +1,122 @@
+//! `courtstat validate`: reads and checks the inputs exactly as `run` does
+//! (the same per-file path), publishes nothing, and says per file what it
+//! found — for a statistician checking a county's new export before the
+//! nightly run.
+
+use crate::normalize::{parties::PartyHasher, RowContext};
+use crate::reference::{Causes, Courts};
+use crate::{ingest, read_and_validate, Error, Settings, StageClock};
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+pub const USAGE_EXAMPLES: &str = "Examples:
+  courtstat validate pipelines/hebei.toml
+  courtstat validate --input incoming/承德县/
+
+Exit codes: 0 every file would be accepted; 1 a file would be rejected (or
+none was found); 2 a usage or pipeline-file error.";
+
+/// What `validate` found in one file.
+#[derive(Debug, Clone)]
+pub struct FileReport {
+    pub file: String,
+    pub encoding: Option<ingest::Encoding>,
+    pub delimiter: Option<u8>,
+    pub mapping: Vec<(&'static str, String)>,
+    pub unknown: Vec<String>,
+    pub records: u64,
+    pub cases: u64,
+    /// reason → (count, first line, its raw text with party names hashed or redacted)
+    pub quarantined: BTreeMap<&'static str, (u64, u64, String)>,
+    pub court_codes: Vec<String>,
+    pub rejected: Option<String>,
+}
+
+pub fn validate(settings: &Settings) -> Result<Vec<FileReport>, Error> {
+    let courts = Courts::load(settings.courts.as_deref())?;
+    let causes = Causes::load(settings.causes.as_deref())?;
+    let discovery = ingest::discover(&settings.inputs)?;
+    if discovery.files.is_empty() {
+        let folders: Vec<String> = settings.inputs.iter().map(|p| p.display().to_string()).collect();
+        return Err(Error::NoInput(folders.join(", ")));
+    }
+    let hasher = PartyHasher::new(settings.hash_key.clone());
+    let ctx = RowContext {
+        limits: settings.limits,
+        courts: &courts,
+        causes: &causes,
+        hasher: &hasher,
+        first_enforcement_months: settings.first_enforcement_months,
+    };
+    let clock = StageClock::default();
+    Ok(discovery
+        .files
+        .par_iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let o = read_and_validate(i as u32, f, &ctx, settings.max_bad_row_ratio, &clock);
+            let mut quarantined: BTreeMap<&'static str, (u64, u64, String)> = BTreeMap::new();
+            if let Some(rows) = &o.rows {
+                for q in &rows.quarantined {
+                    quarantined.entry(q.reason.code()).and_modify(|e| e.0 += 1).or_insert((1, q.line, q.raw.clone()));
+                }
+            }
+            FileReport {
+                file: f.name.clone(),
+                encoding: o.encoding,
+                delimiter: o.delimiter,
+                mapping: o.header.as_ref().map(|h| h.mapping.iter().map(|(c, cell)| (c.name(), cell.clone())).collect()).unwrap_or_default(),
+                unknown: o.header.as_ref().map(|h| h.unknown.clone()).unwrap_or_default(),
+                records: o.rows.as_ref().map_or(0, |r| r.data_records),
+                cases: o.rows.as_ref().map_or(0, |r| r.cases.len() as u64),
+                quarantined,
+                court_codes: o.court_codes.iter().cloned().collect(),
+                rejected: o.rejection.as_ref().map(|r| r.to_string()),
+            }
+        })
+        .collect())
+}
+
+/// The report as people read it.
+pub fn render(reports: &[FileReport]) -> String {
+    let mut s = String::new();
+    for r in reports {
+        let _ = writeln!(s, "{}", r.file);
+        let enc = r
+            .encoding
+            .map(|e| serde_json::to_value(e).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default())
+            .unwrap_or_else(|| "-".into());
+        let delim = match r.delimiter {
+            Some(b'\t') => "tab",
+            Some(_) => "comma",
+            None => "-",
+        };
+        let q: u64 = r.quarantined.values().map(|v| v.0).sum();
+        let _ = writeln!(s, "  encoding {enc}, delimiter {delim}; {} data records: {} valid, {q} quarantined", r.records, r.cases);
+        if !r.mapping.is_empty() {
+            let m: Vec<String> = r.mapping.iter().map(|(c, cell)| format!("{c} ← {cell}")).collect();
+            let _ = writeln!(s, "  header: {}", m.join(", "));
+        }
+        if !r.unknown.is_empty() {
+            let _ = writeln!(s, "  unrecognised columns (ignored): {}", r.unknown.join(", "));
+        }
+        if !r.court_codes.is_empty() {
+            let _ = writeln!(s, "  court codes: {}", r.court_codes.join(", "));
+        }
+        for (reason, (n, line, raw)) in &r.quarantined {
+            let _ = writeln!(s, "  {reason}: {n} (first: line {line}: {raw})");
+        }
+        match &r.rejected {
+            Some(why) => {
+                let _ = writeln!(s, "  WOULD BE REJECTED: {why}");
+            }
+            None => {
+                let _ = writeln!(s, "  would be accepted");
+            }
+        }
+    }
+    let rejected = reports.iter().filter(|r| r.rejected.is_some()).count();
+    let _ = writeln!(s, "{} files checked, {rejected} would be rejected", reports.len());
+    s
+}
