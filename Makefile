@@ -6,7 +6,7 @@ export CARGO_TARGET_DIR
 BIN := $(CARGO_TARGET_DIR)/release/courtstat
 SHARED ?= ../shared
 
-.PHONY: all build run refresh test lint fmt fmt-check conformance sample bench soak fuzz clean
+.PHONY: all build run refresh report-check test lint fmt fmt-check conformance sample bench soak fuzz clean
 
 all: build
 
@@ -20,6 +20,12 @@ run: build
 ## refresh: the default pipeline as of today (what the nightly scheduler runs)
 refresh: build
 	$(BIN) run pipelines/hebei.toml --as-of $$(date +%F)
+
+## report-check: render report.html in headless Chromium, keep the screenshot in out/
+report-check: build
+	mkdir -p out
+	COURTSTAT_SCREENSHOT_DIR=$(CURDIR)/out $(CARGO) test --release --locked --test report -- --nocapture
+	@ls -l out/report.png 2>/dev/null || echo "no screenshot (Chromium missing?)"
 
 ## test: unit, property and end-to-end tests (self-contained)
 test:

@@ -19,6 +19,12 @@ pub enum Command {
     /// Read and check the inputs like `run`, publish nothing, report per file.
     #[command(after_help = crate::validate::USAGE_EXAMPLES)]
     Validate(ValidateArgs),
+    /// Rewrite OUT_DIR/report.html from the tables published there.
+    #[command(after_help = crate::report::USAGE_EXAMPLES)]
+    Report {
+        /// A published output folder
+        out_dir: PathBuf,
+    },
     /// Write a deterministic synthetic province export (for tests and benches).
     #[command(after_help = crate::gen::USAGE_EXAMPLES)]
     Gen(GenArgs),

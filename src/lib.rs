@@ -18,6 +18,7 @@ pub mod output;
 pub mod progress;
 pub mod rank;
 pub mod reference;
+pub mod report;
 mod summary;
 pub mod validate;
 
@@ -246,6 +247,8 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
         warnings: warnings.clone(),
         cases_valid,
         duplicates_dropped: deduped.dropped,
+        duplicate_keys: deduped.duplicates.len() as u64,
+        duplicate_conflicts: deduped.duplicates.iter().filter(|d| d.conflict).count() as u64,
         cases_kept: deduped.cases.len() as u64,
         courts_ranked: ranks.ranked_courts(),
         rows_per_output: tables.iter().map(|(t, _)| (t.name, t.rows())).chain([("cases", deduped.cases.len())]).collect(),
@@ -253,6 +256,20 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
         timings_ms: timings,
         memory_mb: memory,
     };
+    let mut manifest = manifest;
+    progress.stage("writing report.html");
+    let report_input = report::ReportInput {
+        court: report::StrTable::from_table(&tables[0].0),
+        city: report::StrTable::from_table(&tables[1].0),
+        province: report::StrTable::from_table(&tables[2].0),
+        monthly: report::StrTable::from_table(&tables[3].0),
+        manifest: serde_json::to_value(&manifest).unwrap_or_default(),
+    };
+    let html = report::render(&report_input);
+    let written = staging
+        .write("report.html", |w| w.write_all(html.as_bytes()))
+        .map_err(|e| output::OutputError { path: "report.html".into(), message: e.to_string() })?;
+    manifest.outputs.push(written);
     output::write_json(&staging, "run.json", &manifest)?;
     staging.publish().map_err(|e| output::OutputError { path: settings.out.display().to_string(), message: e.to_string() })?;
     progress.finish();

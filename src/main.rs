@@ -10,6 +10,7 @@ fn main() -> ExitCode {
     let args = match Cli::parse().command {
         Command::Run(args) => args,
         Command::Validate(v) => return validate(&v),
+        Command::Report { out_dir } => return report(&out_dir),
         Command::Gen(g) => return gen(&g),
     };
     let today = chrono::Local::now().date_naive();
@@ -72,6 +73,19 @@ fn gen(g: &courtstat::cli::GenArgs) -> ExitCode {
         Err(e) => {
             eprintln!("courtstat gen: error: {e}");
             ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn report(dir: &std::path::Path) -> ExitCode {
+    match courtstat::report::write_for_dir(dir) {
+        Ok(path) => {
+            eprintln!("courtstat report: wrote {}", path.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("courtstat report: error: {e}");
+            ExitCode::from(1)
         }
     }
 }

@@ -32,7 +32,7 @@ pub fn neutralize(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-fn cell(v: &Values, row: usize) -> String {
+pub fn cell(v: &Values, row: usize) -> String {
     match v {
         Values::Text(_) | Values::Dict { .. } | Values::Packed { .. } => v.text_at(row).map(|s| neutralize(s).into_owned()).unwrap_or_default(),
         Values::Int(x) => x[row].map(|n| n.to_string()).unwrap_or_default(),

@@ -20,6 +20,9 @@ pub struct Manifest {
     pub warnings: BTreeMap<&'static str, u64>,
     pub cases_valid: u64,
     pub duplicates_dropped: u64,
+    /// case numbers sent more than once, and those whose versions disagree on the filing date
+    pub duplicate_keys: u64,
+    pub duplicate_conflicts: u64,
     pub cases_kept: u64,
     pub courts_ranked: usize,
     pub rows_per_output: BTreeMap<&'static str, usize>,
