@@ -370,75 +370,41 @@ fn render(r: &mut Rng, c: &GenCase, court_name: &str, layout: Layout, export: Na
     let judge = person(r);
     let note = if messy && r.chance(0.1) { "\"已移送, 待复核\"" } else { "" };
     let mut s = String::with_capacity(200);
-    let f: Vec<String> = match layout {
-        Layout::Standard => vec![
-            case_no,
-            filing,
-            closing,
-            method,
-            c.cause.into(),
-            claim,
-            recovered,
-            c.suspended.to_string(),
-            c.extended.to_string(),
-            ent.into(),
-            c.applicant.clone(),
-            c.respondent.clone(),
-            court_name.into(),
-            updated,
-            judge,
-            note.into(),
-        ],
-        Layout::English => vec![
-            case_no,
-            filing,
-            closing,
-            method,
-            c.cause.into(),
-            claim,
-            recovered,
-            c.suspended.to_string(),
-            c.extended.to_string(),
-            c.applicant.clone(),
-            c.respondent.clone(),
-            court_name.into(),
-            updated,
-            judge,
-            note.into(),
-        ],
-        Layout::TabYuan => vec![
-            case_no,
-            filing,
-            closing,
-            method,
-            c.cause.into(),
-            claim,
-            recovered,
-            ent.into(),
-            c.applicant.clone(),
-            c.respondent.clone(),
-            court_name.into(),
-            judge,
-            note.replace('"', ""),
-        ],
-        Layout::TenThousand => vec![
-            case_no,
-            filing,
-            closing,
-            method,
-            c.cause.into(),
-            claim,
-            recovered,
-            c.suspended.to_string(),
-            c.extended.to_string(),
-            c.applicant.clone(),
-            c.respondent.clone(),
-            court_name.into(),
-            updated.replacen(' ', "T", 1),
-            judge,
-            note.into(),
-        ],
+    // one row in the standard layout's column order; each layout picks from it
+    let standard: [String; 16] = [
+        case_no,
+        filing,
+        closing,
+        method,
+        c.cause.into(),
+        claim,
+        recovered,
+        c.suspended.to_string(),
+        c.extended.to_string(),
+        ent.into(),
+        c.applicant.clone(),
+        c.respondent.clone(),
+        court_name.into(),
+        updated,
+        judge,
+        note.into(),
+    ];
+    const ENT: usize = 9;
+    const UPDATED: usize = 13;
+    const NOTE: usize = 15;
+    let picks: &[usize] = match layout {
+        Layout::Standard => &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15],
+        Layout::English | Layout::TenThousand => &[0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15],
+        Layout::TabYuan => &[0, 1, 2, 3, 4, 5, 6, ENT, 10, 11, 12, 14, 15],
     };
+    let f: Vec<String> = picks
+        .iter()
+        .map(|&i| match (layout, i) {
+            (Layout::TabYuan, NOTE) => standard[i].replace('"', ""),
+            (Layout::TenThousand, UPDATED) => standard[i].replacen(' ', "T", 1),
+            _ => standard[i].clone(),
+        })
+        .collect();
     for (i, v) in f.iter().enumerate() {
         if i > 0 {
             s.push(d);

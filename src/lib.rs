@@ -117,20 +117,10 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
     let _lock = output::lock::acquire(&settings.out, settings.wait_for_lock)?;
 
     // 1 + 2. ingest and normalize, one file per task, results in input order
-    let discovery = ingest::discover(&settings.inputs)?;
-    if discovery.files.is_empty() {
-        let folders: Vec<String> = settings.inputs.iter().map(|p| p.display().to_string()).collect();
-        return Err(Error::NoInput(folders.join(", ")));
-    }
+    let discovery = discover_inputs(settings)?;
     progress.start_reading(discovery.files.len(), discovery.files.iter().map(|f| f.size).sum());
     let hasher = normalize::parties::PartyHasher::new(settings.hash_key.clone());
-    let ctx = RowContext {
-        limits: settings.limits,
-        courts: &courts,
-        causes: &causes,
-        hasher: &hasher,
-        first_enforcement_months: settings.first_enforcement_months,
-    };
+    let ctx = RowContext::new(settings, &courts, &causes, &hasher);
     let t = Instant::now();
     let clock = StageClock::default();
     let mut outcomes: Vec<FileOutcome> = discovery
@@ -284,6 +274,16 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
         courts_ranked: ranks.ranked_courts(),
         warnings,
     })
+}
+
+/// The export files under the input folders; none at all fails the run.
+pub(crate) fn discover_inputs(settings: &Settings) -> Result<ingest::Discovery, Error> {
+    let discovery = ingest::discover(&settings.inputs)?;
+    if discovery.files.is_empty() {
+        let folders: Vec<String> = settings.inputs.iter().map(|p| p.display().to_string()).collect();
+        return Err(Error::NoInput(folders.join(", ")));
+    }
+    Ok(discovery)
 }
 
 /// §5.2: the courts a rejected file's case numbers name, their cities, and

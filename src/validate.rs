@@ -5,7 +5,7 @@
 
 use crate::normalize::{parties::PartyHasher, RowContext};
 use crate::reference::{Causes, Courts};
-use crate::{ingest, read_and_validate, Error, Settings, StageClock};
+use crate::{discover_inputs, ingest, read_and_validate, Error, Settings, StageClock};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -36,19 +36,9 @@ pub struct FileReport {
 pub fn validate(settings: &Settings) -> Result<Vec<FileReport>, Error> {
     let courts = Courts::load(settings.courts.as_deref())?;
     let causes = Causes::load(settings.causes.as_deref())?;
-    let discovery = ingest::discover(&settings.inputs)?;
-    if discovery.files.is_empty() {
-        let folders: Vec<String> = settings.inputs.iter().map(|p| p.display().to_string()).collect();
-        return Err(Error::NoInput(folders.join(", ")));
-    }
+    let discovery = discover_inputs(settings)?;
     let hasher = PartyHasher::new(settings.hash_key.clone());
-    let ctx = RowContext {
-        limits: settings.limits,
-        courts: &courts,
-        causes: &causes,
-        hasher: &hasher,
-        first_enforcement_months: settings.first_enforcement_months,
-    };
+    let ctx = RowContext::new(settings, &courts, &causes, &hasher);
     let clock = StageClock::default();
     Ok(discovery
         .files

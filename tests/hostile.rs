@@ -11,24 +11,29 @@ fn good_rows(n: usize) -> String {
     (1..=n).map(|i| format!("（2023）冀0821执{i}号,2023-01-{:02},,,民间借贷纠纷,100,0,0,\n", i % 28 + 1)).collect()
 }
 
-/// Runs courtstat on a folder holding `name` with `bytes`; returns (exit code, stderr, out dir).
-fn run_one(name: &str, bytes: &[u8]) -> (i32, String, tempfile::TempDir) {
-    let tmp = tempfile::tempdir().unwrap();
-    let input = tmp.path().join("in");
-    fs::create_dir(&input).unwrap();
-    fs::write(input.join(name), bytes).unwrap();
+/// Runs courtstat on `tmp/in` into `tmp/out`; returns (exit code, stderr), never a panic.
+fn run_in(tmp: &Path) -> (i32, String) {
     let o = Command::cargo_bin("courtstat")
         .unwrap()
         .args(["run", "--as-of", "2023-08-22", "--input"])
-        .arg(&input)
+        .arg(tmp.join("in"))
         .arg("--out")
-        .arg(tmp.path().join("out"))
+        .arg(tmp.join("out"))
         .timeout(std::time::Duration::from_secs(60))
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
-    assert!(!err.contains("panicked"), "{name}: {err}");
-    (o.status.code().unwrap_or(-1), err, tmp)
+    assert!(!err.contains("panicked"), "{err}");
+    (o.status.code().unwrap_or(-1), err)
+}
+
+/// Runs courtstat on a folder holding `name` with `bytes`; returns (exit code, stderr, the folder).
+fn run_one(name: &str, bytes: &[u8]) -> (i32, String, tempfile::TempDir) {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::create_dir(tmp.path().join("in")).unwrap();
+    fs::write(tmp.path().join("in").join(name), bytes).unwrap();
+    let (code, err) = run_in(tmp.path());
+    (code, err, tmp)
 }
 
 fn quarantine(out: &Path) -> String {
@@ -173,16 +178,8 @@ fn symlink_loops_and_non_utf8_file_names_are_survived() {
     std::os::unix::fs::symlink(&input, input.join("sub/loop")).unwrap();
     let name = std::ffi::OsStr::from_bytes(b"\xff\xfe court.csv");
     fs::write(input.join("sub").join(name), format!("{HEADER}\n{}", good_rows(5))).unwrap();
-    let o = Command::cargo_bin("courtstat")
-        .unwrap()
-        .args(["run", "--as-of", "2023-08-22", "--input"])
-        .arg(&input)
-        .arg("--out")
-        .arg(tmp.path().join("out"))
-        .timeout(std::time::Duration::from_secs(60))
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (code, err) = run_in(tmp.path());
+    assert_eq!(code, 0, "{err}");
     let m = fs::read_to_string(tmp.path().join("out/run.json")).unwrap();
     assert!(m.contains("court.csv"));
     let cases = fs::read_to_string(tmp.path().join("out/indicators_court.csv")).unwrap();

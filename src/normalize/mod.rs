@@ -14,6 +14,12 @@ use parties::PartyHasher;
 use std::collections::BTreeSet;
 use values::CaseNumberParse;
 
+impl<'a> RowContext<'a> {
+    pub fn new(settings: &crate::config::Settings, courts: &'a Courts, causes: &'a Causes, hasher: &'a PartyHasher) -> Self {
+        RowContext { limits: settings.limits, courts, causes, hasher, first_enforcement_months: settings.first_enforcement_months }
+    }
+}
+
 /// Causes repeat on nearly every row: each distinct one is stored and
 /// classified once per file, and its cases share it.
 #[derive(Default)]
