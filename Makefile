@@ -6,7 +6,7 @@ export CARGO_TARGET_DIR
 BIN := $(CARGO_TARGET_DIR)/release/courtstat
 SHARED ?= ../shared
 
-.PHONY: all build run refresh report-check test lint fmt fmt-check conformance sample bench soak fuzz clean
+.PHONY: all build run refresh report-check bench-compare test lint fmt fmt-check conformance sample bench soak fuzz clean
 
 all: build
 
@@ -52,6 +52,13 @@ sample: build
 ## bench: throughput, rows/s, peak RSS and stage times on 2.5M generated rows
 bench: build
 	scripts/bench.sh $(BIN)
+
+## bench-compare: courtstat against the same court indicators in DuckDB SQL
+## (needs the Python package duckdb: pip install duckdb)
+bench-compare: build
+	@python3 -c 'import duckdb' 2>/dev/null || { echo "bench-compare needs DuckDB: pip install duckdb"; exit 1; }
+	mkdir -p $(CARGO_TARGET_DIR)/bench
+	python3 scripts/bench_compare.py $(BIN) $(CARGO_TARGET_DIR)/bench
 
 ## soak: the crash-safety test with 500 kills instead of 20
 soak:
