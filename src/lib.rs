@@ -149,7 +149,9 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
 
     // manifest entries, then the accepted files' rows in input order
     let mut entries = Vec::with_capacity(outcomes.len());
-    let mut all_cases = Vec::new();
+    // sized up front: growing by doubling would briefly hold two copies
+    let accepted_cases = outcomes.iter().filter(|o| o.rejection.is_none()).filter_map(|o| o.rows.as_ref()).map(|r| r.cases.len()).sum();
+    let mut all_cases = Vec::with_capacity(accepted_cases);
     let mut quarantined = Vec::new();
     let mut warnings: BTreeMap<&'static str, u64> = BTreeMap::new();
     for ((o, f), name) in outcomes.iter_mut().zip(&discovery.files).zip(&names) {
