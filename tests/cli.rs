@@ -92,6 +92,15 @@ fn golden_duplicates() {
 }
 
 #[test]
+fn golden_cases_parquet() {
+    // polars is pinned exactly, so the writer's bytes are stable; an upgrade
+    // that changes them shows here and is reviewed before the golden moves
+    let (_t, out) = ok_run();
+    golden(&out, "cases.parquet");
+    golden(&out, "indicators_court.parquet");
+}
+
+#[test]
 fn basic_court_figures_match_the_hand_worked_example() {
     let (_t, out) = ok_run();
     let courts = table(&out, "indicators_court");

@@ -53,3 +53,55 @@ pub fn write_chunks<W: Write>(mut chunks: impl Iterator<Item = Table>, w: W) -> 
     batched.finish()?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::table::Table;
+
+    fn sample() -> Table {
+        let d = chrono::NaiveDate::from_ymd_opt(2023, 8, 22);
+        let mut t = Table::new("t");
+        t.text("name", vec![Some("承德市".into()), None])
+            .dict("city", vec!["唐山市".into()], vec![Some(0), None])
+            .packed("case_no", "（2023）冀执1号".into(), vec![Some((0, "（2023）冀执1号".len())), None])
+            .int("closed", vec![Some(3), None])
+            .float("rate", vec![Some(0.5), None])
+            .yuan("amount", vec![Some(12345), None])
+            .date("as_of", vec![d, None])
+            .boolean("complete", vec![Some(true), None]);
+        t
+    }
+
+    #[test]
+    fn columns_are_typed_and_read_back_the_same() {
+        for chunked in [false, true] {
+            let mut buf = Vec::new();
+            if chunked {
+                write_chunks([sample(), sample()].into_iter(), &mut buf).unwrap();
+            } else {
+                write(&sample(), &mut buf).unwrap();
+            }
+            let df = ParquetReader::new(std::io::Cursor::new(buf)).finish().unwrap();
+            let types: Vec<DataType> = df.columns().iter().map(|c| c.dtype().clone()).collect();
+            assert_eq!(
+                types,
+                vec![
+                    DataType::String,
+                    DataType::String,
+                    DataType::String,
+                    DataType::Int64,
+                    DataType::Float64,
+                    DataType::Float64,
+                    DataType::Date,
+                    DataType::Boolean
+                ]
+            );
+            assert_eq!(df.height(), if chunked { 4 } else { 2 });
+            assert_eq!(df.column("amount").unwrap().f64().unwrap().get(0), Some(123.45));
+            assert_eq!(df.column("city").unwrap().str().unwrap().get(0), Some("唐山市"));
+            assert_eq!(df.column("case_no").unwrap().str().unwrap().get(0), Some("（2023）冀执1号"));
+            assert_eq!(df.column("rate").unwrap().f64().unwrap().get(1), None, "nulls stay null");
+        }
+    }
+}
