@@ -41,11 +41,12 @@ pub fn dedup(mut cases: Vec<Case>) -> Deduplicated {
     }
     let mut slots: foldhash::HashMap<CaseNumber, Slot> = foldhash::HashMap::with_capacity_and_hasher(cases.len(), Default::default());
     for (i, c) in cases.iter().enumerate() {
-        match slots.get_mut(&c.number) {
-            None => {
-                slots.insert(c.number, Slot { kept: i, versions: 1, conflict: false });
+        match slots.entry(c.number) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(Slot { kept: i, versions: 1, conflict: false });
             }
-            Some(slot) => {
+            std::collections::hash_map::Entry::Occupied(mut o) => {
+                let slot = o.get_mut();
                 slot.versions += 1;
                 let kept = &cases[slot.kept];
                 slot.conflict |= kept.filing != c.filing;

@@ -157,7 +157,8 @@ impl Tally {
     }
 }
 
-fn ratio(num: u64, den: u64) -> Option<f64> {
+/// `num / den`, or `None` (never 0 or NaN) when the denominator is zero.
+pub fn ratio(num: u64, den: u64) -> Option<f64> {
     (den > 0).then(|| num as f64 / den as f64)
 }
 

@@ -74,7 +74,8 @@ impl Column {
         }
     }
 
-    fn matching(word: &str) -> Option<Column> {
+    /// The column a normalised header word names, if any.
+    pub fn matching(word: &str) -> Option<Column> {
         Column::ALL.into_iter().find(|c| c.words().iter().any(|w| w.eq_ignore_ascii_case(word)))
     }
 }

@@ -107,10 +107,7 @@ impl FileRows {
 /// not map, so that `--allow-partial` can still tell which courts it fed.
 pub fn court_codes_in(file: &LoadedFile) -> BTreeSet<String> {
     let mut codes = BTreeSet::new();
-    let Some(col) = file
-        .header_cells
-        .iter()
-        .position(|c| Column::CaseNo.words().iter().any(|w| w.eq_ignore_ascii_case(&crate::ingest::header::normalize_cell(c).0)))
+    let Some(col) = file.header_cells.iter().position(|c| Column::matching(&crate::ingest::header::normalize_cell(c).0) == Some(Column::CaseNo))
     else {
         return codes;
     };
@@ -218,11 +215,12 @@ fn validate_record(
         }
         None => (None, ctx.causes.classify("")),
     };
-    let applicant = get(Column::Applicant);
-    let respondent = get(Column::Respondent);
+    // party names normalised once, for the enterprise fallback and the hash
+    let (applicant_raw, respondent_raw) = (get(Column::Applicant), get(Column::Respondent));
+    let (applicant, respondent) = (text::value(&applicant_raw), text::value(&respondent_raw));
     let enterprise = match values::enterprise_flag(&get(Column::InvolvesEnterprise)) {
         Some(flag) => flag,
-        None => values::names_suggest_enterprise(&[&text::nfkc_trim(&applicant), &text::nfkc_trim(&respondent)]),
+        None => values::names_suggest_enterprise(&[applicant.as_deref().unwrap_or(""), respondent.as_deref().unwrap_or("")]),
     };
     Ok(Case {
         court,
@@ -236,8 +234,8 @@ fn validate_record(
         suspended_days,
         extended_days,
         enterprise,
-        applicant_hash: ctx.hasher.hash(&applicant),
-        respondent_hash: ctx.hasher.hash(&respondent),
+        applicant_hash: applicant.as_deref().and_then(|n| ctx.hasher.hash_normalized(n)),
+        respondent_hash: respondent.as_deref().and_then(|n| ctx.hasher.hash_normalized(n)),
         updated_at,
         deadline: deadline(filing, ctx.first_enforcement_months, extended_days, suspended_days),
         file: file_index,

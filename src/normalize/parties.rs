@@ -13,25 +13,30 @@ pub const REDACTED: &str = "[redacted]";
 
 #[derive(Clone)]
 pub struct PartyHasher {
-    key: Option<Vec<u8>>,
+    /// HMAC already keyed: cloned per name rather than re-keyed on every row
+    mac: Option<Hmac<Sha256>>,
 }
 
 impl PartyHasher {
     pub fn new(key: Option<Vec<u8>>) -> Self {
-        PartyHasher { key: key.filter(|k| !k.is_empty()) }
+        PartyHasher { mac: key.filter(|k| !k.is_empty()).and_then(|k| Hmac::<Sha256>::new_from_slice(&k).ok()) }
     }
 
     pub fn has_key(&self) -> bool {
-        self.key.is_some()
+        self.mac.is_some()
     }
 
     /// The hash of a name as normalised (so `张三` and `张三 ` agree): the first
     /// 16 bytes of HMAC-SHA-256, in hex. `None` for an empty name or no key.
     pub fn hash(&self, name: &str) -> Option<String> {
-        let key = self.key.as_ref()?;
-        let v = value(name)?;
-        let mut mac = Hmac::<Sha256>::new_from_slice(key).ok()?;
-        mac.update(v.as_bytes());
+        self.mac.as_ref()?;
+        self.hash_normalized(&value(name)?)
+    }
+
+    /// `hash` for a name already through `text::value`.
+    pub fn hash_normalized(&self, name: &str) -> Option<String> {
+        let mut mac = self.mac.clone()?;
+        mac.update(name.as_bytes());
         Some(crate::ingest::hex(&mac.finalize().into_bytes()[..16]))
     }
 

@@ -32,6 +32,14 @@ pub fn neutralize(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// The inverse of `neutralize`, for reading our own CSV back.
+pub fn unneutralize(s: &str) -> &str {
+    match s.strip_prefix('\'') {
+        Some(rest) if matches!(rest.as_bytes().first(), Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')) => rest,
+        _ => s,
+    }
+}
+
 pub fn cell(v: &Values, row: usize) -> String {
     match v {
         Values::Text(_) | Values::Dict { .. } | Values::Packed { .. } => v.text_at(row).map(|s| neutralize(s).into_owned()).unwrap_or_default(),
@@ -90,6 +98,9 @@ mod tests {
         let s = String::from_utf8(buf).unwrap();
         assert!(s.contains("\"'=HYPERLINK(\"\"x\"\")\",-1.50\r\n"), "{s}");
         assert!(s.contains("'-1,") && s.contains("'@a,") && s.contains("\r\n（2023）冀执1号,"), "{s}");
+        for raw in ["=HYPERLINK(1)", "-1", "@a", "'quoted", "（2023）冀执1号"] {
+            assert_eq!(unneutralize(&neutralize(raw)), raw);
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use super::table::Table;
 use crate::dedup::Duplicate;
 use crate::domain::Case;
-use crate::indicators::{Figures, Indicators, Period};
+use crate::indicators::{ratio, Figures, Indicators, Period};
 use crate::normalize::QuarantinedRow;
 use crate::rank::{Rankings, Standing};
 use crate::reference::{CourtLevel, Courts};
@@ -91,10 +91,6 @@ pub fn province_table(ind: &Indicators, p: &Period) -> Table {
     period_columns(&mut t, 1, p, vec![Some(ind.province_complete)]);
     figures_columns(&mut t, &[&ind.province]);
     t
-}
-
-fn ratio(num: u64, den: u64) -> Option<f64> {
-    (den > 0).then(|| num as f64 / den as f64)
 }
 
 pub fn monthly_table(ind: &Indicators, courts: &Courts) -> Table {

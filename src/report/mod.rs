@@ -41,7 +41,7 @@ impl StrTable {
         let mut rows = Vec::new();
         for rec in r.records() {
             let rec = rec.map_err(|e| format!("{}: {e}", path.display()))?;
-            rows.push(rec.iter().map(|c| c.strip_prefix('\'').filter(|_| c.starts_with("'=")).unwrap_or(c).to_string()).collect());
+            rows.push(rec.iter().map(|c| crate::output::csv::unneutralize(c).to_string()).collect());
         }
         Ok(StrTable { columns, rows })
     }
