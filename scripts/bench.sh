@@ -7,6 +7,12 @@
 # input MB/s, rows/s, peak RSS and time per stage. The machine is shared and
 # noisy: compare medians and ratios, not single runs. It also checks that the
 # 1- and 2-thread runs publish byte-identical tables.
+#
+# These cold runs use --no-cache. Then, for the incremental refresh, it fills
+# a cache on a hard-linked copy of the input, and BENCH_REPS times changes
+# one court's file (appends a re-sent case) and reruns with the cache: the
+# warm median against the cold median is the speed-up, and the warm tables
+# must equal a cold run's byte for byte.
 set -euo pipefail
 bin="$1"
 rows="${BENCH_ROWS:-2500000}"
@@ -31,7 +37,7 @@ for threads in 1 2; do
   : > "$dir/times-$threads"
   for rep in $(seq "$reps"); do
     /usr/bin/time -f "%e %M" -o "$dir/time.txt" env RAYON_NUM_THREADS="$threads" POLARS_MAX_THREADS="$threads" \
-      "$bin" run --input "$input" --out "$out" --as-of 2023-08-22 --quiet
+      "$bin" run --input "$input" --out "$out" --as-of 2023-08-22 --quiet --no-cache
     cat "$dir/time.txt" >> "$dir/times-$threads"
   done
   wall=$(awk '{print $1}' "$dir/times-$threads" | median)
@@ -42,8 +48,39 @@ for threads in 1 2; do
     printf "threads %d: median of %d runs %.2f s  %.0f MB/s  %.0f rows/s  peak RSS %.0f MB (%.2f x input)\n",
       t, reps, w, b/1e6/w, r/w, m/1024, m*1024/b }'
   echo "  stages (ms, last run): $stages"
+  [ "$threads" = 2 ] && cold_wall="$wall"
 done
 for t in indicators_court indicators_city indicators_province indicators_monthly quarantine duplicates; do
   cmp -s "$dir/out-1/$t.csv" "$dir/out-2/$t.csv" || { echo "MISMATCH: $t.csv differs between 1 and 2 threads"; exit 1; }
 done
 echo "tables identical with 1 and 2 threads"
+
+# incremental refresh: one court's file changes between runs
+work="$dir/incremental"
+rm -rf "$work" && mkdir -p "$work"
+cp -al "$input" "$work/in"
+changed=$(cd "$work/in" && find . -type f -name '*.csv' | sort | head -1)
+cp --remove-destination "$input/$changed" "$work/in/$changed"
+"$bin" run --input "$work/in" --out "$work/out" --as-of 2023-08-22 --quiet
+: > "$dir/times-warm"
+for rep in $(seq "$reps"); do
+  tail -n 1 "$work/in/$changed" >> "$work/in/$changed"
+  /usr/bin/time -f "%e %M" -o "$dir/time.txt" env RAYON_NUM_THREADS=2 POLARS_MAX_THREADS=2 \
+    "$bin" run --input "$work/in" --out "$work/out" --as-of 2023-08-22 --quiet
+  cat "$dir/time.txt" >> "$dir/times-warm"
+done
+warm=$(awk '{print $1}' "$dir/times-warm" | median)
+warm_rss=$(awk '{print $2}' "$dir/times-warm" | median)
+cache=$(tr -d '\n ' < "$work/out/run.json" | sed -n 's/.*"cache":{\([^}]*\)}.*/\1/p' | tr -d '"')
+stages=$(tr -d '\n ' < "$work/out/run.json" | sed -n 's/.*"timings_ms":{\([^}]*\)}.*/\1/p' | tr -d '"')
+awk -v w="$warm" -v c="$cold_wall" -v m="$warm_rss" -v reps="$reps" 'BEGIN {
+  printf "incremental (2 threads, one file changed): median of %d runs %.2f s, %.1f x faster than cold, peak RSS %.0f MB\n", reps, w, c/w, m/1024 }'
+echo "  cache: $cache"
+echo "  stages (ms, last run): $stages"
+RAYON_NUM_THREADS=2 "$bin" run --input "$work/in" --out "$work/cold" --as-of 2023-08-22 --quiet --no-cache
+for f in "$work/cold"/*; do
+  n=$(basename "$f")
+  [ "$n" = run.json ] && continue
+  cmp -s "$f" "$work/out/$n" || { echo "MISMATCH: $n differs between the cached and a cold run"; exit 1; }
+done
+echo "cached and cold outputs identical"

@@ -123,6 +123,12 @@ pub struct RunArgs {
     /// Print the run summary as one JSON object on stdout (for schedulers)
     #[arg(long)]
     pub json: bool,
+    /// Parse every file afresh, neither reading nor writing the cache
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Folder for the incremental cache (default: .NAME.courtstat.cache beside --out)
+    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+    pub cache_dir: Option<PathBuf>,
     /// No progress and no summary on stderr
     #[arg(long, short)]
     pub quiet: bool,
@@ -142,6 +148,8 @@ impl RunArgs {
             wait_for_lock: self.wait,
             csv_headers: self.csv_headers.clone(),
             no_output: false,
+            cache_dir: self.cache_dir.clone(),
+            no_cache: self.no_cache,
         }
     }
 }

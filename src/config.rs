@@ -37,6 +37,9 @@ pub struct PipelineFile {
     pub max_fields: Option<u64>,
     /// "en" (default) or "zh": the words heading the CSV columns
     pub csv_headers: Option<String>,
+    /// where parsed files are kept between runs (default: `.NAME.courtstat.cache`
+    /// beside the output folder)
+    pub cache_dir: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -84,6 +87,9 @@ pub struct Overrides {
     pub csv_headers: Option<String>,
     /// `validate` reads and checks without an output folder
     pub no_output: bool,
+    pub cache_dir: Option<PathBuf>,
+    /// parse every file, neither reading nor writing the cache
+    pub no_cache: bool,
 }
 
 /// The validated settings of one run.
@@ -108,6 +114,16 @@ pub struct Settings {
     pub hash_key: Option<Vec<u8>>,
     /// where the key came from, for the manifest (never the key itself)
     pub hash_key_source: Option<String>,
+    /// the incremental cache's folder; `None` runs without one
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// `.NAME.courtstat.cache` beside the output folder: next to its lock, and
+/// not matching the `.NAME.courtstat-` prefix of the published folders.
+pub fn default_cache_dir(out: &Path) -> PathBuf {
+    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    parent.join(format!(".{name}.courtstat.cache"))
 }
 
 /// The contract's example thresholds, used when the pipeline file has none.
@@ -217,6 +233,12 @@ impl Settings {
             (None, Some(k)) if !k.is_empty() => (Some(k.into_bytes()), Some("COURTSTAT_HASH_KEY".to_string())),
             _ => (None, None),
         };
+        let cache_dir = match (o.no_cache || o.no_output, &o.cache_dir, &file.cache_dir) {
+            (true, _, _) => None,
+            (false, Some(d), _) => Some(d.clone()),
+            (false, None, Some(d)) => Some(rel(d)),
+            (false, None, None) => Some(default_cache_dir(&out)),
+        };
         Ok(Settings {
             pipeline: o.pipeline.clone(),
             inputs,
@@ -237,6 +259,7 @@ impl Settings {
             csv_headers,
             hash_key,
             hash_key_source,
+            cache_dir,
         })
     }
 
@@ -260,6 +283,7 @@ impl Settings {
             "max_fields": self.limits.max_fields,
             "csv_headers": if self.csv_headers == crate::output::labels::HeaderLanguage::Chinese { "zh" } else { "en" },
             "hash_key": self.hash_key_source,
+            "cache_dir": self.cache_dir.as_ref().map(|p| p.display().to_string()),
         })
     }
 }

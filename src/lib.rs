@@ -5,6 +5,7 @@
 //! ingest → normalize → dedup → indicators → rank → output. Each stage takes
 //! typed input, returns typed output and says what it dropped and why.
 
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod dedup;
@@ -62,38 +63,91 @@ impl StageClock {
     }
 }
 
-pub(crate) fn read_and_validate(index: u32, file: &InputFile, ctx: &RowContext, max_bad: f64, clock: &StageClock) -> FileOutcome {
+/// Stages 1 and 2 for one file: from the cache when its bytes were parsed
+/// before under the same settings, else read and validated afresh.
+pub(crate) fn read_and_validate(
+    index: u32,
+    file: &InputFile,
+    ctx: &RowContext,
+    max_bad: f64,
+    clock: &StageClock,
+    cache: Option<&cache::Cache>,
+) -> FileOutcome {
     let t = Instant::now();
-    let loaded = ingest::load(file, &ctx.limits);
+    // taken before reading, so a change while we read shows next time
+    let stamp = cache.and_then(|_| cache::Stamp::of(&file.path));
+    let known = cache.zip(stamp).and_then(|(c, s)| c.known_sha256(&file.path, &s));
+    if let (Some(c), Some(s), Some(sha)) = (cache, stamp, &known) {
+        if let Some(p) = c.get(sha, false) {
+            c.remember(&file.path, s, sha);
+            StageClock::add(&clock.read_decode, t);
+            return outcome(p, sha.clone(), index, max_bad);
+        }
+    }
+    let (bytes, sha256) = match ingest::read(file) {
+        Ok(read) => read,
+        Err(r) => return rejected(r, None, None),
+    };
+    if let (Some(c), Some(s)) = (cache, stamp) {
+        c.remember(&file.path, s, &sha256);
+        // an entry already found damaged above is not read twice
+        if let Some(p) = (known.as_deref() != Some(&sha256)).then(|| c.get(&sha256, true)).flatten() {
+            StageClock::add(&clock.read_decode, t);
+            return outcome(p, sha256, index, max_bad);
+        }
+    }
+    let loaded = ingest::load_bytes(bytes, sha256, &ctx.limits);
     StageClock::add(&clock.read_decode, t);
     let t = Instant::now();
     let loaded = match loaded {
         Ok(l) => l,
-        Err((rejection, sha256, encoding)) => {
-            return FileOutcome {
-                delimiter: None,
-                header: None,
-                sha256,
-                encoding,
-                rows: None,
-                rejection: Some(rejection),
-                court_codes: Default::default(),
-            }
-        }
+        Err((rejection, sha256, encoding)) => return rejected(rejection, sha256, encoding),
     };
-    let (rows, rejection, court_codes) = match &loaded.header {
-        Ok(h) => {
-            let rows = normalize::validate_file(&loaded, h, index, ctx);
-            let rejection = rows.too_many_bad(max_bad);
-            let codes = rows.court_codes.clone();
-            (Some(rows), rejection, codes)
-        }
-        Err(e) => (None, Some(Rejection::Header(e.clone())), normalize::court_codes_in(&loaded)),
+    let parsed = match &loaded.header {
+        Ok(h) => cache::Parsed {
+            encoding: loaded.encoding,
+            delimiter: loaded.delimiter,
+            header_cells: loaded.header_cells.clone(),
+            codes_without_header: Default::default(),
+            rows: Some(normalize::validate_file(&loaded, h, index, ctx)),
+        },
+        Err(_) => cache::Parsed {
+            encoding: loaded.encoding,
+            delimiter: loaded.delimiter,
+            header_cells: loaded.header_cells.clone(),
+            codes_without_header: normalize::court_codes_in(&loaded),
+            rows: None,
+        },
     };
     // the decoded text is dropped here: only its facts travel on
-    let LoadedFile { sha256, encoding, delimiter, header, .. } = loaded;
+    let LoadedFile { sha256, .. } = loaded;
+    if let Some(c) = cache {
+        c.put(&sha256, &parsed);
+    }
     StageClock::add(&clock.validate, t);
-    FileOutcome { delimiter: Some(delimiter), header: header.ok(), sha256: Some(sha256), encoding: Some(encoding), rows, rejection, court_codes }
+    outcome(parsed, sha256, index, max_bad)
+}
+
+/// A file that could not be read or had no line to take a header from.
+fn rejected(rejection: Rejection, sha256: Option<String>, encoding: Option<ingest::Encoding>) -> FileOutcome {
+    FileOutcome { delimiter: None, header: None, sha256, encoding, rows: None, rejection: Some(rejection), court_codes: Default::default() }
+}
+
+/// What this run makes of a parsed file: its place among the inputs, and
+/// whether it is rejected (§5.2).
+fn outcome(p: cache::Parsed, sha256: String, index: u32, max_bad: f64) -> FileOutcome {
+    let header = ingest::header::map_header(&p.header_cells);
+    let mut rows = p.rows;
+    if let Some(r) = rows.as_mut() {
+        r.cases.iter_mut().for_each(|c| c.file = index);
+        r.quarantined.iter_mut().for_each(|q| q.file = index);
+    }
+    let (rejection, court_codes) = match (&header, &rows) {
+        (Err(e), _) => (Some(Rejection::Header(e.clone())), p.codes_without_header),
+        (Ok(_), Some(r)) => (r.too_many_bad(max_bad), r.court_codes.clone()),
+        (Ok(_), None) => (None, p.codes_without_header),
+    };
+    FileOutcome { delimiter: Some(p.delimiter), header: header.ok(), sha256: Some(sha256), encoding: Some(p.encoding), rows, rejection, court_codes }
 }
 
 /// Resident and peak memory of this process in MB (Linux /proc; 0 elsewhere).
@@ -123,12 +177,13 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
     let ctx = RowContext::new(settings, &courts, &causes, &hasher);
     let t = Instant::now();
     let clock = StageClock::default();
+    let cache = open_cache(settings, &courts, &causes, &hasher);
     let mut outcomes: Vec<FileOutcome> = discovery
         .files
         .par_iter()
         .enumerate()
         .map(|(i, f)| {
-            let o = read_and_validate(i as u32, f, &ctx, settings.max_bad_row_ratio, &clock);
+            let o = read_and_validate(i as u32, f, &ctx, settings.max_bad_row_ratio, &clock, cache.as_ref());
             progress.file_done(f.size);
             o
         })
@@ -210,6 +265,8 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
     let mut written = small?;
     written.push(cases_file?);
     timings.insert("write", t.elapsed().as_millis() as u64);
+    // every output is written: entries this run did not use can go
+    let cache_stats = cache.as_ref().map(cache::Cache::finish);
     let (rss, peak) = memory_mb();
     memory.insert("after_write", rss);
     memory.insert("peak", peak);
@@ -245,6 +302,7 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
         courts_ranked: ranks.ranked_courts(),
         rows_per_output: tables.iter().map(|(t, _)| (t.name, t.rows())).chain([("cases", deduped.cases.len())]).collect(),
         outputs: written,
+        cache: cache_stats,
         timings_ms: timings,
         memory_mb: memory,
     };
@@ -275,7 +333,28 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
         cases: deduped.cases.len() as u64,
         courts_ranked: ranks.ranked_courts(),
         warnings,
+        cache: cache_stats,
     })
+}
+
+/// The incremental cache, unless switched off; a cache folder that cannot be
+/// made only costs speed, so the run goes on without it.
+fn open_cache(settings: &Settings, courts: &Courts, causes: &Causes, hasher: &normalize::parties::PartyHasher) -> Option<cache::Cache> {
+    let dir = settings.cache_dir.as_ref()?;
+    let parts = cache::SaltParts {
+        courts: courts.fingerprint,
+        causes: causes.fingerprint,
+        first_enforcement_months: settings.first_enforcement_months,
+        limits: settings.limits,
+        party_key: hasher.hash_normalized("courtstat cache"),
+    };
+    match cache::Cache::open(dir, &parts) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            eprintln!("courtstat: warning: cache folder {} cannot be used ({e}); parsing every file", dir.display());
+            None
+        }
+    }
 }
 
 /// The export files under the input folders; none at all fails the run.

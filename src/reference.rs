@@ -53,6 +53,9 @@ pub struct Courts {
     by_code: HashMap<String, CourtId>,
     /// where the table came from, for the manifest
     pub source: String,
+    /// a digest of the table's text: cached parses made under another table
+    /// are not reused
+    pub fingerprint: u64,
 }
 
 #[derive(Deserialize)]
@@ -98,7 +101,7 @@ impl Courts {
         if list.is_empty() {
             return Err(err("no courts".into()));
         }
-        Ok(Courts { list, by_code, source })
+        Ok(Courts { list, by_code, source, fingerprint: xxhash_rust::xxh3::xxh3_64(text.as_bytes()) })
     }
 
     pub fn id(&self, code: &str) -> Option<CourtId> {
@@ -138,6 +141,9 @@ impl CauseCategory {
 pub struct Causes {
     by_name: HashMap<String, CauseCategory>,
     pub source: String,
+    /// a digest of the table's text: cached parses made under another table
+    /// are not reused
+    pub fingerprint: u64,
 }
 
 #[derive(Deserialize)]
@@ -167,7 +173,7 @@ impl Causes {
             };
             by_name.insert(nfkc_trim(&row.cause).into_owned(), category);
         }
-        Ok(Causes { by_name, source })
+        Ok(Causes { by_name, source, fingerprint: xxhash_rust::xxh3::xxh3_64(text.as_bytes()) })
     }
 
     /// Exact match (the cause is already normalised) first; otherwise a name

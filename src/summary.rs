@@ -15,6 +15,7 @@ pub struct RunSummary {
     pub cases: u64,
     pub courts_ranked: usize,
     pub warnings: BTreeMap<&'static str, u64>,
+    pub cache: Option<crate::cache::CacheStats>,
 }
 
 impl fmt::Display for RunSummary {
@@ -29,7 +30,11 @@ impl fmt::Display for RunSummary {
         if !reasons.is_empty() {
             write!(f, " ({})", reasons.join(", "))?;
         }
-        write!(f, ", {} duplicates dropped, {} cases, {} courts ranked", self.duplicates_dropped, self.cases, self.courts_ranked)
+        write!(f, ", {} duplicates dropped, {} cases, {} courts ranked", self.duplicates_dropped, self.cases, self.courts_ranked)?;
+        match self.cache {
+            Some(c) if c.files_cached > 0 => write!(f, "; {} of {} files unchanged since the last run (cached)", c.files_cached, self.files),
+            _ => Ok(()),
+        }
     }
 }
 

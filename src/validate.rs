@@ -45,7 +45,7 @@ pub fn validate(settings: &Settings) -> Result<Vec<FileReport>, Error> {
         .par_iter()
         .enumerate()
         .map(|(i, f)| {
-            let o = read_and_validate(i as u32, f, &ctx, settings.max_bad_row_ratio, &clock);
+            let o = read_and_validate(i as u32, f, &ctx, settings.max_bad_row_ratio, &clock, None);
             let mut quarantined: BTreeMap<&'static str, (u64, u64, String)> = BTreeMap::new();
             if let Some(rows) = &o.rows {
                 for q in &rows.quarantined {

@@ -2,7 +2,8 @@
 //! the output folder holding either the previous complete set of tables or
 //! the new complete set, never a mix and never a truncated file; `run.json`
 //! lists every table with its sha256, which is checked each time. The next
-//! successful run removes the folders killed runs left behind.
+//! successful run removes the folders killed runs left behind, and the cache
+//! entries they left half written.
 //!
 //! `COURTSTAT_KILL_ITERATIONS` sets the number of kills (default 20, a few
 //! seconds); `make soak` runs many more.
@@ -94,6 +95,11 @@ fn killed_runs_leave_the_previous_or_the_new_complete_set() {
     let mut beside: Vec<String> = fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     beside.retain(|n| n.starts_with(".out."));
     beside.sort();
-    assert_eq!(beside.len(), 2, "the published folder and the lock file only: {beside:?}");
+    assert_eq!(beside.len(), 3, "the published folder, the lock file and the cache only: {beside:?}");
     assert!(beside.iter().any(|n| n == ".out.courtstat.lock"));
+    assert!(beside.iter().any(|n| n == ".out.courtstat.cache"));
+    // and the cache holds the last run's entries only: no half-written ones
+    let cache: Vec<String> =
+        fs::read_dir(tmp.path().join(".out.courtstat.cache")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert!(cache.iter().all(|n| n.ends_with(".rows") || n == "files.tsv"), "{cache:?}");
 }

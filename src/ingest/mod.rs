@@ -59,13 +59,16 @@ impl Default for Limits {
 }
 
 impl Limits {
+    /// What a `TooLarge` rejection says was too large.
+    pub const WHAT: [&'static str; 2] = ["a record's length in bytes", "a record's field count"];
+
     /// The limit a record breaks, if any.
     pub fn check(&self, rec: &records::Record) -> Option<Rejection> {
         if rec.raw.len() as u64 > self.max_record_bytes {
-            return Some(Rejection::TooLarge { line: rec.line, what: "a record's length in bytes", limit: self.max_record_bytes });
+            return Some(Rejection::TooLarge { line: rec.line, what: Self::WHAT[0], limit: self.max_record_bytes });
         }
         if rec.too_many_fields {
-            return Some(Rejection::TooLarge { line: rec.line, what: "a record's field count", limit: self.max_fields });
+            return Some(Rejection::TooLarge { line: rec.line, what: Self::WHAT[1], limit: self.max_fields });
         }
         None
     }
@@ -75,8 +78,19 @@ impl Limits {
 /// there is no text to look at (unreadable, or no non-blank line); the sha256
 /// and encoding come back with it when known.
 pub fn load(file: &InputFile, limits: &Limits) -> Result<LoadedFile, (Rejection, Option<String>, Option<Encoding>)> {
-    let bytes = std::fs::read(&file.path).map_err(|e| (Rejection::Unreadable(e.to_string()), None, None))?;
+    let (bytes, sha256) = read(file).map_err(|r| (r, None, None))?;
+    load_bytes(bytes, sha256, limits)
+}
+
+/// A file's bytes and their sha256 (hex).
+pub fn read(file: &InputFile) -> Result<(Vec<u8>, String), Rejection> {
+    let bytes = std::fs::read(&file.path).map_err(|e| Rejection::Unreadable(e.to_string()))?;
     let sha256 = hex(&Sha256::digest(&bytes));
+    Ok((bytes, sha256))
+}
+
+/// `load` for bytes already read and hashed.
+pub fn load_bytes(bytes: Vec<u8>, sha256: String, limits: &Limits) -> Result<LoadedFile, (Rejection, Option<String>, Option<Encoding>)> {
     let (text, encoding) = decode::decode(bytes);
     let delimiter = records::detect_delimiter(&text);
     let (header_cells, body_offset, body_line) = {

@@ -27,6 +27,8 @@ pub struct Manifest {
     pub courts_ranked: usize,
     pub rows_per_output: BTreeMap<&'static str, usize>,
     pub outputs: Vec<super::publish::WrittenFile>,
+    /// what the incremental cache saved; `null` with `--no-cache`
+    pub cache: Option<crate::cache::CacheStats>,
     pub timings_ms: BTreeMap<&'static str, u64>,
     /// resident memory after each stage and the peak (Linux), in MB
     pub memory_mb: BTreeMap<&'static str, u64>,

@@ -1,0 +1,365 @@
+//! The cache's file format: a parsed file as plain little-endian fields, with
+//! a magic line in front and an xxh3 checksum behind. Hand-written rather
+//! than serde-derived so that the hot type (`Case`) needs no serde support
+//! and a truncated or damaged entry is always noticed (the decoder returns
+//! `None` and the file is parsed afresh).
+
+use super::Parsed;
+use crate::domain::{Case, CaseNumber, ClosureMethod, Code, Fen, QuarantineReason, TypeCode};
+use crate::ingest::{Encoding, Rejection};
+use crate::normalize::{FileRows, QuarantinedRow, Warning};
+use crate::reference::CauseCategory;
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Timelike};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Bumped whenever the layout below changes.
+const MAGIC: &[u8; 8] = b"CSTAT\x01\r\n";
+const NONE32: u32 = u32::MAX;
+
+pub fn encode(p: &Parsed) -> Vec<u8> {
+    let mut w = Writer(Vec::with_capacity(64 + p.rows.as_ref().map_or(0, |r| r.cases.len() * 80)));
+    w.0.extend_from_slice(MAGIC);
+    w.u8(match p.encoding {
+        Encoding::Utf8 => 0,
+        Encoding::Utf8Bom => 1,
+        Encoding::Gb18030 => 2,
+    });
+    w.u8(p.delimiter);
+    w.strs(p.header_cells.iter().map(String::as_str), p.header_cells.len());
+    w.strs(p.codes_without_header.iter().map(String::as_str), p.codes_without_header.len());
+    match &p.rows {
+        None => w.u8(0),
+        Some(rows) => {
+            w.u8(1);
+            rows_to(&mut w, rows);
+        }
+    }
+    let sum = xxhash_rust::xxh3::xxh3_64(&w.0);
+    w.u64(sum);
+    w.0
+}
+
+pub fn decode(bytes: &[u8]) -> Option<Parsed> {
+    let (body, sum) = bytes.split_at_checked(bytes.len().checked_sub(8)?)?;
+    if xxhash_rust::xxh3::xxh3_64(body) != u64::from_le_bytes(sum.try_into().ok()?) {
+        return None;
+    }
+    let mut r = Reader { b: body.strip_prefix(MAGIC)? };
+    let encoding = match r.u8()? {
+        0 => Encoding::Utf8,
+        1 => Encoding::Utf8Bom,
+        2 => Encoding::Gb18030,
+        _ => return None,
+    };
+    let delimiter = r.u8()?;
+    let header_cells = r.strs()?;
+    let codes_without_header = r.strs()?.into_iter().collect();
+    let rows = match r.u8()? {
+        0 => None,
+        1 => Some(rows_from(&mut r)?),
+        _ => return None,
+    };
+    if !r.b.is_empty() {
+        return None;
+    }
+    Some(Parsed { encoding, delimiter, header_cells, codes_without_header, rows })
+}
+
+fn rows_to(w: &mut Writer, rows: &FileRows) {
+    w.u64(rows.data_records);
+    w.strs(rows.court_codes.iter().map(String::as_str), rows.court_codes.len());
+    w.u32(rows.warnings.len() as u32);
+    for (warning, n) in &rows.warnings {
+        w.u8(*warning as u8);
+        w.u64(*n);
+    }
+    match &rows.too_large {
+        Some(Rejection::TooLarge { line, what, limit }) => {
+            w.u8(1);
+            w.u64(*line);
+            w.str(what);
+            w.u64(*limit);
+        }
+        // `too_large` only ever holds TooLarge
+        _ => w.u8(0),
+    }
+    w.u32(rows.quarantined.len() as u32);
+    for q in &rows.quarantined {
+        w.u64(q.line);
+        w.u8(q.reason as u8);
+        w.str(&q.raw);
+    }
+    // each distinct cause once, cases refer to it by index
+    let mut cause_ids: HashMap<&str, u32> = HashMap::new();
+    let mut cause_list: Vec<&str> = Vec::new();
+    for c in &rows.cases {
+        if let Some(cause) = &c.cause {
+            cause_ids.entry(cause).or_insert_with(|| {
+                cause_list.push(cause);
+                cause_list.len() as u32 - 1
+            });
+        }
+    }
+    w.strs(cause_list.iter().copied(), cause_list.len());
+    w.u32(rows.cases.len() as u32);
+    for c in &rows.cases {
+        case_to(w, c, c.cause.as_deref().and_then(|s| cause_ids.get(s).copied()).unwrap_or(NONE32));
+    }
+}
+
+fn rows_from(r: &mut Reader) -> Option<FileRows> {
+    let data_records = r.u64()?;
+    let court_codes = r.strs()?.into_iter().collect();
+    let mut warnings = Vec::new();
+    for _ in 0..r.u32()? {
+        let w = match r.u8()? {
+            x if x == Warning::OtherClosureMethod as u8 => Warning::OtherClosureMethod,
+            x if x == Warning::HeaderOnly as u8 => Warning::HeaderOnly,
+            _ => return None,
+        };
+        warnings.push((w, r.u64()?));
+    }
+    let too_large = match r.u8()? {
+        0 => None,
+        1 => {
+            let line = r.u64()?;
+            let what = r.str()?;
+            let what = crate::ingest::Limits::WHAT.into_iter().find(|w| *w == what)?;
+            Some(Rejection::TooLarge { line, what, limit: r.u64()? })
+        }
+        _ => return None,
+    };
+    let n = r.u32()? as usize;
+    let mut quarantined = Vec::with_capacity(n.min(r.b.len()));
+    for _ in 0..n {
+        let line = r.u64()?;
+        let reason = *QuarantineReason::ALL.get(r.u8()? as usize)?;
+        quarantined.push(QuarantinedRow { file: 0, line, reason, raw: r.str()?.to_string() });
+    }
+    let causes: Vec<Arc<str>> = r.strs()?.into_iter().map(Arc::from).collect();
+    let n = r.u32()? as usize;
+    let mut cases = Vec::with_capacity(n.min(r.b.len() / 40));
+    for _ in 0..n {
+        cases.push(case_from(r, &causes)?);
+    }
+    Some(FileRows { cases, quarantined, data_records, warnings, court_codes, too_large })
+}
+
+const METHODS: [ClosureMethod; 7] = [
+    ClosureMethod::Completed,
+    ClosureMethod::TerminatedThisRound,
+    ClosureMethod::Terminated,
+    ClosureMethod::NotEnforced,
+    ClosureMethod::Rejected,
+    ClosureMethod::Withdrawn,
+    ClosureMethod::Other,
+];
+
+fn case_to(w: &mut Writer, c: &Case, cause: u32) {
+    let n = &c.number;
+    w.u16(n.year);
+    w.str(n.court_code.as_str());
+    w.u32(n.special_code.map_or(NONE32, u32::from));
+    w.str(n.type_code.as_str());
+    w.u64(n.seq);
+    w.u32(c.court);
+    w.date(Some(c.filing));
+    w.date(c.closing);
+    w.u8(c.method.map_or(u8::MAX, |m| m as u8));
+    w.u32(cause);
+    w.u8(c.category as u8);
+    w.fen(c.claim);
+    w.fen(c.recovered);
+    w.u32(c.suspended_days);
+    w.u32(c.extended_days);
+    w.u8(c.enterprise as u8);
+    w.opt_str(c.applicant_hash.as_deref());
+    w.opt_str(c.respondent_hash.as_deref());
+    match c.updated_at {
+        None => w.date(None),
+        Some(t) => {
+            w.date(Some(t.date()));
+            w.u32(t.num_seconds_from_midnight());
+            w.u32(t.nanosecond());
+        }
+    }
+    w.date(c.deadline);
+    w.u64(c.line);
+}
+
+fn case_from(r: &mut Reader, causes: &[Arc<str>]) -> Option<Case> {
+    let year = r.u16()?;
+    let court_code = Code::new(r.str()?)?;
+    let special_code = match r.u32()? {
+        NONE32 => None,
+        c => Some(char::from_u32(c)?),
+    };
+    let type_code = TypeCode::new(r.str()?)?;
+    let seq = r.u64()?;
+    let court = r.u32()?;
+    let filing = r.date()??;
+    let closing = r.date()?;
+    let method = match r.u8()? {
+        u8::MAX => None,
+        m => Some(*METHODS.get(m as usize)?),
+    };
+    let cause = match r.u32()? {
+        NONE32 => None,
+        i => Some(causes.get(i as usize)?.clone()),
+    };
+    let category = match r.u8()? {
+        x if x == CauseCategory::Contract as u8 => CauseCategory::Contract,
+        x if x == CauseCategory::Other as u8 => CauseCategory::Other,
+        _ => return None,
+    };
+    let claim = r.fen()?;
+    let recovered = r.fen()?;
+    let suspended_days = r.u32()?;
+    let extended_days = r.u32()?;
+    let enterprise = match r.u8()? {
+        0 => false,
+        1 => true,
+        _ => return None,
+    };
+    let applicant_hash = r.opt_str()?;
+    let respondent_hash = r.opt_str()?;
+    let updated_at = match r.date()? {
+        None => None,
+        Some(d) => {
+            let (secs, nanos) = (r.u32()?, r.u32()?);
+            Some(NaiveDateTime::new(d, NaiveTime::from_num_seconds_from_midnight_opt(secs, nanos)?))
+        }
+    };
+    let deadline = r.date()?;
+    let line = r.u64()?;
+    Some(Case {
+        number: CaseNumber { year, court_code, special_code, type_code, seq },
+        court,
+        filing,
+        closing,
+        method,
+        cause,
+        category,
+        claim,
+        recovered,
+        suspended_days,
+        extended_days,
+        enterprise,
+        applicant_hash,
+        respondent_hash,
+        updated_at,
+        deadline,
+        file: 0,
+        line,
+    })
+}
+
+struct Writer(Vec<u8>);
+
+impl Writer {
+    fn u8(&mut self, v: u8) {
+        self.0.push(v);
+    }
+    fn u16(&mut self, v: u16) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn u32(&mut self, v: u32) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn u64(&mut self, v: u64) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn str(&mut self, s: &str) {
+        self.u32(s.len() as u32);
+        self.0.extend_from_slice(s.as_bytes());
+    }
+    fn opt_str(&mut self, s: Option<&str>) {
+        match s {
+            None => self.u32(NONE32),
+            Some(s) => self.str(s),
+        }
+    }
+    fn strs<'a>(&mut self, items: impl Iterator<Item = &'a str>, n: usize) {
+        self.u32(n as u32);
+        for s in items {
+            self.str(s);
+        }
+    }
+    /// Days since 0001-01-01; `i32::MIN` for none.
+    fn date(&mut self, d: Option<NaiveDate>) {
+        self.u32(d.map_or(i32::MIN, |d| chrono::Datelike::num_days_from_ce(&d)) as u32);
+    }
+    fn fen(&mut self, f: Option<Fen>) {
+        match f {
+            None => self.u8(0),
+            Some(Fen(v)) => {
+                self.u8(1);
+                self.u64(v as u64);
+            }
+        }
+    }
+}
+
+struct Reader<'a> {
+    b: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    fn take<const N: usize>(&mut self) -> Option<[u8; N]> {
+        let (head, rest) = self.b.split_first_chunk::<N>()?;
+        self.b = rest;
+        Some(*head)
+    }
+    fn u8(&mut self) -> Option<u8> {
+        Some(self.take::<1>()?[0])
+    }
+    fn u16(&mut self) -> Option<u16> {
+        Some(u16::from_le_bytes(self.take()?))
+    }
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take()?))
+    }
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take()?))
+    }
+    fn bytes(&mut self, n: usize) -> Option<&'a [u8]> {
+        let (head, rest) = self.b.split_at_checked(n)?;
+        self.b = rest;
+        Some(head)
+    }
+    fn str(&mut self) -> Option<&'a str> {
+        let n = self.u32()? as usize;
+        std::str::from_utf8(self.bytes(n)?).ok()
+    }
+    fn opt_str(&mut self) -> Option<Option<String>> {
+        let n = self.u32()?;
+        if n == NONE32 {
+            return Some(None);
+        }
+        Some(Some(std::str::from_utf8(self.bytes(n as usize)?).ok()?.to_string()))
+    }
+    fn strs(&mut self) -> Option<Vec<String>> {
+        let n = self.u32()? as usize;
+        let mut v = Vec::with_capacity(n.min(self.b.len() / 4));
+        for _ in 0..n {
+            v.push(self.str()?.to_string());
+        }
+        Some(v)
+    }
+    /// `Some(None)` for the none marker, `None` for a bad value.
+    fn date(&mut self) -> Option<Option<NaiveDate>> {
+        let d = self.u32()? as i32;
+        if d == i32::MIN {
+            return Some(None);
+        }
+        Some(Some(NaiveDate::from_num_days_from_ce_opt(d)?))
+    }
+    fn fen(&mut self) -> Option<Option<Fen>> {
+        match self.u8()? {
+            0 => Some(None),
+            1 => Some(Some(Fen(self.u64()? as i64))),
+            _ => None,
+        }
+    }
+}
