@@ -33,14 +33,52 @@ pub fn beats(b: &Case, a: &Case) -> bool {
 /// `cases` in any order; the result depends on it only through the
 /// (file, line) tie-break, which is part of each case. The kept cases come
 /// back sorted by (file, line), filtered in place (no second copy).
+///
+/// Two equal case numbers name the same court, so each court's cases are
+/// deduplicated on their own, the courts in parallel: smaller maps, and both
+/// cores busy.
 pub fn dedup(mut cases: Vec<Case>) -> Deduplicated {
+    use rayon::prelude::*;
+    let courts = cases.iter().map(|c| c.court as usize + 1).max().unwrap_or(0);
+    let mut by_court: Vec<Vec<u32>> = vec![Vec::new(); courts];
+    for (i, c) in cases.iter().enumerate() {
+        by_court[c.court as usize].push(i as u32);
+    }
+    let groups: Vec<(Vec<u32>, Vec<Duplicate>)> = by_court.par_iter().map(|members| dedup_court(&cases, members)).collect();
+    drop(by_court);
+    let mut keep = vec![false; cases.len()];
+    let mut duplicates = Vec::new();
+    let mut kept = 0;
+    for (k, d) in groups {
+        kept += k.len();
+        for i in k {
+            keep[i as usize] = true;
+        }
+        duplicates.extend(d);
+    }
+    duplicates.par_sort_unstable_by(|a, b| a.case_no.cmp(&b.case_no));
+    let dropped = (cases.len() - kept) as u64;
+    let mut flags = keep.into_iter();
+    cases.retain(|_| flags.next().unwrap_or(false));
+    cases.shrink_to_fit();
+    // input order is (file, line) order already; sort only if given otherwise
+    if !cases.is_sorted_by_key(|c| (c.file, c.line)) {
+        cases.par_sort_unstable_by_key(|c| (c.file, c.line));
+    }
+    Deduplicated { cases, duplicates, dropped }
+}
+
+/// One court's cases (`members`, indices into `cases`): the index of each
+/// kept version, and the numbers that came more than once.
+fn dedup_court(cases: &[Case], members: &[u32]) -> (Vec<u32>, Vec<Duplicate>) {
     struct Slot {
-        kept: usize,
+        kept: u32,
         versions: u32,
         conflict: bool,
     }
-    let mut slots: foldhash::HashMap<CaseNumber, Slot> = foldhash::HashMap::with_capacity_and_hasher(cases.len(), Default::default());
-    for (i, c) in cases.iter().enumerate() {
+    let mut slots: foldhash::HashMap<CaseNumber, Slot> = foldhash::HashMap::with_capacity_and_hasher(members.len(), Default::default());
+    for &i in members {
+        let c = &cases[i as usize];
         match slots.entry(c.number) {
             std::collections::hash_map::Entry::Vacant(v) => {
                 v.insert(Slot { kept: i, versions: 1, conflict: false });
@@ -48,7 +86,7 @@ pub fn dedup(mut cases: Vec<Case>) -> Deduplicated {
             std::collections::hash_map::Entry::Occupied(mut o) => {
                 let slot = o.get_mut();
                 slot.versions += 1;
-                let kept = &cases[slot.kept];
+                let kept = &cases[slot.kept as usize];
                 slot.conflict |= kept.filing != c.filing;
                 if beats(c, kept) {
                     slot.kept = i;
@@ -56,12 +94,12 @@ pub fn dedup(mut cases: Vec<Case>) -> Deduplicated {
             }
         }
     }
+    let mut kept = Vec::with_capacity(slots.len());
     let mut duplicates = Vec::new();
-    let mut keep = vec![false; cases.len()];
     for (number, slot) in &slots {
-        keep[slot.kept] = true;
+        kept.push(slot.kept);
         if slot.versions > 1 {
-            let k = &cases[slot.kept];
+            let k = &cases[slot.kept as usize];
             duplicates.push(Duplicate {
                 case_no: number.to_string(),
                 versions: slot.versions,
@@ -71,17 +109,7 @@ pub fn dedup(mut cases: Vec<Case>) -> Deduplicated {
             });
         }
     }
-    duplicates.sort_by(|a, b| a.case_no.cmp(&b.case_no));
-    let dropped = (cases.len() - slots.len()) as u64;
-    drop(slots);
-    let mut flags = keep.into_iter();
-    cases.retain(|_| flags.next().unwrap_or(false));
-    cases.shrink_to_fit();
-    // input order is (file, line) order already; sort only if given otherwise
-    if !cases.is_sorted_by_key(|c| (c.file, c.line)) {
-        cases.sort_by_key(|c| (c.file, c.line));
-    }
-    Deduplicated { cases, duplicates, dropped }
+    (kept, duplicates)
 }
 
 #[cfg(test)]
@@ -192,7 +220,44 @@ pub(crate) mod tests {
         })
     }
 
+    /// The rule of §6 written plainly: group by number, keep the version no
+    /// other beats.
+    /// (number, versions, kept file, kept line, conflict)
+    type DuplicateRow = (String, u32, u32, u64, bool);
+
+    fn reference(cases: &[Case]) -> (Vec<(u32, u64)>, Vec<DuplicateRow>) {
+        let mut groups: std::collections::BTreeMap<String, Vec<&Case>> = Default::default();
+        for c in cases {
+            groups.entry(c.number.to_string()).or_default().push(c);
+        }
+        let mut kept = Vec::new();
+        let mut dups = Vec::new();
+        for (no, vs) in groups {
+            let best = vs.iter().copied().find(|a| vs.iter().all(|b| std::ptr::eq(*a, *b) || !beats(b, a))).unwrap();
+            kept.push((best.file, best.line));
+            if vs.len() > 1 {
+                dups.push((no, vs.len() as u32, best.file, best.line, vs.iter().any(|v| v.filing != vs[0].filing)));
+            }
+        }
+        kept.sort();
+        (kept, dups)
+    }
+
     proptest! {
+        #[test]
+        fn dedup_agrees_with_the_rule_written_plainly_across_courts(cases in arb_cases(), courts in prop::collection::vec(0u32..3, 40)) {
+            let cases: Vec<Case> = cases.into_iter().zip(courts).map(|(mut c, k)| {
+                c.court = k;
+                c.number.court_code = Code::new(&format!("冀082{k}")).unwrap();
+                c
+            }).collect();
+            let (kept, dups) = reference(&cases);
+            let d = dedup(cases);
+            prop_assert_eq!(d.cases.iter().map(|c| (c.file, c.line)).collect::<Vec<_>>(), kept);
+            let got: Vec<_> = d.duplicates.iter().map(|x| (x.case_no.clone(), x.versions, x.kept_file, x.kept_line, x.conflict)).collect();
+            prop_assert_eq!(got, dups);
+        }
+
         #[test]
         fn dedup_is_idempotent(cases in arb_cases()) {
             let once = dedup(cases);

@@ -51,7 +51,7 @@ pub fn write_tables(staging: &Staging, tables: &[(Table, Formats)], headers: lab
 }
 
 /// Writes a large table as Parquet from chunks (see `parquet::write_chunks`).
-pub fn write_parquet_chunks(staging: &Staging, name: &str, chunks: impl Iterator<Item = Table>) -> Result<WrittenFile, OutputError> {
+pub fn write_parquet_chunks(staging: &Staging, name: &str, chunks: impl Iterator<Item = Table> + Send) -> Result<WrittenFile, OutputError> {
     let file = format!("{name}.parquet");
     staging
         .write(&file, |w| parquet::write_chunks(chunks, w).map_err(|e| std::io::Error::other(e.to_string())))

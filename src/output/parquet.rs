@@ -38,20 +38,33 @@ pub fn write<W: Write>(table: &Table, w: W) -> PolarsResult<()> {
 }
 
 /// Writes a large table one chunk (one row group) at a time, so that only a
-/// chunk is ever held as columns. `chunks` must yield at least one table
-/// (an empty one for no rows) and all with the same columns.
-pub fn write_chunks<W: Write>(mut chunks: impl Iterator<Item = Table>, w: W) -> PolarsResult<()> {
-    let Some(first) = chunks.next() else { return Err(PolarsError::NoData("no chunk to write".into())) };
-    let df = frame(&first)?;
-    drop(first);
-    let mut batched = writer(w).batched(df.schema())?;
-    batched.write_batch(&df)?;
-    drop(df);
-    for t in chunks {
-        batched.write_batch(&frame(&t)?)?;
-    }
-    batched.finish()?;
-    Ok(())
+/// chunk or two is ever held as columns. `chunks` must yield at least one
+/// table (an empty one for no rows) and all with the same columns. The
+/// chunks are built and turned into frames on a second thread while this one
+/// encodes the previous chunk.
+pub fn write_chunks<W: Write>(chunks: impl Iterator<Item = Table> + Send, w: W) -> PolarsResult<()> {
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<PolarsResult<DataFrame>>(1);
+        scope.spawn(move || {
+            for t in chunks {
+                // the writer has stopped (an error): stop building
+                if tx.send(frame(&t)).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut frames = rx.into_iter();
+        let Some(first) = frames.next() else { return Err(PolarsError::NoData("no chunk to write".into())) };
+        let first = first?;
+        let mut batched = writer(w).batched(first.schema())?;
+        batched.write_batch(&first)?;
+        drop(first);
+        for df in frames {
+            batched.write_batch(&df?)?;
+        }
+        batched.finish()?;
+        Ok(())
+    })
 }
 
 #[cfg(test)]

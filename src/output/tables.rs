@@ -212,7 +212,9 @@ impl CaseKeys {
                 (u128::from_be_bytes(prefix), i as u32)
             })
             .collect();
-        keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| self.get(a.1 as usize).cmp(self.get(b.1 as usize))));
+        rayon::slice::ParallelSliceMut::par_sort_unstable_by(keyed.as_mut_slice(), |a, b| {
+            a.0.cmp(&b.0).then_with(|| self.get(a.1 as usize).cmp(self.get(b.1 as usize)))
+        });
         keyed.into_iter().map(|(_, i)| i as usize).collect()
     }
 }
