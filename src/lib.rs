@@ -20,6 +20,7 @@ pub mod progress;
 pub mod rank;
 pub mod reference;
 pub mod report;
+mod memory;
 mod summary;
 pub mod validate;
 
@@ -150,21 +151,12 @@ fn outcome(p: cache::Parsed, sha256: String, index: u32, max_bad: f64) -> FileOu
     FileOutcome { delimiter: Some(p.delimiter), header: header.ok(), sha256: Some(sha256), encoding: Some(p.encoding), rows, rejection, court_codes }
 }
 
-/// Resident and peak memory of this process in MB (Linux /proc; 0 elsewhere).
-fn memory_mb() -> (u64, u64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status.lines().find(|l| l.starts_with(name)).and_then(|l| l.split_whitespace().nth(1)).and_then(|kb| kb.parse::<u64>().ok()).unwrap_or(0)
-            / 1024
-    };
-    (field("VmRSS:"), field("VmHWM:"))
-}
-
 /// Runs the whole job and publishes its outputs, or publishes nothing.
 pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSummary, Error> {
     let mut timings: BTreeMap<&'static str, u64> = BTreeMap::new();
     let mut memory: BTreeMap<&'static str, u64> = BTreeMap::new();
     let started = Instant::now();
+    memory::return_large_frees_to_the_os();
     let courts = Courts::load(settings.courts.as_deref())?;
     let causes = Causes::load(settings.causes.as_deref())?;
     check_out_not_inside_inputs(settings)?;
@@ -200,7 +192,7 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
         return Err(Error::Rejected(rejected));
     }
     let incomplete = incomplete_units(&outcomes, &courts);
-    memory.insert("after_ingest_normalize", memory_mb().0);
+    memory.insert("after_ingest_normalize", memory::mb().0);
 
     // manifest entries, then the accepted files' rows in input order
     let mut entries = Vec::with_capacity(outcomes.len());
@@ -228,7 +220,7 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
     let t = Instant::now();
     let deduped = dedup::dedup(all_cases);
     timings.insert("dedup", t.elapsed().as_millis() as u64);
-    memory.insert("after_dedup", memory_mb().0);
+    memory.insert("after_dedup", memory::mb().0);
 
     // 4. indicators
     progress.stage("indicators");
@@ -267,7 +259,7 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
     timings.insert("write", t.elapsed().as_millis() as u64);
     // every output is written: entries this run did not use can go
     let cache_stats = cache.as_ref().map(cache::Cache::finish);
-    let (rss, peak) = memory_mb();
+    let (rss, peak) = memory::mb();
     memory.insert("after_write", rss);
     memory.insert("peak", peak);
     timings.insert("total", started.elapsed().as_millis() as u64);
