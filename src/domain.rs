@@ -22,6 +22,57 @@ impl Fen {
     }
 }
 
+/// An amount that may be unknown, in 8 bytes where `Option<Fen>` takes 16:
+/// at tens of millions of cases the difference is gigabytes. `i64::MIN` fen
+/// (no export writes a negative amount) stands for unknown.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct MaybeFen(i64);
+
+impl MaybeFen {
+    pub const UNKNOWN: MaybeFen = MaybeFen(i64::MIN);
+
+    /// An amount of `i64::MIN` fen, which no parser yields, is clamped by one fen.
+    pub fn new(f: Option<Fen>) -> MaybeFen {
+        match f {
+            None => MaybeFen::UNKNOWN,
+            Some(Fen(v)) => MaybeFen(v.max(i64::MIN + 1)),
+        }
+    }
+
+    pub fn get(self) -> Option<Fen> {
+        (self != MaybeFen::UNKNOWN).then_some(Fen(self.0))
+    }
+}
+
+impl fmt::Debug for MaybeFen {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.get())
+    }
+}
+
+/// A cause (案由) as a number: its text is stored once per file (in
+/// `FileRows::causes`) and, after reading, once per run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CauseId(std::num::NonZeroU32);
+
+impl CauseId {
+    /// The id of entry `index` of a cause list.
+    pub fn at(index: usize) -> Option<CauseId> {
+        u32::try_from(index + 1).ok().and_then(std::num::NonZeroU32::new).map(CauseId)
+    }
+    pub fn index(self) -> usize {
+        self.0.get() as usize - 1
+    }
+}
+
+/// The keyed hashes of a case's party names (the first 16 bytes of each
+/// HMAC-SHA-256), boxed in `Case` so a run without a key pays 8 bytes a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartyHashes {
+    pub applicant: Option<[u8; 16]>,
+    pub respondent: Option<[u8; 16]>,
+}
+
 /// A short code held inline (a court or type code), so that a case number
 /// needs no heap allocation, copies cheaply and hashes fast.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -255,18 +306,18 @@ pub struct Case {
     pub filing: NaiveDate,
     pub closing: Option<NaiveDate>,
     pub method: Option<ClosureMethod>,
-    /// the cause as normalised, `None` when empty; shared by every case of a
-    /// file with the same cause
-    pub cause: Option<std::sync::Arc<str>>,
+    /// the cause as normalised, `None` when empty: an index into the file's
+    /// cause list while reading, into the run's once merged
+    pub cause: Option<CauseId>,
     pub category: crate::reference::CauseCategory,
-    pub claim: Option<Fen>,
-    pub recovered: Option<Fen>,
+    pub claim: MaybeFen,
+    pub recovered: MaybeFen,
     pub suspended_days: u32,
     pub extended_days: u32,
     pub enterprise: bool,
-    /// keyed hashes of the party names; `None` when empty or when no key is set
-    pub applicant_hash: Option<String>,
-    pub respondent_hash: Option<String>,
+    /// keyed hashes of the party names; `None` when no key is set or both
+    /// names are empty
+    pub parties: Option<Box<PartyHashes>>,
     pub updated_at: Option<chrono::NaiveDateTime>,
     pub deadline: Option<NaiveDate>,
     /// index of the source file in input order, and the record's line
@@ -326,6 +377,21 @@ mod tests {
         let a = Code::<8>::new("冀08").unwrap();
         let b = Code::<8>::new("冀0802").unwrap();
         assert!(a < b && Code::<8>::new("冀").unwrap() < a);
+    }
+
+    #[test]
+    fn a_case_stays_small() {
+        // 50 million cases must fit in a few gigabytes (issue 3)
+        assert!(std::mem::size_of::<Case>() <= 128, "{}", std::mem::size_of::<Case>());
+        assert_eq!(std::mem::size_of::<Option<CauseId>>(), 4);
+    }
+
+    #[test]
+    fn maybe_fen_round_trips_every_amount_but_the_one_it_reserves() {
+        for v in [Some(Fen(0)), Some(Fen(-5)), Some(Fen(i64::MAX)), None] {
+            assert_eq!(MaybeFen::new(v).get(), v);
+        }
+        assert_eq!(MaybeFen::new(Some(Fen(i64::MIN))).get(), Some(Fen(i64::MIN + 1)));
     }
 
     #[test]

@@ -14,13 +14,13 @@ pub mod error;
 pub mod gen;
 pub mod indicators;
 pub mod ingest;
+mod memory;
 pub mod normalize;
 pub mod output;
 pub mod progress;
 pub mod rank;
 pub mod reference;
 pub mod report;
-mod memory;
 mod summary;
 pub mod validate;
 
@@ -201,17 +201,20 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
     let mut all_cases = Vec::with_capacity(accepted_cases);
     let mut quarantined = Vec::new();
     let mut warnings: BTreeMap<&'static str, u64> = BTreeMap::new();
+    let mut causes = CauseNames::default();
     for ((o, f), name) in outcomes.iter_mut().zip(&discovery.files).zip(&names) {
         let rows = o.rows.take();
         entries.push(file_entry(o, f, name, rows.as_ref()));
-        if let (None, Some(rows)) = (&o.rejection, rows) {
+        if let (None, Some(mut rows)) = (&o.rejection, rows) {
             for (w, n) in &rows.warnings {
                 *warnings.entry(w.code()).or_default() += n;
             }
+            causes.renumber(&mut rows);
             all_cases.extend(rows.cases);
             quarantined.extend(rows.quarantined);
         }
     }
+    let causes = causes.names;
     let rows_read: u64 = entries.iter().filter(|e| e.rejected.is_none()).map(|e| e.data_records).sum();
     let cases_valid = all_cases.len() as u64;
 
@@ -252,7 +255,13 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
     const CASE_CHUNK_ROWS: usize = 1 << 18;
     let (small, cases_file) = rayon::join(
         || output::write_tables(&staging, &tables, settings.csv_headers),
-        || output::write_parquet_chunks(&staging, "cases", cases_chunks(&deduped.cases, &courts, &names, hasher.has_key(), CASE_CHUNK_ROWS)),
+        || {
+            output::write_parquet_chunks(
+                &staging,
+                "cases",
+                cases_chunks(&deduped.cases, CaseNames { courts: &courts, files: &names, causes: &causes }, hasher.has_key(), CASE_CHUNK_ROWS),
+            )
+        },
     );
     let mut written = small?;
     written.push(cases_file?);
@@ -345,6 +354,35 @@ fn open_cache(settings: &Settings, courts: &Courts, causes: &Causes, hasher: &no
         Err(e) => {
             eprintln!("courtstat: warning: cache folder {} cannot be used ({e}); parsing every file", dir.display());
             None
+        }
+    }
+}
+
+/// The causes of every accepted file, each once, in order of first appearance.
+#[derive(Default)]
+struct CauseNames {
+    names: Vec<String>,
+    ids: std::collections::HashMap<String, domain::CauseId>,
+}
+
+impl CauseNames {
+    /// Turns the file's cause numbers into the run's.
+    fn renumber(&mut self, rows: &mut FileRows) {
+        let run_ids: Vec<Option<domain::CauseId>> = rows
+            .causes
+            .iter()
+            .map(|name| match self.ids.get(name) {
+                Some(id) => Some(*id),
+                None => {
+                    let id = domain::CauseId::at(self.names.len())?;
+                    self.names.push(name.clone());
+                    self.ids.insert(name.clone(), id);
+                    Some(id)
+                }
+            })
+            .collect();
+        for c in &mut rows.cases {
+            c.cause = c.cause.and_then(|id| run_ids.get(id.index()).copied().flatten());
         }
     }
 }

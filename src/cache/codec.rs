@@ -5,16 +5,14 @@
 //! `None` and the file is parsed afresh).
 
 use super::Parsed;
-use crate::domain::{Case, CaseNumber, ClosureMethod, Code, Fen, QuarantineReason, TypeCode};
+use crate::domain::{Case, CaseNumber, CauseId, ClosureMethod, Code, Fen, MaybeFen, PartyHashes, QuarantineReason, TypeCode};
 use crate::ingest::{Encoding, Rejection};
 use crate::normalize::{FileRows, QuarantinedRow, Warning};
 use crate::reference::CauseCategory;
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Timelike};
-use std::collections::HashMap;
-use std::sync::Arc;
 
 /// Bumped whenever the layout below changes.
-const MAGIC: &[u8; 8] = b"CSTAT\x01\r\n";
+const MAGIC: &[u8; 8] = b"CSTAT\x02\r\n";
 const NONE32: u32 = u32::MAX;
 
 pub fn encode(p: &Parsed) -> Vec<u8> {
@@ -90,21 +88,10 @@ fn rows_to(w: &mut Writer, rows: &FileRows) {
         w.u8(q.reason as u8);
         w.str(&q.raw);
     }
-    // each distinct cause once, cases refer to it by index
-    let mut cause_ids: HashMap<&str, u32> = HashMap::new();
-    let mut cause_list: Vec<&str> = Vec::new();
-    for c in &rows.cases {
-        if let Some(cause) = &c.cause {
-            cause_ids.entry(cause).or_insert_with(|| {
-                cause_list.push(cause);
-                cause_list.len() as u32 - 1
-            });
-        }
-    }
-    w.strs(cause_list.iter().copied(), cause_list.len());
+    w.strs(rows.causes.iter().map(String::as_str), rows.causes.len());
     w.u32(rows.cases.len() as u32);
     for c in &rows.cases {
-        case_to(w, c, c.cause.as_deref().and_then(|s| cause_ids.get(s).copied()).unwrap_or(NONE32));
+        case_to(w, c);
     }
 }
 
@@ -137,13 +124,13 @@ fn rows_from(r: &mut Reader) -> Option<FileRows> {
         let reason = *QuarantineReason::ALL.get(r.u8()? as usize)?;
         quarantined.push(QuarantinedRow { file: 0, line, reason, raw: r.str()?.to_string() });
     }
-    let causes: Vec<Arc<str>> = r.strs()?.into_iter().map(Arc::from).collect();
+    let causes = r.strs()?;
     let n = r.u32()? as usize;
     let mut cases = Vec::with_capacity(n.min(r.b.len() / 40));
     for _ in 0..n {
-        cases.push(case_from(r, &causes)?);
+        cases.push(case_from(r, causes.len())?);
     }
-    Some(FileRows { cases, quarantined, data_records, warnings, court_codes, too_large })
+    Some(FileRows { cases, quarantined, data_records, warnings, court_codes, too_large, causes })
 }
 
 const METHODS: [ClosureMethod; 7] = [
@@ -156,7 +143,7 @@ const METHODS: [ClosureMethod; 7] = [
     ClosureMethod::Other,
 ];
 
-fn case_to(w: &mut Writer, c: &Case, cause: u32) {
+fn case_to(w: &mut Writer, c: &Case) {
     let n = &c.number;
     w.u16(n.year);
     w.str(n.court_code.as_str());
@@ -167,15 +154,16 @@ fn case_to(w: &mut Writer, c: &Case, cause: u32) {
     w.date(Some(c.filing));
     w.date(c.closing);
     w.u8(c.method.map_or(u8::MAX, |m| m as u8));
-    w.u32(cause);
+    w.u32(c.cause.map_or(NONE32, |id| id.index() as u32));
     w.u8(c.category as u8);
-    w.fen(c.claim);
-    w.fen(c.recovered);
+    w.u64(c.claim.get().map_or(i64::MIN, |f| f.0) as u64);
+    w.u64(c.recovered.get().map_or(i64::MIN, |f| f.0) as u64);
     w.u32(c.suspended_days);
     w.u32(c.extended_days);
     w.u8(c.enterprise as u8);
-    w.opt_str(c.applicant_hash.as_deref());
-    w.opt_str(c.respondent_hash.as_deref());
+    let parties = c.parties.as_deref();
+    w.hash(parties.and_then(|p| p.applicant));
+    w.hash(parties.and_then(|p| p.respondent));
     match c.updated_at {
         None => w.date(None),
         Some(t) => {
@@ -188,7 +176,7 @@ fn case_to(w: &mut Writer, c: &Case, cause: u32) {
     w.u64(c.line);
 }
 
-fn case_from(r: &mut Reader, causes: &[Arc<str>]) -> Option<Case> {
+fn case_from(r: &mut Reader, causes: usize) -> Option<Case> {
     let year = r.u16()?;
     let court_code = Code::new(r.str()?)?;
     let special_code = match r.u32()? {
@@ -206,15 +194,16 @@ fn case_from(r: &mut Reader, causes: &[Arc<str>]) -> Option<Case> {
     };
     let cause = match r.u32()? {
         NONE32 => None,
-        i => Some(causes.get(i as usize)?.clone()),
+        i if (i as usize) < causes => Some(CauseId::at(i as usize)?),
+        _ => return None,
     };
     let category = match r.u8()? {
         x if x == CauseCategory::Contract as u8 => CauseCategory::Contract,
         x if x == CauseCategory::Other as u8 => CauseCategory::Other,
         _ => return None,
     };
-    let claim = r.fen()?;
-    let recovered = r.fen()?;
+    let claim = MaybeFen::new(r.fen()?);
+    let recovered = MaybeFen::new(r.fen()?);
     let suspended_days = r.u32()?;
     let extended_days = r.u32()?;
     let enterprise = match r.u8()? {
@@ -222,8 +211,8 @@ fn case_from(r: &mut Reader, causes: &[Arc<str>]) -> Option<Case> {
         1 => true,
         _ => return None,
     };
-    let applicant_hash = r.opt_str()?;
-    let respondent_hash = r.opt_str()?;
+    let (applicant, respondent) = (r.hash()?, r.hash()?);
+    let parties = (applicant.is_some() || respondent.is_some()).then(|| Box::new(PartyHashes { applicant, respondent }));
     let updated_at = match r.date()? {
         None => None,
         Some(d) => {
@@ -246,8 +235,7 @@ fn case_from(r: &mut Reader, causes: &[Arc<str>]) -> Option<Case> {
         suspended_days,
         extended_days,
         enterprise,
-        applicant_hash,
-        respondent_hash,
+        parties,
         updated_at,
         deadline,
         file: 0,
@@ -274,12 +262,6 @@ impl Writer {
         self.u32(s.len() as u32);
         self.0.extend_from_slice(s.as_bytes());
     }
-    fn opt_str(&mut self, s: Option<&str>) {
-        match s {
-            None => self.u32(NONE32),
-            Some(s) => self.str(s),
-        }
-    }
     fn strs<'a>(&mut self, items: impl Iterator<Item = &'a str>, n: usize) {
         self.u32(n as u32);
         for s in items {
@@ -290,12 +272,12 @@ impl Writer {
     fn date(&mut self, d: Option<NaiveDate>) {
         self.u32(d.map_or(i32::MIN, |d| chrono::Datelike::num_days_from_ce(&d)) as u32);
     }
-    fn fen(&mut self, f: Option<Fen>) {
-        match f {
+    fn hash(&mut self, h: Option<[u8; 16]>) {
+        match h {
             None => self.u8(0),
-            Some(Fen(v)) => {
+            Some(h) => {
                 self.u8(1);
-                self.u64(v as u64);
+                self.0.extend_from_slice(&h);
             }
         }
     }
@@ -332,13 +314,6 @@ impl<'a> Reader<'a> {
         let n = self.u32()? as usize;
         std::str::from_utf8(self.bytes(n)?).ok()
     }
-    fn opt_str(&mut self) -> Option<Option<String>> {
-        let n = self.u32()?;
-        if n == NONE32 {
-            return Some(None);
-        }
-        Some(Some(std::str::from_utf8(self.bytes(n as usize)?).ok()?.to_string()))
-    }
     fn strs(&mut self) -> Option<Vec<String>> {
         let n = self.u32()? as usize;
         let mut v = Vec::with_capacity(n.min(self.b.len() / 4));
@@ -355,10 +330,15 @@ impl<'a> Reader<'a> {
         }
         Some(Some(NaiveDate::from_num_days_from_ce_opt(d)?))
     }
+    /// `i64::MIN` is unknown (as in `MaybeFen`).
     fn fen(&mut self) -> Option<Option<Fen>> {
+        let v = self.u64()? as i64;
+        Some((v != i64::MIN).then_some(Fen(v)))
+    }
+    fn hash(&mut self) -> Option<Option<[u8; 16]>> {
         match self.u8()? {
             0 => Some(None),
-            1 => Some(Some(Fen(self.u64()? as i64))),
+            1 => Some(Some(self.take::<16>()?)),
             _ => None,
         }
     }

@@ -106,13 +106,14 @@ impl Tally {
             self.in_term += 1;
         }
         self.terminated += u64::from(c.method == Some(ClosureMethod::TerminatedThisRound));
-        if let Some(a) = c.claim {
+        let (claim, recovered) = (c.claim.get(), c.recovered.get());
+        if let Some(a) = claim {
             self.claim_fen += i128::from(a.0);
         }
-        if let Some(r) = c.recovered {
+        if let Some(r) = recovered {
             self.recovered_fen += i128::from(r.0);
         }
-        if let (Some(a), Some(r)) = (c.claim, c.recovered) {
+        if let (Some(a), Some(r)) = (claim, recovered) {
             self.both_claim_fen += i128::from(a.0);
             self.both_recovered_fen += i128::from(r.0);
         }

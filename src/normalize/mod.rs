@@ -6,7 +6,7 @@ pub mod parties;
 pub mod text;
 pub mod values;
 
-use crate::domain::{deadline, Case, ClosureMethod, QuarantineReason};
+use crate::domain::{deadline, Case, CauseId, ClosureMethod, MaybeFen, PartyHashes, QuarantineReason};
 use crate::ingest::records::{Record, Splitter};
 use crate::ingest::{Column, HeaderMap, LoadedFile, Rejection};
 use crate::reference::{Causes, Courts};
@@ -21,20 +21,24 @@ impl<'a> RowContext<'a> {
 }
 
 /// Causes repeat on nearly every row: each distinct one is stored and
-/// classified once per file, and its cases share it.
+/// classified once per file, and its cases refer to it by number.
 #[derive(Default)]
 pub struct CauseCache {
-    seen: std::collections::HashMap<String, (std::sync::Arc<str>, crate::reference::CauseCategory)>,
+    seen: std::collections::HashMap<String, (CauseId, crate::reference::CauseCategory)>,
+    /// the file's causes, in order of first appearance (`CauseId::index`)
+    names: Vec<String>,
 }
 
 impl CauseCache {
-    fn get(&mut self, cause: &str, causes: &Causes) -> (std::sync::Arc<str>, crate::reference::CauseCategory) {
-        if let Some((name, category)) = self.seen.get(cause) {
-            return (name.clone(), *category);
+    fn get(&mut self, cause: &str, causes: &Causes) -> (Option<CauseId>, crate::reference::CauseCategory) {
+        if let Some((id, category)) = self.seen.get(cause) {
+            return (Some(*id), *category);
         }
-        let entry = (std::sync::Arc::<str>::from(cause), causes.classify(cause));
-        self.seen.insert(cause.to_string(), entry.clone());
-        entry
+        let category = causes.classify(cause);
+        let Some(id) = CauseId::at(self.names.len()) else { return (None, category) };
+        self.names.push(cause.to_string());
+        self.seen.insert(cause.to_string(), (id, category));
+        (Some(id), category)
     }
 }
 
@@ -85,6 +89,8 @@ pub struct FileRows {
     pub court_codes: BTreeSet<String>,
     /// a record broke a limit: the whole file is rejected
     pub too_large: Option<Rejection>,
+    /// the causes the cases' `CauseId`s index
+    pub causes: Vec<String>,
 }
 
 impl FileRows {
@@ -150,6 +156,7 @@ pub fn validate_file(file: &LoadedFile, header: &HeaderMap, file_index: u32, ctx
             }
         }
     }
+    out.causes = causes_seen.names;
     if other_methods > 0 {
         out.warnings.push((Warning::OtherClosureMethod, other_methods));
     }
@@ -209,10 +216,7 @@ fn validate_record(
     };
 
     let (cause, category) = match text::value(&get(Column::Cause)) {
-        Some(c) => {
-            let (name, category) = causes_seen.get(&c, ctx.causes);
-            (Some(name), category)
-        }
+        Some(c) => causes_seen.get(&c, ctx.causes),
         None => (None, ctx.causes.classify("")),
     };
     // party names normalised once, for the enterprise fallback and the hash
@@ -229,19 +233,26 @@ fn validate_record(
         method,
         cause,
         category,
-        claim,
-        recovered,
+        claim: MaybeFen::new(claim),
+        recovered: MaybeFen::new(recovered),
         suspended_days,
         extended_days,
         enterprise,
-        applicant_hash: applicant.as_deref().and_then(|n| ctx.hasher.hash_normalized(n)),
-        respondent_hash: respondent.as_deref().and_then(|n| ctx.hasher.hash_normalized(n)),
+        parties: party_hashes(ctx.hasher, applicant.as_deref(), respondent.as_deref()),
         updated_at,
         deadline: deadline(filing, ctx.first_enforcement_months, extended_days, suspended_days),
         file: file_index,
         line: rec.line,
         number,
     })
+}
+
+fn party_hashes(hasher: &PartyHasher, applicant: Option<&str>, respondent: Option<&str>) -> Option<Box<PartyHashes>> {
+    if !hasher.has_key() {
+        return None;
+    }
+    let p = PartyHashes { applicant: applicant.and_then(|n| hasher.hash_bytes(n)), respondent: respondent.and_then(|n| hasher.hash_bytes(n)) };
+    (p.applicant.is_some() || p.respondent.is_some()).then(|| Box::new(p))
 }
 
 #[cfg(test)]
@@ -278,7 +289,7 @@ mod tests {
         let c = check(GOOD).unwrap();
         assert_eq!(c.number.to_string(), "（2023）冀0821执1号");
         assert_eq!(c.category, crate::reference::CauseCategory::Contract);
-        assert_eq!(c.claim, Some(crate::domain::Fen(10000)));
+        assert_eq!(c.claim.get(), Some(crate::domain::Fen(10000)));
     }
 
     #[test]

@@ -35,9 +35,17 @@ impl PartyHasher {
 
     /// `hash` for a name already through `text::value`.
     pub fn hash_normalized(&self, name: &str) -> Option<String> {
+        self.hash_bytes(name).map(|h| crate::ingest::hex(&h))
+    }
+
+    /// The 16 bytes `hash_normalized` prints in hex.
+    pub fn hash_bytes(&self, name: &str) -> Option<[u8; 16]> {
         let mut mac = self.mac.clone()?;
         mac.update(name.as_bytes());
-        Some(crate::ingest::hex(&mac.finalize().into_bytes()[..16]))
+        let full = mac.finalize().into_bytes();
+        let mut h = [0u8; 16];
+        h.copy_from_slice(&full[..16]);
+        Some(h)
     }
 
     /// The record's raw text with each non-empty party field replaced by its

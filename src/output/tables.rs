@@ -219,16 +219,18 @@ impl CaseKeys {
     }
 }
 
+/// What a case's numbers name: its court, source file and cause.
+#[derive(Clone, Copy)]
+pub struct CaseNames<'a> {
+    pub courts: &'a Courts,
+    pub files: &'a [String],
+    pub causes: &'a [String],
+}
+
 /// The deduplicated case table in chunks of `rows`, sorted by canonical case
 /// number: each chunk is one Parquet row group, so the whole table is never
 /// held as columns at once.
-pub fn cases_chunks<'a>(
-    cases: &'a [Case],
-    courts: &'a Courts,
-    files: &'a [String],
-    with_parties: bool,
-    rows: usize,
-) -> impl Iterator<Item = Table> + 'a {
+pub fn cases_chunks<'a>(cases: &'a [Case], names: CaseNames<'a>, with_parties: bool, rows: usize) -> impl Iterator<Item = Table> + 'a {
     let keys = CaseKeys::new(cases);
     let order = keys.order();
     let n = order.len();
@@ -236,7 +238,7 @@ pub fn cases_chunks<'a>(
         let idx = &order[(k * rows).min(n)..((k + 1) * rows).min(n)];
         let part: Vec<&Case> = idx.iter().map(|&i| &cases[i]).collect();
         let part_keys: Vec<&str> = idx.iter().map(|&i| keys.get(i)).collect();
-        cases_table(&part, &part_keys, courts, files, with_parties)
+        cases_table(&part, &part_keys, &names, with_parties)
     })
 }
 
@@ -244,7 +246,8 @@ pub fn cases_chunks<'a>(
 /// present only when a key was set. Repeated text is dictionary-encoded and
 /// case numbers share one buffer, so building it allocates per column, not
 /// per row.
-pub fn cases_table(c: &[&Case], case_nos: &[&str], courts: &Courts, files: &[String], with_parties: bool) -> Table {
+pub fn cases_table(c: &[&Case], case_nos: &[&str], names: &CaseNames, with_parties: bool) -> Table {
+    let CaseNames { courts, files, causes: cause_names } = *names;
     let mut keys = String::with_capacity(case_nos.iter().map(|k| k.len()).sum());
     let mut spans: Vec<Option<(usize, usize)>> = Vec::with_capacity(c.len());
     for k in case_nos {
@@ -255,7 +258,7 @@ pub fn cases_table(c: &[&Case], case_nos: &[&str], courts: &Courts, files: &[Str
     let court_dict = |f: fn(&crate::reference::Court) -> Option<String>| courts.list.iter().map(|x| f(x).unwrap_or_default()).collect::<Vec<_>>();
     let court_codes = |has: fn(&crate::reference::Court) -> bool| c.iter().map(|x| has(courts.get(x.court)).then_some(x.court)).collect::<Vec<_>>();
     let (type_dict, type_codes) = dictionary(c.iter().map(|x| Some(x.number.type_code.as_str())));
-    let (cause_dict, cause_codes) = dictionary(c.iter().map(|x| x.cause.as_deref()));
+    let cause_codes = c.iter().map(|x| x.cause.map(|id| id.index() as u32)).collect();
     let mut updated = String::with_capacity(c.len() * 19);
     let updated_spans = c
         .iter()
@@ -292,22 +295,23 @@ pub fn cases_table(c: &[&Case], case_nos: &[&str], courts: &Courts, files: &[Str
             methods.iter().map(|m| m.label().to_string()).collect(),
             c.iter().map(|x| x.method.and_then(|m| methods.iter().position(|k| *k == m)).map(|p| p as u32)).collect(),
         )
-        .dict("cause", cause_dict, cause_codes)
+        .dict("cause", cause_names.to_vec(), cause_codes)
         .dict(
             "cause_category",
             vec!["合同".to_string(), "其他".to_string()],
             c.iter().map(|x| Some(if x.category == crate::reference::CauseCategory::Contract { 0 } else { 1 })).collect(),
         )
-        .yuan("claim_amount", c.iter().map(|x| x.claim.map(|f| i128::from(f.0))).collect())
-        .yuan("recovered_amount", c.iter().map(|x| x.recovered.map(|f| i128::from(f.0))).collect())
+        .yuan("claim_amount", c.iter().map(|x| x.claim.get().map(|f| i128::from(f.0))).collect())
+        .yuan("recovered_amount", c.iter().map(|x| x.recovered.get().map(|f| i128::from(f.0))).collect())
         .int("suspended_days", c.iter().map(|x| Some(i64::from(x.suspended_days))).collect())
         .int("extended_days", c.iter().map(|x| Some(i64::from(x.extended_days))).collect())
         .boolean("involves_enterprise", c.iter().map(|x| Some(x.enterprise)).collect())
         .packed("updated_at", updated, updated_spans)
         .date("deadline", c.iter().map(|x| x.deadline).collect());
     if with_parties {
-        t.text("applicant_hash", c.iter().map(|x| x.applicant_hash.clone()).collect())
-            .text("respondent_hash", c.iter().map(|x| x.respondent_hash.clone()).collect());
+        let hex = |h: Option<[u8; 16]>| h.map(|h| crate::ingest::hex(&h));
+        t.text("applicant_hash", c.iter().map(|x| hex(x.parties.as_ref().and_then(|p| p.applicant))).collect())
+            .text("respondent_hash", c.iter().map(|x| hex(x.parties.as_ref().and_then(|p| p.respondent))).collect());
     }
     t.dict("source_file", files.to_vec(), c.iter().map(|x| Some(x.file)).collect())
         .int("source_line", c.iter().map(|x| Some(x.line as i64)).collect());
