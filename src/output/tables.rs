@@ -174,49 +174,123 @@ fn dictionary<'a>(values: impl Iterator<Item = Option<&'a str>>) -> (Vec<String>
     (dict, codes)
 }
 
-/// Every case's canonical case number, formatted once into one buffer.
-pub struct CaseKeys {
-    buf: String,
-    spans: Vec<(usize, usize)>,
+/// Case indices in byte order of the canonical case numbers, without
+/// formatting them all. A number is a head `（YEAR）COURT[SPECIAL]TYPE`, then
+/// digits, then `号`; the head ends in a Han type character. So two numbers
+/// with different heads compare as their heads do, and two with the same head
+/// as their digit strings do, with `号` (0xE5…) above every digit. Heads are
+/// few (years × courts × types): they are ranked once by their text, the
+/// cases bucketed by rank, and each bucket sorted by a digit-string key. The
+/// result is checked against the formatted numbers, pair by pair; should the
+/// reasoning ever fail it falls back on sorting the formatted numbers.
+pub fn case_order(cases: &[Case]) -> Vec<u32> {
+    let mut order = head_then_digits_order(cases);
+    if !in_byte_order(cases, &order) {
+        order.sort_by_cached_key(|&i| cases[i as usize].number.to_string());
+    }
+    order
 }
 
-impl CaseKeys {
-    pub fn new(cases: &[Case]) -> CaseKeys {
-        let mut buf = String::with_capacity(cases.len() * 30);
-        let mut spans = Vec::with_capacity(cases.len());
-        for c in cases {
-            let start = buf.len();
-            c.number.push_to(&mut buf);
-            spans.push((start, buf.len()));
+fn head_then_digits_order(cases: &[Case]) -> Vec<u32> {
+    use rayon::prelude::*;
+    type Head = (u16, crate::domain::Code<8>, Option<char>, crate::domain::TypeCode);
+    let head = |c: &Case| -> Head { (c.number.year, c.number.court_code, c.number.special_code, c.number.type_code) };
+    let mut heads: foldhash::HashMap<Head, u32> = Default::default();
+    let head_of: Vec<u32> = cases
+        .iter()
+        .map(|c| {
+            let n = heads.len() as u32;
+            *heads.entry(head(c)).or_insert(n)
+        })
+        .collect();
+    let mut ranked: Vec<(String, u32)> = heads
+        .iter()
+        .map(|(h, id)| {
+            let number = crate::domain::CaseNumber { year: h.0, court_code: h.1, special_code: h.2, type_code: h.3, seq: 0 };
+            let mut text = String::new();
+            number.push_to(&mut text);
+            // the head is the text before the digits "0号"
+            text.truncate(text.len() - "0号".len());
+            (text, *id)
+        })
+        .collect();
+    ranked.sort_unstable();
+    let mut rank = vec![0u32; ranked.len()];
+    for (r, (_, id)) in ranked.iter().enumerate() {
+        rank[*id as usize] = r as u32;
+    }
+    // counting sort by head rank, stable in input order
+    let mut start = vec![0usize; ranked.len() + 1];
+    for &h in &head_of {
+        start[rank[h as usize] as usize + 1] += 1;
+    }
+    for r in 1..start.len() {
+        start[r] += start[r - 1];
+    }
+    let mut next = start.clone();
+    let mut order = vec![0u32; cases.len()];
+    for (i, &h) in head_of.iter().enumerate() {
+        let r = rank[h as usize] as usize;
+        order[next[r]] = i as u32;
+        next[r] += 1;
+    }
+    drop(head_of);
+    let mut buckets: Vec<&mut [u32]> = Vec::with_capacity(ranked.len());
+    let mut rest = order.as_mut_slice();
+    for r in 0..ranked.len() {
+        let (bucket, tail) = rest.split_at_mut(start[r + 1] - start[r]);
+        buckets.push(bucket);
+        rest = tail;
+    }
+    buckets.into_par_iter().for_each(|bucket| {
+        let mut keyed: Vec<(u128, u32)> = bucket.iter().map(|&i| (digits_key(cases[i as usize].number.seq), i)).collect();
+        keyed.sort_unstable();
+        for (slot, (_, i)) in bucket.iter_mut().zip(keyed) {
+            *slot = i;
         }
-        CaseKeys { buf, spans }
-    }
+    });
+    order
+}
 
-    pub fn get(&self, i: usize) -> &str {
-        let (s, e) = self.spans[i];
-        &self.buf[s..e]
+/// The decimal digits of `seq` followed by an end mark above every digit, as
+/// a base-11 number: ordered as the digit strings followed by `号` are.
+fn digits_key(seq: u64) -> u128 {
+    let mut digits = [0u8; 20];
+    let mut n = seq;
+    let mut len = 0;
+    loop {
+        digits[len] = (n % 10) as u8;
+        len += 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
     }
+    let mut key: u128 = 0;
+    for pos in 0..21 {
+        let symbol = if pos < len {
+            u128::from(digits[len - 1 - pos])
+        } else if pos == len {
+            10
+        } else {
+            0
+        };
+        key = key * 11 + symbol;
+    }
+    key
+}
 
-    /// Indices in byte order of the keys. Sorting compares a packed integer
-    /// (the first 16 bytes after the bracket, big-endian, which for real
-    /// numbers is all of `YYYY）冀0821执1234`) and falls back on the whole
-    /// string only on a tie, so it rarely leaves the sort buffer.
-    pub fn order(&self) -> Vec<usize> {
-        let mut keyed: Vec<(u128, u32)> = (0..self.spans.len())
-            .map(|i| {
-                let k = self.get(i).as_bytes();
-                let mut prefix = [0u8; 16];
-                let tail = k.get(3..).unwrap_or_default();
-                let n = tail.len().min(16);
-                prefix[..n].copy_from_slice(&tail[..n]);
-                (u128::from_be_bytes(prefix), i as u32)
-            })
-            .collect();
-        rayon::slice::ParallelSliceMut::par_sort_unstable_by(keyed.as_mut_slice(), |a, b| {
-            a.0.cmp(&b.0).then_with(|| self.get(a.1 as usize).cmp(self.get(b.1 as usize)))
-        });
-        keyed.into_iter().map(|(_, i)| i as usize).collect()
+fn in_byte_order(cases: &[Case], order: &[u32]) -> bool {
+    let (mut prev, mut cur) = (String::new(), String::new());
+    for (k, &i) in order.iter().enumerate() {
+        cur.clear();
+        cases[i as usize].number.push_to(&mut cur);
+        if k > 0 && cur < prev {
+            return false;
+        }
+        std::mem::swap(&mut prev, &mut cur);
     }
+    true
 }
 
 /// What a case's numbers name: its court, source file and cause.
@@ -231,14 +305,12 @@ pub struct CaseNames<'a> {
 /// number: each chunk is one Parquet row group, so the whole table is never
 /// held as columns at once.
 pub fn cases_chunks<'a>(cases: &'a [Case], names: CaseNames<'a>, with_parties: bool, rows: usize) -> impl Iterator<Item = Table> + 'a {
-    let keys = CaseKeys::new(cases);
-    let order = keys.order();
+    let order = case_order(cases);
     let n = order.len();
     (0..n.div_ceil(rows.max(1)).max(1)).map(move |k| {
         let idx = &order[(k * rows).min(n)..((k + 1) * rows).min(n)];
-        let part: Vec<&Case> = idx.iter().map(|&i| &cases[i]).collect();
-        let part_keys: Vec<&str> = idx.iter().map(|&i| keys.get(i)).collect();
-        cases_table(&part, &part_keys, &names, with_parties)
+        let part: Vec<&Case> = idx.iter().map(|&i| &cases[i as usize]).collect();
+        cases_table(&part, &names, with_parties)
     })
 }
 
@@ -246,13 +318,13 @@ pub fn cases_chunks<'a>(cases: &'a [Case], names: CaseNames<'a>, with_parties: b
 /// present only when a key was set. Repeated text is dictionary-encoded and
 /// case numbers share one buffer, so building it allocates per column, not
 /// per row.
-pub fn cases_table(c: &[&Case], case_nos: &[&str], names: &CaseNames, with_parties: bool) -> Table {
+pub fn cases_table(c: &[&Case], names: &CaseNames, with_parties: bool) -> Table {
     let CaseNames { courts, files, causes: cause_names } = *names;
-    let mut keys = String::with_capacity(case_nos.iter().map(|k| k.len()).sum());
+    let mut keys = String::with_capacity(c.len() * 30);
     let mut spans: Vec<Option<(usize, usize)>> = Vec::with_capacity(c.len());
-    for k in case_nos {
+    for x in c {
         let start = keys.len();
-        keys.push_str(k);
+        x.number.push_to(&mut keys);
         spans.push(Some((start, keys.len())));
     }
     let court_dict = |f: fn(&crate::reference::Court) -> Option<String>| courts.list.iter().map(|x| f(x).unwrap_or_default()).collect::<Vec<_>>();
@@ -349,10 +421,38 @@ mod tests {
             mk("冀0821", "执", 123456789012345, 2023),
             mk("冀0821", "执", 123456789012346, 2023),
         ];
-        let keys = CaseKeys::new(&cases);
-        let got: Vec<&str> = keys.order().into_iter().map(|i| keys.get(i)).collect();
+        let got: Vec<String> = case_order(&cases).into_iter().map(|i| cases[i as usize].number.to_string()).collect();
         let mut want: Vec<String> = cases.iter().map(|c| c.number.to_string()).collect();
         want.sort();
         assert_eq!(got, want);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn case_order_agrees_with_sorting_the_formatted_numbers(
+            numbers in proptest::collection::vec((2020u16..2024, 0usize..5, proptest::option::of(proptest::sample::select(vec!['知', '破'])),
+                                                   0usize..4, proptest::prop_oneof![0u64..200, proptest::num::u64::ANY]), 0..60)
+        ) {
+            use crate::domain::{CaseNumber, Code, TypeCode};
+            let courts = ["冀", "冀0", "冀08", "冀0821", "冀01"];
+            let types = ["执", "执恢", "执保", "执异执"];
+            let cases: Vec<Case> = numbers.iter().enumerate().map(|(i, &(year, court, special, ty, seq))| {
+                let mut c = crate::dedup::tests::case(seq, 0, i as u64);
+                c.number = CaseNumber { year, court_code: Code::new(courts[court]).unwrap(), special_code: special, type_code: TypeCode::new(types[ty]).unwrap(), seq };
+                c
+            }).collect();
+            // the fast path itself, not saved by the fallback
+            let order = head_then_digits_order(&cases);
+            proptest::prop_assert!(in_byte_order(&cases, &order));
+            let mut seen: Vec<u32> = order.clone();
+            seen.sort_unstable();
+            proptest::prop_assert_eq!(seen, (0..cases.len() as u32).collect::<Vec<_>>());
+        }
+
+        #[test]
+        fn the_digits_key_orders_as_the_digit_strings_with_their_end_mark(a in proptest::num::u64::ANY, b in 0u64..100_000) {
+            let text = |n: u64| format!("{n}号");
+            proptest::prop_assert_eq!(digits_key(a).cmp(&digits_key(b)), text(a).cmp(&text(b)));
+        }
     }
 }
