@@ -57,7 +57,7 @@ GROUP BY court_code ORDER BY court_code
 def run_courtstat():
     out = os.path.join(work, "compare-out")
     t = time.perf_counter()
-    subprocess.run([bin_, "run", "--input", inp, "--out", out, "--from", FROM, "--as-of", AS_OF, "--quiet"],
+    subprocess.run([bin_, "run", "--input", inp, "--out", out, "--from", FROM, "--as-of", AS_OF, "--quiet", "--no-cache"],
                    check=True, env={**os.environ, "RAYON_NUM_THREADS": "2", "POLARS_MAX_THREADS": "2"})
     return time.perf_counter() - t, out
 
