@@ -112,7 +112,7 @@ fn a_warm_run_after_one_file_changed_parses_it_alone_and_matches_a_cold_run() {
     // the cache holds this run's entries only: one per input file
     let entries = files(&tmp.path().join(".warm.courtstat.cache"));
     assert_eq!(entries.iter().filter(|p| p.extension().is_some_and(|e| e == "rows")).count() as u64, n);
-    assert!(entries.iter().all(|p| p.extension().is_some_and(|e| e == "rows") || p.ends_with("files.tsv")), "{entries:?}");
+    assert!(entries.iter().all(|p| p.extension().is_some_and(|e| e == "rows") || p.ends_with("stamps.index")), "{entries:?}");
 }
 
 #[test]

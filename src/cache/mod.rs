@@ -7,7 +7,8 @@
 //!
 //! Layout of the cache folder (`.NAME.courtstat.cache` beside the output):
 //! - `SHA256.SALT.rows`: one parsed file (format in `codec`);
-//! - `files.tsv`: path, size, mtime, ctime, device and inode of each input
+//! - `stamps.index` (not `.tsv`: a cache inside an input folder must not
+//!   look like an export): path, size, mtime, ctime, device and inode of each input
 //!   with the sha256 its bytes had, so an untouched file is not even read.
 //!   Its stamp is trusted only when its mtime is over two seconds older than
 //!   the run that recorded it (as git does with racily clean files);
@@ -205,7 +206,7 @@ impl Cache {
     }
 }
 
-const INDEX: &str = "files.tsv";
+const INDEX: &str = "stamps.index";
 
 fn absolute(p: &Path) -> PathBuf {
     std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
