@@ -252,7 +252,7 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
     let staging =
         output::Staging::new(&settings.out).map_err(|e| output::OutputError { path: settings.out.display().to_string(), message: e.to_string() })?;
     // the case table, by far the largest, is written beside the others
-    const CASE_CHUNK_ROWS: usize = 1 << 18;
+    const CASE_CHUNK_ROWS: usize = 1 << 17;
     let (small, cases_file) = rayon::join(
         || output::write_tables(&staging, &tables, settings.csv_headers),
         || {
