@@ -59,7 +59,7 @@ echo "tables identical with 1 and 2 threads"
 work="$dir/incremental"
 rm -rf "$work" && mkdir -p "$work"
 cp -al "$input" "$work/in"
-changed=$(cd "$work/in" && find . -type f -name '*.csv' | sort | head -1)
+changed=$(cd "$work/in" && find . -type f -name '*.csv' | sort | awk 'NR == 1')
 cp --remove-destination "$input/$changed" "$work/in/$changed"
 "$bin" run --input "$work/in" --out "$work/out" --as-of 2023-08-22 --quiet
 : > "$dir/times-warm"
