@@ -309,8 +309,10 @@ pub fn cases_chunks<'a>(cases: &'a [Case], names: CaseNames<'a>, with_parties: b
     let n = order.len();
     (0..n.div_ceil(rows.max(1)).max(1)).map(move |k| {
         let idx = &order[(k * rows).min(n)..((k + 1) * rows).min(n)];
-        let part: Vec<&Case> = idx.iter().map(|&i| &cases[i as usize]).collect();
-        cases_table(&part, &names, with_parties)
+        // copied together first: the order is by case number, scattered over
+        // memory, and the table reads every case once per column
+        let part: Vec<Case> = idx.iter().map(|&i| cases[i as usize].clone()).collect();
+        cases_table(&part.iter().collect::<Vec<_>>(), &names, with_parties)
     })
 }
 
