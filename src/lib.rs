@@ -215,6 +215,8 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
         }
     }
     let causes = causes.names;
+    // the per-file vectors just emptied into `all_cases`
+    memory::trim();
     let rows_read: u64 = entries.iter().filter(|e| e.rejected.is_none()).map(|e| e.data_records).sum();
     let cases_valid = all_cases.len() as u64;
 

@@ -11,17 +11,28 @@ pub fn mb() -> (u64, u64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
-/// Each file's cases are gathered in their own vector (a megabyte or more)
-/// and moved into one after reading. glibc raises its mmap threshold each
-/// time such a block is freed, after which later blocks come from the heap
-/// and, once freed, stay resident: the cases were counted twice in peak
-/// memory. A fixed threshold keeps every large block mmapped, so freeing it
-/// returns it to the system at once.
+/// Each file's cases are gathered in their own vector and moved into one
+/// after reading. glibc raises its mmap threshold each time a large block is
+/// freed, after which later blocks come from the heap and, once freed, stay
+/// resident: the cases were counted twice in peak memory. The threshold is
+/// fixed at 8 MiB instead (larger blocks always go back at once) and `trim`
+/// hands back the freed heap after the merge. A lower threshold (256 KiB)
+/// measured ~120 MB less peak on the bench but 1.2–1.7 s more system time,
+/// the kernel zeroing fresh pages for every chunk of the case table.
 pub fn return_large_frees_to_the_os() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets an allocator parameter; a failure (0) leaves
     // the default in place, which is merely slower to give memory back.
     unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 8 << 20);
+    }
+}
+
+/// Gives the heap's free pages back to the system (glibc `malloc_trim`).
+pub fn trim() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases memory that is already free.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
