@@ -224,6 +224,8 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
     progress.stage("dedup");
     let t = Instant::now();
     let deduped = dedup::dedup(all_cases);
+    // the dedup maps and the dropped versions' space
+    memory::trim();
     timings.insert("dedup", t.elapsed().as_millis() as u64);
     memory.insert("after_dedup", memory::mb().0);
 
