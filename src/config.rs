@@ -118,14 +118,6 @@ pub struct Settings {
     pub cache_dir: Option<PathBuf>,
 }
 
-/// `.NAME.courtstat.cache` beside the output folder: next to its lock, and
-/// not matching the `.NAME.courtstat-` prefix of the published folders.
-pub fn default_cache_dir(out: &Path) -> PathBuf {
-    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
-    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    parent.join(format!(".{name}.courtstat.cache"))
-}
-
 /// The contract's example thresholds, used when the pipeline file has none.
 pub const DEFAULT_TIERS: [Thresholds; 3] =
     [Thresholds { excellent: 0.35, good: 0.25 }, Thresholds { excellent: 0.35, good: 0.25 }, Thresholds { excellent: 0.98, good: 0.95 }];
@@ -237,7 +229,7 @@ impl Settings {
             (true, _, _) => None,
             (false, Some(d), _) => Some(d.clone()),
             (false, None, Some(d)) => Some(rel(d)),
-            (false, None, None) => Some(default_cache_dir(&out)),
+            (false, None, None) => Some(crate::output::lock::beside_output(&out, "cache")),
         };
         Ok(Settings {
             pipeline: o.pipeline.clone(),

@@ -221,6 +221,17 @@ pub enum ClosureMethod {
 }
 
 impl ClosureMethod {
+    /// In declaration order: `ALL[m as usize] == m`.
+    pub const ALL: [ClosureMethod; 7] = [
+        ClosureMethod::Completed,
+        ClosureMethod::TerminatedThisRound,
+        ClosureMethod::Terminated,
+        ClosureMethod::NotEnforced,
+        ClosureMethod::Rejected,
+        ClosureMethod::Withdrawn,
+        ClosureMethod::Other,
+    ];
+
     pub fn label(self) -> &'static str {
         match self {
             ClosureMethod::Completed => "执行完毕",
@@ -377,6 +388,13 @@ mod tests {
         let a = Code::<8>::new("冀08").unwrap();
         let b = Code::<8>::new("冀0802").unwrap();
         assert!(a < b && Code::<8>::new("冀").unwrap() < a);
+    }
+
+    #[test]
+    fn closure_methods_all_is_in_declaration_order() {
+        for (i, m) in ClosureMethod::ALL.into_iter().enumerate() {
+            assert_eq!(m as usize, i);
+        }
     }
 
     #[test]

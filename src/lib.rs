@@ -104,24 +104,13 @@ pub(crate) fn read_and_validate(
         Ok(l) => l,
         Err((rejection, sha256, encoding)) => return rejected(rejection, sha256, encoding),
     };
-    let parsed = match &loaded.header {
-        Ok(h) => cache::Parsed {
-            encoding: loaded.encoding,
-            delimiter: loaded.delimiter,
-            header_cells: loaded.header_cells.clone(),
-            codes_without_header: Default::default(),
-            rows: Some(normalize::validate_file(&loaded, h, index, ctx)),
-        },
-        Err(_) => cache::Parsed {
-            encoding: loaded.encoding,
-            delimiter: loaded.delimiter,
-            header_cells: loaded.header_cells.clone(),
-            codes_without_header: normalize::court_codes_in(&loaded),
-            rows: None,
-        },
+    let (rows, codes_without_header) = match &loaded.header {
+        Ok(h) => (Some(normalize::validate_file(&loaded, h, index, ctx)), Default::default()),
+        Err(_) => (None, normalize::court_codes_in(&loaded)),
     };
     // the decoded text is dropped here: only its facts travel on
-    let LoadedFile { sha256, .. } = loaded;
+    let LoadedFile { sha256, encoding, delimiter, header_cells, .. } = loaded;
+    let parsed = cache::Parsed { encoding, delimiter, header_cells, codes_without_header, rows };
     if let Some(c) = cache {
         c.put(&sha256, &parsed);
     }
@@ -201,7 +190,7 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
     let mut all_cases = Vec::with_capacity(accepted_cases);
     let mut quarantined = Vec::new();
     let mut warnings: BTreeMap<&'static str, u64> = BTreeMap::new();
-    let mut causes = CauseNames::default();
+    let mut causes = normalize::RunCauses::default();
     for ((o, f), name) in outcomes.iter_mut().zip(&discovery.files).zip(&names) {
         let rows = o.rows.take();
         entries.push(file_entry(o, f, name, rows.as_ref()));
@@ -358,35 +347,6 @@ fn open_cache(settings: &Settings, courts: &Courts, causes: &Causes, hasher: &no
         Err(e) => {
             eprintln!("courtstat: warning: cache folder {} cannot be used ({e}); parsing every file", dir.display());
             None
-        }
-    }
-}
-
-/// The causes of every accepted file, each once, in order of first appearance.
-#[derive(Default)]
-struct CauseNames {
-    names: Vec<String>,
-    ids: std::collections::HashMap<String, domain::CauseId>,
-}
-
-impl CauseNames {
-    /// Turns the file's cause numbers into the run's.
-    fn renumber(&mut self, rows: &mut FileRows) {
-        let run_ids: Vec<Option<domain::CauseId>> = rows
-            .causes
-            .iter()
-            .map(|name| match self.ids.get(name) {
-                Some(id) => Some(*id),
-                None => {
-                    let id = domain::CauseId::at(self.names.len())?;
-                    self.names.push(name.clone());
-                    self.ids.insert(name.clone(), id);
-                    Some(id)
-                }
-            })
-            .collect();
-        for c in &mut rows.cases {
-            c.cause = c.cause.and_then(|id| run_ids.get(id.index()).copied().flatten());
         }
     }
 }

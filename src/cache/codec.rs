@@ -133,16 +133,6 @@ fn rows_from(r: &mut Reader) -> Option<FileRows> {
     Some(FileRows { cases, quarantined, data_records, warnings, court_codes, too_large, causes })
 }
 
-const METHODS: [ClosureMethod; 7] = [
-    ClosureMethod::Completed,
-    ClosureMethod::TerminatedThisRound,
-    ClosureMethod::Terminated,
-    ClosureMethod::NotEnforced,
-    ClosureMethod::Rejected,
-    ClosureMethod::Withdrawn,
-    ClosureMethod::Other,
-];
-
 fn case_to(w: &mut Writer, c: &Case) {
     let n = &c.number;
     w.u16(n.year);
@@ -190,7 +180,7 @@ fn case_from(r: &mut Reader, causes: usize) -> Option<Case> {
     let closing = r.date()?;
     let method = match r.u8()? {
         u8::MAX => None,
-        m => Some(*METHODS.get(m as usize)?),
+        m => Some(*ClosureMethod::ALL.get(m as usize)?),
     };
     let cause = match r.u32()? {
         NONE32 => None,

@@ -42,6 +42,35 @@ impl CauseCache {
     }
 }
 
+/// The causes of every accepted file, each once, in order of first appearance.
+#[derive(Default)]
+pub struct RunCauses {
+    pub names: Vec<String>,
+    ids: std::collections::HashMap<String, CauseId>,
+}
+
+impl RunCauses {
+    /// Turns the file's cause numbers into the run's.
+    pub fn renumber(&mut self, rows: &mut FileRows) {
+        let run_ids: Vec<Option<CauseId>> = rows
+            .causes
+            .iter()
+            .map(|name| match self.ids.get(name) {
+                Some(id) => Some(*id),
+                None => {
+                    let id = CauseId::at(self.names.len())?;
+                    self.names.push(name.clone());
+                    self.ids.insert(name.clone(), id);
+                    Some(id)
+                }
+            })
+            .collect();
+        for c in &mut rows.cases {
+            c.cause = c.cause.and_then(|id| run_ids.get(id.index()).copied().flatten());
+        }
+    }
+}
+
 /// Settings the row checks need.
 pub struct RowContext<'a> {
     pub limits: crate::ingest::Limits,
@@ -282,6 +311,30 @@ mod tests {
         let mut f: Vec<&str> = GOOD.split(',').collect();
         f[field] = value;
         f.join(",")
+    }
+
+    #[test]
+    fn causes_shared_by_two_files_get_one_run_number() {
+        let file = |names: &[&str], ids: &[usize]| FileRows {
+            causes: names.iter().map(|n| n.to_string()).collect(),
+            cases: ids
+                .iter()
+                .map(|&i| {
+                    let mut c = crate::dedup::tests::case(1, 0, 1);
+                    c.cause = CauseId::at(i);
+                    c
+                })
+                .collect(),
+            ..Default::default()
+        };
+        let mut run = RunCauses::default();
+        let (mut a, mut b) = (file(&["借款合同纠纷", "侵权"], &[0, 1]), file(&["侵权", "买卖合同纠纷"], &[1, 0]));
+        run.renumber(&mut a);
+        run.renumber(&mut b);
+        assert_eq!(run.names, ["借款合同纠纷", "侵权", "买卖合同纠纷"]);
+        let named = |r: &FileRows| r.cases.iter().map(|c| run.names[c.cause.unwrap().index()].as_str()).collect::<Vec<_>>();
+        assert_eq!(named(&a), ["借款合同纠纷", "侵权"]);
+        assert_eq!(named(&b), ["买卖合同纠纷", "侵权"]);
     }
 
     #[test]

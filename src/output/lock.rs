@@ -23,9 +23,16 @@ pub struct OutputLock {
 }
 
 pub fn lock_path(out: &Path) -> PathBuf {
+    beside_output(out, "lock")
+}
+
+/// `.NAME.courtstat.WHAT` beside the output path `…/NAME`: where the lock and
+/// the cache live. The published folders are `.NAME.courtstat-…`, so a
+/// cleanup of those never matches these.
+pub fn beside_output(out: &Path, what: &str) -> PathBuf {
     let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
     let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    parent.join(format!(".{name}.courtstat.lock"))
+    parent.join(format!(".{name}.courtstat.{what}"))
 }
 
 pub fn acquire(out: &Path, wait: bool) -> Result<OutputLock, LockError> {

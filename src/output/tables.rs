@@ -344,15 +344,7 @@ pub fn cases_table(c: &[&Case], names: &CaseNames, with_parties: bool) -> Table 
             })
         })
         .collect();
-    let methods = [
-        crate::domain::ClosureMethod::Completed,
-        crate::domain::ClosureMethod::TerminatedThisRound,
-        crate::domain::ClosureMethod::Terminated,
-        crate::domain::ClosureMethod::NotEnforced,
-        crate::domain::ClosureMethod::Rejected,
-        crate::domain::ClosureMethod::Withdrawn,
-        crate::domain::ClosureMethod::Other,
-    ];
+    let methods = crate::domain::ClosureMethod::ALL;
     let mut t = Table::new("cases");
     t.packed("case_no", keys, spans)
         .int("year", c.iter().map(|x| Some(i64::from(x.number.year))).collect())
