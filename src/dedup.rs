@@ -6,7 +6,9 @@ use crate::domain::{Case, CaseNumber};
 /// A case number that arrived more than once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Duplicate {
-    pub case_no: String,
+    /// formatted only when the table is written: a number is 40 bytes, its
+    /// text on the heap more than twice that
+    pub number: CaseNumber,
     pub versions: u32,
     pub kept_file: u32,
     pub kept_line: u64,
@@ -56,7 +58,8 @@ pub fn dedup(mut cases: Vec<Case>) -> Deduplicated {
         }
         duplicates.extend(d);
     }
-    duplicates.par_sort_unstable_by(|a, b| a.case_no.cmp(&b.case_no));
+    let order = crate::number_order::by_case_number(&duplicates, |d| &d.number);
+    let duplicates = order.iter().map(|&i| duplicates[i as usize].clone()).collect();
     let dropped = (cases.len() - kept) as u64;
     let mut flags = keep.into_iter();
     cases.retain(|_| flags.next().unwrap_or(false));
@@ -100,13 +103,7 @@ fn dedup_court(cases: &[Case], members: &[u32]) -> (Vec<u32>, Vec<Duplicate>) {
         kept.push(slot.kept);
         if slot.versions > 1 {
             let k = &cases[slot.kept as usize];
-            duplicates.push(Duplicate {
-                case_no: number.to_string(),
-                versions: slot.versions,
-                kept_file: k.file,
-                kept_line: k.line,
-                conflict: slot.conflict,
-            });
+            duplicates.push(Duplicate { number: *number, versions: slot.versions, kept_file: k.file, kept_line: k.line, conflict: slot.conflict });
         }
     }
     (kept, duplicates)
@@ -253,7 +250,7 @@ pub(crate) mod tests {
             let (kept, dups) = reference(&cases);
             let d = dedup(cases);
             prop_assert_eq!(d.cases.iter().map(|c| (c.file, c.line)).collect::<Vec<_>>(), kept);
-            let got: Vec<_> = d.duplicates.iter().map(|x| (x.case_no.clone(), x.versions, x.kept_file, x.kept_line, x.conflict)).collect();
+            let got: Vec<_> = d.duplicates.iter().map(|x| (x.number.to_string(), x.versions, x.kept_file, x.kept_line, x.conflict)).collect();
             prop_assert_eq!(got, dups);
         }
 

@@ -16,6 +16,7 @@ pub mod indicators;
 pub mod ingest;
 mod memory;
 pub mod normalize;
+pub mod number_order;
 pub mod output;
 pub mod progress;
 pub mod rank;
@@ -140,6 +141,9 @@ fn outcome(p: cache::Parsed, sha256: String, index: u32, max_bad: f64) -> FileOu
     FileOutcome { delimiter: Some(p.delimiter), header: header.ok(), sha256: Some(sha256), encoding: Some(p.encoding), rows, rejection, court_codes }
 }
 
+/// How much of the per-file case vectors the merge moves between trims.
+const MERGE_TRIM_BYTES: usize = 64 << 20;
+
 /// Runs the whole job and publishes its outputs, or publishes nothing.
 pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSummary, Error> {
     let mut timings: BTreeMap<&'static str, u64> = BTreeMap::new();
@@ -191,6 +195,7 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
     let mut quarantined = Vec::new();
     let mut warnings: BTreeMap<&'static str, u64> = BTreeMap::new();
     let mut causes = normalize::RunCauses::default();
+    let mut moved_since_trim = 0usize;
     for ((o, f), name) in outcomes.iter_mut().zip(&discovery.files).zip(&names) {
         let rows = o.rows.take();
         entries.push(file_entry(o, f, name, rows.as_ref()));
@@ -199,7 +204,14 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
                 *warnings.entry(w.code()).or_default() += n;
             }
             causes.renumber(&mut rows);
+            moved_since_trim += rows.cases.len() * std::mem::size_of::<domain::Case>();
             all_cases.extend(rows.cases);
+            // the per-file vectors freed so far go back now, or the cases
+            // would be resident twice by the end of the merge
+            if moved_since_trim > MERGE_TRIM_BYTES {
+                memory::trim();
+                moved_since_trim = 0;
+            }
             quarantined.extend(rows.quarantined);
         }
     }
@@ -239,25 +251,31 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
         (city_table(&ind, &ranks, &settings.period), output::BOTH),
         (province_table(&ind, &settings.period), output::BOTH),
         (monthly_table(&ind, &courts), output::BOTH),
-        (quarantine_table(&quarantined, &names), output::BOTH),
-        (duplicates_table(&deduped.duplicates, &names), output::BOTH),
     ];
+    // the large tables are built a chunk (a Parquet row group) at a time
+    const CHUNK_ROWS: usize = 1 << 16;
+    let quarantine = quarantine_table(&quarantined, &names, CHUNK_ROWS);
+    let duplicates = duplicates_table(&deduped.duplicates, &names, CHUNK_ROWS);
+    let names_of = CaseNames { courts: &courts, files: &names, causes: &causes };
     let staging =
         output::Staging::new(&settings.out).map_err(|e| output::OutputError { path: settings.out.display().to_string(), message: e.to_string() })?;
     // the case table, by far the largest, is written beside the others
-    const CASE_CHUNK_ROWS: usize = 1 << 17;
     let (small, cases_file) = rayon::join(
-        || output::write_tables(&staging, &tables, settings.csv_headers),
         || {
-            output::write_parquet_chunks(
+            let mut w = output::write_tables(&staging, &tables, settings.csv_headers)?;
+            w.extend(output::write_chunked(&staging, &[(&quarantine, output::BOTH), (&duplicates, output::BOTH)], settings.csv_headers)?);
+            Ok::<_, output::OutputError>(w)
+        },
+        || {
+            output::write_chunked(
                 &staging,
-                "cases",
-                cases_chunks(&deduped.cases, CaseNames { courts: &courts, files: &names, causes: &causes }, hasher.has_key(), CASE_CHUNK_ROWS),
+                &[(&cases_table(&deduped.cases, names_of, hasher.has_key(), CHUNK_ROWS), output::PARQUET_ONLY)],
+                settings.csv_headers,
             )
         },
     );
     let mut written = small?;
-    written.push(cases_file?);
+    written.extend(cases_file?);
     timings.insert("write", t.elapsed().as_millis() as u64);
     // every output is written: entries this run did not use can go
     let cache_stats = cache.as_ref().map(cache::Cache::finish);
@@ -294,7 +312,11 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
         duplicate_conflicts: deduped.duplicates.iter().filter(|d| d.conflict).count() as u64,
         cases_kept: deduped.cases.len() as u64,
         courts_ranked: ranks.ranked_courts(),
-        rows_per_output: tables.iter().map(|(t, _)| (t.name, t.rows())).chain([("cases", deduped.cases.len())]).collect(),
+        rows_per_output: tables
+            .iter()
+            .map(|(t, _)| (t.name, t.rows()))
+            .chain([(quarantine.name, quarantine.rows), (duplicates.name, duplicates.rows), ("cases", deduped.cases.len())])
+            .collect(),
         outputs: written,
         cache: cache_stats,
         timings_ms: timings,

@@ -55,15 +55,29 @@ pub fn write<W: Write>(table: &Table, w: W) -> std::io::Result<()> {
     write_with(table, w, super::labels::HeaderLanguage::English)
 }
 
-pub fn write_with<W: Write>(table: &Table, mut w: W, headers: super::labels::HeaderLanguage) -> std::io::Result<()> {
+pub fn write_with<W: Write>(table: &Table, w: W, headers: super::labels::HeaderLanguage) -> std::io::Result<()> {
+    write_chunks(std::iter::once(table), w, headers)
+}
+
+/// One CSV from the chunks of a table, in order: the header from the first.
+pub fn write_chunks<'t, W: Write>(
+    chunks: impl IntoIterator<Item = impl std::borrow::Borrow<Table> + 't>,
+    mut w: W,
+    headers: super::labels::HeaderLanguage,
+) -> std::io::Result<()> {
     w.write_all(b"\xEF\xBB\xBF")?;
     let mut out = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(w);
-    out.write_record(table.columns.iter().map(|c| headers.label(c.0)))?;
-    let mut record: Vec<String> = Vec::with_capacity(table.columns.len());
-    for row in 0..table.rows() {
-        record.clear();
-        record.extend(table.columns.iter().map(|c| cell(&c.1, row)));
-        out.write_record(&record)?;
+    let mut record: Vec<String> = Vec::new();
+    for (k, table) in chunks.into_iter().enumerate() {
+        let table = table.borrow();
+        if k == 0 {
+            out.write_record(table.columns.iter().map(|c| headers.label(c.0)))?;
+        }
+        for row in 0..table.rows() {
+            record.clear();
+            record.extend(table.columns.iter().map(|c| cell(&c.1, row)));
+            out.write_record(&record)?;
+        }
     }
     out.flush()
 }

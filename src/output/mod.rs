@@ -12,7 +12,7 @@ pub mod table;
 pub mod tables;
 
 pub use publish::{Staging, WrittenFile};
-pub use table::Table;
+pub use table::{Chunked, Table};
 
 #[derive(Debug, thiserror::Error)]
 #[error("writing {path}: {message}")]
@@ -50,12 +50,26 @@ pub fn write_tables(staging: &Staging, tables: &[(Table, Formats)], headers: lab
     Ok(written)
 }
 
-/// Writes a large table as Parquet from chunks (see `parquet::write_chunks`).
-pub fn write_parquet_chunks(staging: &Staging, name: &str, chunks: impl Iterator<Item = Table> + Send) -> Result<WrittenFile, OutputError> {
-    let file = format!("{name}.parquet");
-    staging
-        .write(&file, |w| parquet::write_chunks(chunks, w).map_err(|e| std::io::Error::other(e.to_string())))
-        .map_err(|e| OutputError { path: file.clone(), message: e.to_string() })
+/// Writes large tables chunk by chunk, in order: each chunk is built once per
+/// format (see `parquet::write_chunks`).
+pub fn write_chunked(staging: &Staging, tables: &[(&Chunked, Formats)], headers: labels::HeaderLanguage) -> Result<Vec<WrittenFile>, OutputError> {
+    let mut written = Vec::new();
+    for (t, f) in tables {
+        let err = |file: &str, e: String| OutputError { path: file.to_string(), message: e };
+        if f.csv {
+            let file = format!("{}.csv", t.name);
+            written.push(staging.write(&file, |w| csv::write_chunks(t.chunks(), w, headers)).map_err(|e| err(&file, e.to_string()))?);
+        }
+        if f.parquet {
+            let file = format!("{}.parquet", t.name);
+            written.push(
+                staging
+                    .write(&file, |w| parquet::write_chunks(t.chunks(), w).map_err(|e| std::io::Error::other(e.to_string())))
+                    .map_err(|e| err(&file, e.to_string()))?,
+            );
+        }
+    }
+    Ok(written)
 }
 
 pub fn write_json<T: serde::Serialize>(staging: &Staging, name: &str, value: &T) -> Result<WrittenFile, OutputError> {

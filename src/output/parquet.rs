@@ -27,6 +27,14 @@ fn frame(table: &Table) -> PolarsResult<DataFrame> {
     DataFrame::new(table.rows(), columns)
 }
 
+/// As `frame`, dropping each column once converted: a chunk is never held
+/// twice over.
+fn into_frame(table: Table) -> PolarsResult<DataFrame> {
+    let rows = table.rows();
+    let columns = table.columns.into_iter().map(|(n, v)| column(n, &v)).collect::<PolarsResult<Vec<_>>>()?;
+    DataFrame::new(rows, columns)
+}
+
 fn writer<W: Write>(w: W) -> ParquetWriter<W> {
     ParquetWriter::new(w).with_compression(ParquetCompression::Zstd(None))
 }
@@ -44,11 +52,11 @@ pub fn write<W: Write>(table: &Table, w: W) -> PolarsResult<()> {
 /// encodes the previous chunk.
 pub fn write_chunks<W: Write>(chunks: impl Iterator<Item = Table> + Send, w: W) -> PolarsResult<()> {
     std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<PolarsResult<DataFrame>>(1);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<PolarsResult<DataFrame>>(0);
         scope.spawn(move || {
             for t in chunks {
                 // the writer has stopped (an error): stop building
-                if tx.send(frame(&t)).is_err() {
+                if tx.send(into_frame(t)).is_err() {
                     break;
                 }
             }

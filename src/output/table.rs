@@ -102,3 +102,22 @@ impl Table {
         self
     }
 }
+
+/// A table too large to hold whole as columns (the case, duplicates and
+/// quarantine tables): built `chunk_rows` rows at a time, once per format,
+/// each chunk one Parquet row group.
+pub struct Chunked<'a> {
+    pub name: &'static str,
+    pub rows: usize,
+    pub chunk_rows: usize,
+    /// the table's rows in `range`, in output order
+    pub build: Box<dyn Fn(std::ops::Range<usize>) -> Table + Sync + 'a>,
+}
+
+impl Chunked<'_> {
+    /// The chunks in order; at least one (an empty table has its columns).
+    pub fn chunks(&self) -> impl Iterator<Item = Table> + Send + '_ {
+        let size = self.chunk_rows.max(1);
+        (0..self.rows.div_ceil(size).max(1)).map(move |k| (self.build)(k * size..((k + 1) * size).min(self.rows)))
+    }
+}

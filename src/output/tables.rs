@@ -1,7 +1,7 @@
 //! Builds each output table of §9 from the stages' typed results, with the
 //! contract's column order and row order.
 
-use super::table::Table;
+use super::table::{Chunked, Table};
 use crate::dedup::Duplicate;
 use crate::domain::Case;
 use crate::indicators::{ratio, Figures, Indicators, Period};
@@ -109,25 +109,55 @@ pub fn monthly_table(ind: &Indicators, courts: &Courts) -> Table {
 }
 
 /// Quarantined rows sorted by file name, then line as a number.
-pub fn quarantine_table(rows: &[QuarantinedRow], files: &[String]) -> Table {
-    let mut order: Vec<&QuarantinedRow> = rows.iter().collect();
-    order.sort_by(|a, b| (files[a.file as usize].as_str(), a.line).cmp(&(files[b.file as usize].as_str(), b.line)));
-    let mut t = Table::new("quarantine");
-    t.dict("file", files.to_vec(), order.iter().map(|r| Some(r.file)).collect())
-        .int("line", order.iter().map(|r| Some(r.line as i64)).collect())
-        .text("reason", order.iter().map(|r| Some(r.reason.code().to_string())).collect())
-        .text("raw", order.iter().map(|r| Some(r.raw.clone())).collect());
-    t
+pub fn quarantine_table<'a>(rows: &'a [QuarantinedRow], files: &'a [String], chunk_rows: usize) -> Chunked<'a> {
+    let mut order: Vec<u32> = (0..rows.len() as u32).collect();
+    let key = |i: &u32| {
+        let r = &rows[*i as usize];
+        (files[r.file as usize].as_str(), r.line)
+    };
+    order.sort_by(|a, b| key(a).cmp(&key(b)));
+    Chunked {
+        name: "quarantine",
+        rows: rows.len(),
+        chunk_rows,
+        build: Box::new(move |range| {
+            let part: Vec<&QuarantinedRow> = order[range].iter().map(|&i| &rows[i as usize]).collect();
+            let mut t = Table::new("quarantine");
+            t.dict("file", files.to_vec(), part.iter().map(|r| Some(r.file)).collect())
+                .int("line", part.iter().map(|r| Some(r.line as i64)).collect())
+                .text("reason", part.iter().map(|r| Some(r.reason.code().to_string())).collect())
+                .text("raw", part.iter().map(|r| Some(r.raw.clone())).collect());
+            t
+        }),
+    }
 }
 
-pub fn duplicates_table(d: &[Duplicate], files: &[String]) -> Table {
-    let mut t = Table::new("duplicates");
-    t.text("case_no", d.iter().map(|x| Some(x.case_no.clone())).collect())
-        .int("versions", d.iter().map(|x| Some(i64::from(x.versions))).collect())
-        .dict("kept_file", files.to_vec(), d.iter().map(|x| Some(x.kept_file)).collect())
-        .int("kept_line", d.iter().map(|x| Some(x.kept_line as i64)).collect())
-        .boolean("conflict", d.iter().map(|x| Some(x.conflict)).collect());
-    t
+/// `d` already sorted by case number (as dedup returns it).
+pub fn duplicates_table<'a>(d: &'a [Duplicate], files: &'a [String], chunk_rows: usize) -> Chunked<'a> {
+    Chunked {
+        name: "duplicates",
+        rows: d.len(),
+        chunk_rows,
+        build: Box::new(move |range| {
+            let d = &d[range];
+            let mut numbers = String::with_capacity(d.len() * 30);
+            let spans = d
+                .iter()
+                .map(|x| {
+                    let start = numbers.len();
+                    x.number.push_to(&mut numbers);
+                    Some((start, numbers.len()))
+                })
+                .collect();
+            let mut t = Table::new("duplicates");
+            t.packed("case_no", numbers, spans)
+                .int("versions", d.iter().map(|x| Some(i64::from(x.versions))).collect())
+                .dict("kept_file", files.to_vec(), d.iter().map(|x| Some(x.kept_file)).collect())
+                .int("kept_line", d.iter().map(|x| Some(x.kept_line as i64)).collect())
+                .boolean("conflict", d.iter().map(|x| Some(x.conflict)).collect());
+            t
+        }),
+    }
 }
 
 /// `YYYY-MM-DDTHH:MM:SS`, by hand: chrono's formatter parses its pattern on
@@ -174,125 +204,6 @@ fn dictionary<'a>(values: impl Iterator<Item = Option<&'a str>>) -> (Vec<String>
     (dict, codes)
 }
 
-/// Case indices in byte order of the canonical case numbers, without
-/// formatting them all. A number is a head `（YEAR）COURT[SPECIAL]TYPE`, then
-/// digits, then `号`; the head ends in a Han type character. So two numbers
-/// with different heads compare as their heads do, and two with the same head
-/// as their digit strings do, with `号` (0xE5…) above every digit. Heads are
-/// few (years × courts × types): they are ranked once by their text, the
-/// cases bucketed by rank, and each bucket sorted by a digit-string key. The
-/// result is checked against the formatted numbers, pair by pair; should the
-/// reasoning ever fail it falls back on sorting the formatted numbers.
-pub fn case_order(cases: &[Case]) -> Vec<u32> {
-    let mut order = head_then_digits_order(cases);
-    if !in_byte_order(cases, &order) {
-        order.sort_by_cached_key(|&i| cases[i as usize].number.to_string());
-    }
-    order
-}
-
-fn head_then_digits_order(cases: &[Case]) -> Vec<u32> {
-    use rayon::prelude::*;
-    type Head = (u16, crate::domain::Code<8>, Option<char>, crate::domain::TypeCode);
-    let head = |c: &Case| -> Head { (c.number.year, c.number.court_code, c.number.special_code, c.number.type_code) };
-    let mut heads: foldhash::HashMap<Head, u32> = Default::default();
-    let head_of: Vec<u32> = cases
-        .iter()
-        .map(|c| {
-            let n = heads.len() as u32;
-            *heads.entry(head(c)).or_insert(n)
-        })
-        .collect();
-    let mut ranked: Vec<(String, u32)> = heads
-        .iter()
-        .map(|(h, id)| {
-            let number = crate::domain::CaseNumber { year: h.0, court_code: h.1, special_code: h.2, type_code: h.3, seq: 0 };
-            let mut text = String::new();
-            number.push_to(&mut text);
-            // the head is the text before the digits "0号"
-            text.truncate(text.len() - "0号".len());
-            (text, *id)
-        })
-        .collect();
-    ranked.sort_unstable();
-    let mut rank = vec![0u32; ranked.len()];
-    for (r, (_, id)) in ranked.iter().enumerate() {
-        rank[*id as usize] = r as u32;
-    }
-    // counting sort by head rank, stable in input order
-    let mut start = vec![0usize; ranked.len() + 1];
-    for &h in &head_of {
-        start[rank[h as usize] as usize + 1] += 1;
-    }
-    for r in 1..start.len() {
-        start[r] += start[r - 1];
-    }
-    let mut next = start.clone();
-    let mut order = vec![0u32; cases.len()];
-    for (i, &h) in head_of.iter().enumerate() {
-        let r = rank[h as usize] as usize;
-        order[next[r]] = i as u32;
-        next[r] += 1;
-    }
-    drop(head_of);
-    let mut buckets: Vec<&mut [u32]> = Vec::with_capacity(ranked.len());
-    let mut rest = order.as_mut_slice();
-    for r in 0..ranked.len() {
-        let (bucket, tail) = rest.split_at_mut(start[r + 1] - start[r]);
-        buckets.push(bucket);
-        rest = tail;
-    }
-    buckets.into_par_iter().for_each(|bucket| {
-        let mut keyed: Vec<(u128, u32)> = bucket.iter().map(|&i| (digits_key(cases[i as usize].number.seq), i)).collect();
-        keyed.sort_unstable();
-        for (slot, (_, i)) in bucket.iter_mut().zip(keyed) {
-            *slot = i;
-        }
-    });
-    order
-}
-
-/// The decimal digits of `seq` followed by an end mark above every digit, as
-/// a base-11 number: ordered as the digit strings followed by `号` are.
-fn digits_key(seq: u64) -> u128 {
-    let mut digits = [0u8; 20];
-    let mut n = seq;
-    let mut len = 0;
-    loop {
-        digits[len] = (n % 10) as u8;
-        len += 1;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    let mut key: u128 = 0;
-    for pos in 0..21 {
-        let symbol = if pos < len {
-            u128::from(digits[len - 1 - pos])
-        } else if pos == len {
-            10
-        } else {
-            0
-        };
-        key = key * 11 + symbol;
-    }
-    key
-}
-
-fn in_byte_order(cases: &[Case], order: &[u32]) -> bool {
-    let (mut prev, mut cur) = (String::new(), String::new());
-    for (k, &i) in order.iter().enumerate() {
-        cur.clear();
-        cases[i as usize].number.push_to(&mut cur);
-        if k > 0 && cur < prev {
-            return false;
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    true
-}
-
 /// What a case's numbers name: its court, source file and cause.
 #[derive(Clone, Copy)]
 pub struct CaseNames<'a> {
@@ -301,26 +212,27 @@ pub struct CaseNames<'a> {
     pub causes: &'a [String],
 }
 
-/// The deduplicated case table in chunks of `rows`, sorted by canonical case
-/// number: each chunk is one Parquet row group, so the whole table is never
-/// held as columns at once.
-pub fn cases_chunks<'a>(cases: &'a [Case], names: CaseNames<'a>, with_parties: bool, rows: usize) -> impl Iterator<Item = Table> + 'a {
-    let order = case_order(cases);
-    let n = order.len();
-    (0..n.div_ceil(rows.max(1)).max(1)).map(move |k| {
-        let idx = &order[(k * rows).min(n)..((k + 1) * rows).min(n)];
-        // copied together first: the order is by case number, scattered over
-        // memory, and the table reads every case once per column
-        let part: Vec<Case> = idx.iter().map(|&i| cases[i as usize].clone()).collect();
-        cases_table(&part.iter().collect::<Vec<_>>(), &names, with_parties)
-    })
+/// The deduplicated case table sorted by canonical case number, in chunks.
+pub fn cases_table<'a>(cases: &'a [Case], names: CaseNames<'a>, with_parties: bool, chunk_rows: usize) -> Chunked<'a> {
+    let order = crate::number_order::by_case_number(cases, |c| &c.number);
+    Chunked {
+        name: "cases",
+        rows: order.len(),
+        chunk_rows,
+        build: Box::new(move |range| {
+            // copied together first: the order is by case number, scattered
+            // over memory, and the table reads every case once per column
+            let part: Vec<Case> = order[range].iter().map(|&i| cases[i as usize].clone()).collect();
+            cases_rows(&part.iter().collect::<Vec<_>>(), &names, with_parties)
+        }),
+    }
 }
 
 /// Rows of the case table, already in order. The party hash columns are
 /// present only when a key was set. Repeated text is dictionary-encoded and
 /// case numbers share one buffer, so building it allocates per column, not
 /// per row.
-pub fn cases_table(c: &[&Case], names: &CaseNames, with_parties: bool) -> Table {
+pub fn cases_rows(c: &[&Case], names: &CaseNames, with_parties: bool) -> Table {
     let CaseNames { courts, files, causes: cause_names } = *names;
     let mut keys = String::with_capacity(c.len() * 30);
     let mut spans: Vec<Option<(usize, usize)>> = Vec::with_capacity(c.len());
@@ -388,6 +300,39 @@ pub fn cases_table(c: &[&Case], names: &CaseNames, with_parties: bool) -> Table 
 mod tests {
     use super::*;
 
+    fn csv_of(t: &Chunked) -> Vec<u8> {
+        let mut out = Vec::new();
+        crate::output::csv::write_chunks(t.chunks(), &mut out, crate::output::labels::HeaderLanguage::English).unwrap();
+        out
+    }
+
+    #[test]
+    fn a_table_written_in_chunks_is_the_table_written_whole() {
+        use crate::domain::{CaseNumber, Code, QuarantineReason, TypeCode};
+        let files = vec!["b.csv".to_string(), "a.csv".to_string()];
+        let number = |seq| CaseNumber { year: 2023, court_code: Code::new("冀0821").unwrap(), special_code: None, type_code: TypeCode::new("执").unwrap(), seq };
+        let dups: Vec<Duplicate> =
+            (1..=7).map(|seq| Duplicate { number: number(seq), versions: 2, kept_file: (seq % 2) as u32, kept_line: seq + 1, conflict: seq == 3 }).collect();
+        let quarantined: Vec<QuarantinedRow> =
+            (0..7).map(|i| QuarantinedRow { file: i % 2, line: 10 - u64::from(i), reason: QuarantineReason::BadAmount, raw: format!("row {i}") }).collect();
+        for (whole, parts) in [
+            (duplicates_table(&dups, &files, 100), duplicates_table(&dups, &files, 3)),
+            (quarantine_table(&quarantined, &files, 100), quarantine_table(&quarantined, &files, 2)),
+        ] {
+            assert_eq!(parts.chunks().count(), 7usize.div_ceil(parts.chunk_rows));
+            let text = csv_of(&whole);
+            assert_eq!(csv_of(&parts), text);
+            assert_eq!(String::from_utf8(text).unwrap().lines().count(), 8);
+        }
+        // sorted by file name, then line as a number
+        let q = String::from_utf8(csv_of(&quarantine_table(&quarantined, &files, 2))).unwrap();
+        assert!(q.lines().nth(1).unwrap().starts_with("a.csv,5,"), "{q}");
+        // an empty table still has its header
+        let none = duplicates_table(&[], &files, 3);
+        assert_eq!(none.chunks().count(), 1);
+        assert_eq!(String::from_utf8(csv_of(&none)).unwrap().lines().count(), 1);
+    }
+
     #[test]
     fn datetimes_format_like_chrono() {
         for s in ["2023-08-25 09:05:07", "0999-01-01 00:00:00", "2023-12-31 23:59:59"] {
@@ -395,58 +340,6 @@ mod tests {
             let mut out = String::new();
             push_datetime(&mut out, &t);
             assert_eq!(out, t.format("%Y-%m-%dT%H:%M:%S").to_string());
-        }
-    }
-
-    #[test]
-    fn case_order_is_byte_order_of_the_canonical_numbers() {
-        use crate::domain::{CaseNumber, Code, TypeCode};
-        let mk = |court: &str, ty: &str, seq: u64, year: u16| {
-            let mut c = crate::dedup::tests::case(seq, 0, seq);
-            c.number = CaseNumber { year, court_code: Code::new(court).unwrap(), special_code: None, type_code: TypeCode::new(ty).unwrap(), seq };
-            c
-        };
-        let cases = vec![
-            mk("冀0821", "执", 1, 2023),
-            mk("冀08", "执", 1, 2023),
-            mk("冀0821", "执", 10, 2023),
-            mk("冀0821", "执恢", 2, 2023),
-            mk("冀0821", "执", 1, 2022),
-            mk("冀0821", "执", 123456789012345, 2023),
-            mk("冀0821", "执", 123456789012346, 2023),
-        ];
-        let got: Vec<String> = case_order(&cases).into_iter().map(|i| cases[i as usize].number.to_string()).collect();
-        let mut want: Vec<String> = cases.iter().map(|c| c.number.to_string()).collect();
-        want.sort();
-        assert_eq!(got, want);
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn case_order_agrees_with_sorting_the_formatted_numbers(
-            numbers in proptest::collection::vec((2020u16..2024, 0usize..5, proptest::option::of(proptest::sample::select(vec!['知', '破'])),
-                                                   0usize..4, proptest::prop_oneof![0u64..200, proptest::num::u64::ANY]), 0..60)
-        ) {
-            use crate::domain::{CaseNumber, Code, TypeCode};
-            let courts = ["冀", "冀0", "冀08", "冀0821", "冀01"];
-            let types = ["执", "执恢", "执保", "执异执"];
-            let cases: Vec<Case> = numbers.iter().enumerate().map(|(i, &(year, court, special, ty, seq))| {
-                let mut c = crate::dedup::tests::case(seq, 0, i as u64);
-                c.number = CaseNumber { year, court_code: Code::new(courts[court]).unwrap(), special_code: special, type_code: TypeCode::new(types[ty]).unwrap(), seq };
-                c
-            }).collect();
-            // the fast path itself, not saved by the fallback
-            let order = head_then_digits_order(&cases);
-            proptest::prop_assert!(in_byte_order(&cases, &order));
-            let mut seen: Vec<u32> = order.clone();
-            seen.sort_unstable();
-            proptest::prop_assert_eq!(seen, (0..cases.len() as u32).collect::<Vec<_>>());
-        }
-
-        #[test]
-        fn the_digits_key_orders_as_the_digit_strings_with_their_end_mark(a in proptest::num::u64::ANY, b in 0u64..100_000) {
-            let text = |n: u64| format!("{n}号");
-            proptest::prop_assert_eq!(digits_key(a).cmp(&digits_key(b)), text(a).cmp(&text(b)));
         }
     }
 }

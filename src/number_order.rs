@@ -1,0 +1,185 @@
+//! The byte order of canonical case numbers, without formatting them all:
+//! the case table and the duplicates table are both sorted by `case_no`
+//! (§9), millions of rows at national scale.
+
+use crate::domain::{CaseNumber, Code, TypeCode};
+
+/// Indices of `items` in byte order of their canonical case numbers (ties,
+/// which the callers never have, keep input order only on the fallback).
+///
+/// A number is a head `（YEAR）COURT[SPECIAL]TYPE`, then digits, then `号`;
+/// the head ends in a Han type character. So two numbers with different
+/// heads compare as their heads do, and two with the same head as their
+/// digit strings do, with `号` (0xE5…) above every digit. Heads are few
+/// (years × courts × types): they are ranked once by their text, the items
+/// bucketed by rank, and each bucket sorted by a digit-string key. The result
+/// is checked against the formatted numbers, pair by pair; should the
+/// reasoning ever fail it falls back on sorting the formatted numbers.
+pub fn by_case_number<T: Sync>(items: &[T], number: fn(&T) -> &CaseNumber) -> Vec<u32> {
+    let mut order = head_then_digits_order(items, number);
+    if !in_byte_order(items, number, &order) {
+        order.sort_by_cached_key(|&i| number(&items[i as usize]).to_string());
+    }
+    order
+}
+
+fn head_then_digits_order<T: Sync>(items: &[T], number: fn(&T) -> &CaseNumber) -> Vec<u32> {
+    use rayon::prelude::*;
+    type Head = (u16, Code<8>, Option<char>, TypeCode);
+    let head = |n: &CaseNumber| -> Head { (n.year, n.court_code, n.special_code, n.type_code) };
+    let mut heads: foldhash::HashMap<Head, u32> = Default::default();
+    let head_of: Vec<u32> = items
+        .iter()
+        .map(|x| {
+            let n = heads.len() as u32;
+            *heads.entry(head(number(x))).or_insert(n)
+        })
+        .collect();
+    let mut ranked: Vec<(String, u32)> = heads
+        .iter()
+        .map(|(h, id)| {
+            let n = CaseNumber { year: h.0, court_code: h.1, special_code: h.2, type_code: h.3, seq: 0 };
+            let mut text = String::new();
+            n.push_to(&mut text);
+            // the head is the text before the digits "0号"
+            text.truncate(text.len() - "0号".len());
+            (text, *id)
+        })
+        .collect();
+    ranked.sort_unstable();
+    let mut rank = vec![0u32; ranked.len()];
+    for (r, (_, id)) in ranked.iter().enumerate() {
+        rank[*id as usize] = r as u32;
+    }
+    // counting sort by head rank, stable in input order
+    let mut start = vec![0usize; ranked.len() + 1];
+    for &h in &head_of {
+        start[rank[h as usize] as usize + 1] += 1;
+    }
+    for r in 1..start.len() {
+        start[r] += start[r - 1];
+    }
+    let mut next = start.clone();
+    let mut order = vec![0u32; items.len()];
+    for (i, &h) in head_of.iter().enumerate() {
+        let r = rank[h as usize] as usize;
+        order[next[r]] = i as u32;
+        next[r] += 1;
+    }
+    drop(head_of);
+    let mut buckets: Vec<&mut [u32]> = Vec::with_capacity(ranked.len());
+    let mut rest = order.as_mut_slice();
+    for r in 0..ranked.len() {
+        let (bucket, tail) = rest.split_at_mut(start[r + 1] - start[r]);
+        buckets.push(bucket);
+        rest = tail;
+    }
+    buckets.into_par_iter().for_each(|bucket| {
+        let mut keyed: Vec<(u128, u32)> = bucket.iter().map(|&i| (digits_key(number(&items[i as usize]).seq), i)).collect();
+        keyed.sort_unstable();
+        for (slot, (_, i)) in bucket.iter_mut().zip(keyed) {
+            *slot = i;
+        }
+    });
+    order
+}
+
+/// The decimal digits of `seq` followed by an end mark above every digit, as
+/// a base-11 number: ordered as the digit strings followed by `号` are.
+fn digits_key(seq: u64) -> u128 {
+    let mut digits = [0u8; 20];
+    let mut n = seq;
+    let mut len = 0;
+    loop {
+        digits[len] = (n % 10) as u8;
+        len += 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let mut key: u128 = 0;
+    for pos in 0..21 {
+        let symbol = if pos < len {
+            u128::from(digits[len - 1 - pos])
+        } else if pos == len {
+            10
+        } else {
+            0
+        };
+        key = key * 11 + symbol;
+    }
+    key
+}
+
+fn in_byte_order<T>(items: &[T], number: fn(&T) -> &CaseNumber, order: &[u32]) -> bool {
+    let (mut prev, mut cur) = (String::new(), String::new());
+    for (k, &i) in order.iter().enumerate() {
+        cur.clear();
+        number(&items[i as usize]).push_to(&mut cur);
+        if k > 0 && cur < prev {
+            return false;
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn of(n: &CaseNumber) -> &CaseNumber {
+        n
+    }
+
+    #[test]
+    fn order_is_byte_order_of_the_canonical_numbers() {
+        let mk = |court: &str, ty: &str, seq: u64, year: u16| CaseNumber {
+            year,
+            court_code: Code::new(court).unwrap(),
+            special_code: None,
+            type_code: TypeCode::new(ty).unwrap(),
+            seq,
+        };
+        let numbers = vec![
+            mk("冀0821", "执", 1, 2023),
+            mk("冀08", "执", 1, 2023),
+            mk("冀0821", "执", 10, 2023),
+            mk("冀0821", "执恢", 2, 2023),
+            mk("冀0821", "执", 1, 2022),
+            mk("冀0821", "执", 123456789012345, 2023),
+            mk("冀0821", "执", 123456789012346, 2023),
+        ];
+        let got: Vec<String> = by_case_number(&numbers, of).into_iter().map(|i| numbers[i as usize].to_string()).collect();
+        let mut want: Vec<String> = numbers.iter().map(|n| n.to_string()).collect();
+        want.sort();
+        assert_eq!(got, want);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn head_then_digits_agrees_with_sorting_the_formatted_numbers(
+            numbers in proptest::collection::vec((2020u16..2024, 0usize..5, proptest::option::of(proptest::sample::select(vec!['知', '破'])),
+                                                   0usize..4, proptest::prop_oneof![0u64..200, proptest::num::u64::ANY]), 0..60)
+        ) {
+            let courts = ["冀", "冀0", "冀08", "冀0821", "冀01"];
+            let types = ["执", "执恢", "执保", "执异执"];
+            let numbers: Vec<CaseNumber> = numbers.iter().map(|&(year, court, special, ty, seq)| CaseNumber {
+                year, court_code: Code::new(courts[court]).unwrap(), special_code: special, type_code: TypeCode::new(types[ty]).unwrap(), seq,
+            }).collect();
+            // the fast path itself, not saved by the fallback
+            let order = head_then_digits_order(&numbers, of);
+            proptest::prop_assert!(in_byte_order(&numbers, of, &order));
+            let mut seen: Vec<u32> = order.clone();
+            seen.sort_unstable();
+            proptest::prop_assert_eq!(seen, (0..numbers.len() as u32).collect::<Vec<_>>());
+        }
+
+        #[test]
+        fn the_digits_key_orders_as_the_digit_strings_with_their_end_mark(a in proptest::num::u64::ANY, b in 0u64..100_000) {
+            let text = |n: u64| format!("{n}号");
+            proptest::prop_assert_eq!(digits_key(a).cmp(&digits_key(b)), text(a).cmp(&text(b)));
+        }
+    }
+}
