@@ -1,19 +1,27 @@
 //! Stage 3, dedup: keeps one version of each case number (§6). Exports are
 //! re-sent with newer status, so the same case arrives several times.
 
-use crate::domain::{Case, CaseNumber};
+use crate::domain::{Case, CaseKey, CaseNumber};
+use crate::reference::{CourtId, Courts};
 
 /// A case number that arrived more than once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Duplicate {
-    /// formatted only when the table is written: a number is 40 bytes, its
-    /// text on the heap more than twice that
-    pub number: CaseNumber,
+    /// the number, formatted only when the table is written: its text on
+    /// the heap would take more than twice the room
+    pub key: CaseKey,
+    pub court: CourtId,
     pub versions: u32,
     pub kept_file: u32,
-    pub kept_line: u64,
+    pub kept_line: u32,
     /// the versions disagree on the filing date
     pub conflict: bool,
+}
+
+impl Duplicate {
+    pub fn number(&self, courts: &Courts) -> CaseNumber {
+        self.key.with_court(courts.code(self.court))
+    }
 }
 
 #[derive(Debug, Default)]
@@ -39,10 +47,10 @@ pub fn beats(b: &Case, a: &Case) -> bool {
 /// Two equal case numbers name the same court, so each court's cases are
 /// deduplicated on their own, the courts in parallel: smaller maps, and both
 /// cores busy.
-pub fn dedup(mut cases: Vec<Case>) -> Deduplicated {
+pub fn dedup(mut cases: Vec<Case>, courts: &Courts) -> Deduplicated {
     use rayon::prelude::*;
-    let courts = cases.iter().map(|c| c.court as usize + 1).max().unwrap_or(0);
-    let mut by_court: Vec<Vec<u32>> = vec![Vec::new(); courts];
+    let court_count = cases.iter().map(|c| c.court as usize + 1).max().unwrap_or(0);
+    let mut by_court: Vec<Vec<u32>> = vec![Vec::new(); court_count];
     for (i, c) in cases.iter().enumerate() {
         by_court[c.court as usize].push(i as u32);
     }
@@ -58,7 +66,7 @@ pub fn dedup(mut cases: Vec<Case>) -> Deduplicated {
         }
         duplicates.extend(d);
     }
-    let order = crate::number_order::by_case_number(&duplicates, |d| &d.number);
+    let order = crate::number_order::by_case_number(&duplicates, |d| d.number(courts));
     let duplicates = order.iter().map(|&i| duplicates[i as usize].clone()).collect();
     let dropped = (cases.len() - kept) as u64;
     let mut flags = keep.into_iter();
@@ -79,10 +87,10 @@ fn dedup_court(cases: &[Case], members: &[u32]) -> (Vec<u32>, Vec<Duplicate>) {
         versions: u32,
         conflict: bool,
     }
-    let mut slots: foldhash::HashMap<CaseNumber, Slot> = foldhash::HashMap::with_capacity_and_hasher(members.len(), Default::default());
+    let mut slots: foldhash::HashMap<CaseKey, Slot> = foldhash::HashMap::with_capacity_and_hasher(members.len(), Default::default());
     for &i in members {
         let c = &cases[i as usize];
-        match slots.entry(c.number) {
+        match slots.entry(c.key) {
             std::collections::hash_map::Entry::Vacant(v) => {
                 v.insert(Slot { kept: i, versions: 1, conflict: false });
             }
@@ -99,11 +107,18 @@ fn dedup_court(cases: &[Case], members: &[u32]) -> (Vec<u32>, Vec<Duplicate>) {
     }
     let mut kept = Vec::with_capacity(slots.len());
     let mut duplicates = Vec::new();
-    for (number, slot) in &slots {
+    for (key, slot) in &slots {
         kept.push(slot.kept);
         if slot.versions > 1 {
             let k = &cases[slot.kept as usize];
-            duplicates.push(Duplicate { number: *number, versions: slot.versions, kept_file: k.file, kept_line: k.line, conflict: slot.conflict });
+            duplicates.push(Duplicate {
+                key: *key,
+                court: k.court,
+                versions: slot.versions,
+                kept_file: k.file,
+                kept_line: k.line,
+                conflict: slot.conflict,
+            });
         }
     }
     (kept, duplicates)
@@ -112,20 +127,22 @@ fn dedup_court(cases: &[Case], members: &[u32]) -> (Vec<u32>, Vec<Duplicate>) {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::domain::{ClosureMethod, Code, TypeCode};
+    use crate::domain::{ClosureMethod, TypeCode};
     use crate::reference::CauseCategory;
     use chrono::NaiveDate;
     use proptest::prelude::*;
 
-    pub fn case(seq: u64, file: u32, line: u64) -> Case {
+    /// Three basic courts: ids 0, 1, 2 are 冀0821, 冀0822, 冀0823.
+    pub fn courts() -> Courts {
+        let text =
+            "court_code,court_name,city,level\n冀0821,甲县人民法院,承德市,基层\n冀0822,乙县人民法院,承德市,基层\n冀0823,丙县人民法院,承德市,基层\n";
+        Courts::parse(text, "test".into()).unwrap()
+    }
+
+    /// Case （2023）冀0821执`seq`号 of court 0.
+    pub fn case(seq: u64, file: u32, line: u32) -> Case {
         Case {
-            number: CaseNumber {
-                year: 2023,
-                court_code: Code::new("冀0821").unwrap(),
-                special_code: None,
-                type_code: TypeCode::new("执").unwrap(),
-                seq,
-            },
+            key: CaseKey { year: 2023, special_code: None, type_code: TypeCode::new("执").unwrap(), seq },
             court: 0,
             filing: NaiveDate::from_ymd_opt(2023, 1, 10).unwrap(),
             closing: None,
@@ -138,15 +155,19 @@ pub(crate) mod tests {
             extended_days: 0,
             enterprise: false,
             parties: None,
-            updated_at: None,
+            updated_at: crate::domain::UpdatedAt::MISSING,
             deadline: None,
             file,
             line,
         }
     }
 
-    fn at(s: &str) -> Option<chrono::NaiveDateTime> {
-        Some(chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap())
+    fn at(s: &str) -> crate::domain::UpdatedAt {
+        crate::domain::UpdatedAt::new(Some(chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap()))
+    }
+
+    fn dedup(cases: Vec<Case>) -> Deduplicated {
+        super::dedup(cases, &courts())
     }
 
     fn closed(mut c: Case) -> Case {
@@ -204,8 +225,8 @@ pub(crate) mod tests {
             rows.into_iter()
                 .enumerate()
                 .map(|(i, (seq, file, upd, is_closed, fd))| {
-                    let mut c = case(seq, file, i as u64 + 2);
-                    c.updated_at = if upd == 0 { None } else { at(&format!("2023-0{upd}-01 00:00")) };
+                    let mut c = case(seq, file, i as u32 + 2);
+                    c.updated_at = if upd == 0 { crate::domain::UpdatedAt::MISSING } else { at(&format!("2023-0{upd}-01 00:00")) };
                     c.filing = NaiveDate::from_ymd_opt(2023, 1, 1 + fd).unwrap();
                     if is_closed {
                         c = closed(c);
@@ -219,12 +240,13 @@ pub(crate) mod tests {
     /// The rule of §6 written plainly: group by number, keep the version no
     /// other beats.
     /// (number, versions, kept file, kept line, conflict)
-    type DuplicateRow = (String, u32, u32, u64, bool);
+    type DuplicateRow = (String, u32, u32, u32, bool);
 
-    fn reference(cases: &[Case]) -> (Vec<(u32, u64)>, Vec<DuplicateRow>) {
+    fn reference(cases: &[Case]) -> (Vec<(u32, u32)>, Vec<DuplicateRow>) {
+        let courts = courts();
         let mut groups: std::collections::BTreeMap<String, Vec<&Case>> = Default::default();
         for c in cases {
-            groups.entry(c.number.to_string()).or_default().push(c);
+            groups.entry(c.number(&courts).to_string()).or_default().push(c);
         }
         let mut kept = Vec::new();
         let mut dups = Vec::new();
@@ -244,13 +266,12 @@ pub(crate) mod tests {
         fn dedup_agrees_with_the_rule_written_plainly_across_courts(cases in arb_cases(), courts in prop::collection::vec(0u32..3, 40)) {
             let cases: Vec<Case> = cases.into_iter().zip(courts).map(|(mut c, k)| {
                 c.court = k;
-                c.number.court_code = Code::new(&format!("冀082{k}")).unwrap();
                 c
             }).collect();
             let (kept, dups) = reference(&cases);
             let d = dedup(cases);
             prop_assert_eq!(d.cases.iter().map(|c| (c.file, c.line)).collect::<Vec<_>>(), kept);
-            let got: Vec<_> = d.duplicates.iter().map(|x| (x.number.to_string(), x.versions, x.kept_file, x.kept_line, x.conflict)).collect();
+            let got: Vec<_> = d.duplicates.iter().map(|x| (x.number(&super::tests::courts()).to_string(), x.versions, x.kept_file, x.kept_line, x.conflict)).collect();
             prop_assert_eq!(got, dups);
         }
 

@@ -165,6 +165,57 @@ pub struct CaseNumber {
     pub seq: u64,
 }
 
+/// A case number as a case holds it: without the court code, which is what
+/// found the case's court (§4) and so is that court's code in the courts
+/// table. 32 bytes instead of 40, and quicker to hash in dedup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CaseKey {
+    pub year: u16,
+    pub special_code: Option<char>,
+    pub type_code: TypeCode,
+    pub seq: u64,
+}
+
+impl CaseKey {
+    /// The full number, given the code of the case's court.
+    pub fn with_court(self, court_code: Code<8>) -> CaseNumber {
+        CaseNumber { year: self.year, court_code, special_code: self.special_code, type_code: self.type_code, seq: self.seq }
+    }
+}
+
+impl CaseNumber {
+    pub fn key(&self) -> CaseKey {
+        CaseKey { year: self.year, special_code: self.special_code, type_code: self.type_code, seq: self.seq }
+    }
+}
+
+/// `updated_at` (§2.2) in whole seconds since 1970, which is all the parser
+/// reads; missing is `i64::MIN`, so it orders as the `Option` would (missing
+/// oldest) in 8 bytes instead of 12.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct UpdatedAt(i64);
+
+impl UpdatedAt {
+    pub const MISSING: UpdatedAt = UpdatedAt(i64::MIN);
+
+    /// Sub-second parts are dropped (the parser never makes any).
+    pub fn new(t: Option<chrono::NaiveDateTime>) -> UpdatedAt {
+        t.map_or(UpdatedAt::MISSING, |t| UpdatedAt(t.and_utc().timestamp()))
+    }
+
+    pub fn get(self) -> Option<chrono::NaiveDateTime> {
+        (self != UpdatedAt::MISSING).then(|| chrono::DateTime::from_timestamp(self.0, 0).map(|t| t.naive_utc())).flatten()
+    }
+
+    /// The raw seconds, for the cache's file format.
+    pub fn to_bits(self) -> i64 {
+        self.0
+    }
+    pub fn from_bits(bits: i64) -> UpdatedAt {
+        UpdatedAt(bits)
+    }
+}
+
 fn push_decimal(out: &mut String, mut n: u64, min_width: usize) {
     let mut digits = [0u8; 20];
     let mut i = digits.len();
@@ -312,7 +363,8 @@ pub fn month_start(d: NaiveDate) -> NaiveDate {
 /// One validated case version, as every stage after normalize sees it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Case {
-    pub number: CaseNumber,
+    /// the case number but its court code: `number()` gives it whole
+    pub key: CaseKey,
     pub court: crate::reference::CourtId,
     pub filing: NaiveDate,
     pub closing: Option<NaiveDate>,
@@ -329,14 +381,20 @@ pub struct Case {
     /// keyed hashes of the party names; `None` when no key is set or both
     /// names are empty
     pub parties: Option<Box<PartyHashes>>,
-    pub updated_at: Option<chrono::NaiveDateTime>,
+    pub updated_at: UpdatedAt,
     pub deadline: Option<NaiveDate>,
-    /// index of the source file in input order, and the record's line
+    /// index of the source file in input order, and the record's line (a
+    /// file of more than 4 billion lines is refused before it gets here)
     pub file: u32,
-    pub line: u64,
+    pub line: u32,
 }
 
 impl Case {
+    /// The canonical case number, its court code taken from the courts table.
+    pub fn number(&self, courts: &crate::reference::Courts) -> CaseNumber {
+        self.key.with_court(courts.code(self.court))
+    }
+
     pub fn is_closed(&self) -> bool {
         self.closing.is_some()
     }
@@ -400,8 +458,18 @@ mod tests {
     #[test]
     fn a_case_stays_small() {
         // 50 million cases must fit in a few gigabytes (issue 3)
-        assert!(std::mem::size_of::<Case>() <= 128, "{}", std::mem::size_of::<Case>());
+        assert!(std::mem::size_of::<Case>() <= 104, "{}", std::mem::size_of::<Case>());
         assert_eq!(std::mem::size_of::<Option<CauseId>>(), 4);
+    }
+
+    #[test]
+    fn updated_at_round_trips_whole_seconds_and_orders_missing_first() {
+        let t = |s: &str| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap();
+        for v in [Some(t("2023-08-25 09:05:07")), Some(t("0999-01-01 00:00:00")), Some(t("1969-12-31 23:59:59")), None] {
+            assert_eq!(UpdatedAt::new(v).get(), v);
+        }
+        assert!(UpdatedAt::MISSING < UpdatedAt::new(Some(t("0001-01-01 00:00:00"))));
+        assert!(UpdatedAt::new(Some(t("2023-08-25 09:05:07"))) < UpdatedAt::new(Some(t("2023-08-25 09:05:08"))));
     }
 
     #[test]

@@ -224,7 +224,7 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
     // 3. dedup
     progress.stage("dedup");
     let t = Instant::now();
-    let deduped = dedup::dedup(all_cases);
+    let deduped = dedup::dedup(all_cases, &courts);
     // the dedup maps and the dropped versions' space
     memory::trim();
     timings.insert("dedup", t.elapsed().as_millis() as u64);
@@ -255,7 +255,7 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
     // the large tables are built a chunk (a Parquet row group) at a time
     const CHUNK_ROWS: usize = 1 << 16;
     let quarantine = quarantine_table(&quarantined, &names, CHUNK_ROWS);
-    let duplicates = duplicates_table(&deduped.duplicates, &names, CHUNK_ROWS);
+    let duplicates = duplicates_table(&deduped.duplicates, &courts, &names, CHUNK_ROWS);
     let names_of = CaseNames { courts: &courts, files: &names, causes: &causes };
     let staging =
         output::Staging::new(&settings.out).map_err(|e| output::OutputError { path: settings.out.display().to_string(), message: e.to_string() })?;

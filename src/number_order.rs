@@ -15,15 +15,15 @@ use crate::domain::{CaseNumber, Code, TypeCode};
 /// bucketed by rank, and each bucket sorted by a digit-string key. The result
 /// is checked against the formatted numbers, pair by pair; should the
 /// reasoning ever fail it falls back on sorting the formatted numbers.
-pub fn by_case_number<T: Sync>(items: &[T], number: fn(&T) -> &CaseNumber) -> Vec<u32> {
-    let mut order = head_then_digits_order(items, number);
-    if !in_byte_order(items, number, &order) {
+pub fn by_case_number<T: Sync>(items: &[T], number: impl Fn(&T) -> CaseNumber + Sync) -> Vec<u32> {
+    let mut order = head_then_digits_order(items, &number);
+    if !in_byte_order(items, &number, &order) {
         order.sort_by_cached_key(|&i| number(&items[i as usize]).to_string());
     }
     order
 }
 
-fn head_then_digits_order<T: Sync>(items: &[T], number: fn(&T) -> &CaseNumber) -> Vec<u32> {
+fn head_then_digits_order<T: Sync>(items: &[T], number: &(impl Fn(&T) -> CaseNumber + Sync)) -> Vec<u32> {
     use rayon::prelude::*;
     type Head = (u16, Code<8>, Option<char>, TypeCode);
     let head = |n: &CaseNumber| -> Head { (n.year, n.court_code, n.special_code, n.type_code) };
@@ -32,7 +32,7 @@ fn head_then_digits_order<T: Sync>(items: &[T], number: fn(&T) -> &CaseNumber) -
         .iter()
         .map(|x| {
             let n = heads.len() as u32;
-            *heads.entry(head(number(x))).or_insert(n)
+            *heads.entry(head(&number(x))).or_insert(n)
         })
         .collect();
     let mut ranked: Vec<(String, u32)> = heads
@@ -112,7 +112,7 @@ fn digits_key(seq: u64) -> u128 {
     key
 }
 
-fn in_byte_order<T>(items: &[T], number: fn(&T) -> &CaseNumber, order: &[u32]) -> bool {
+fn in_byte_order<T>(items: &[T], number: &impl Fn(&T) -> CaseNumber, order: &[u32]) -> bool {
     let (mut prev, mut cur) = (String::new(), String::new());
     for (k, &i) in order.iter().enumerate() {
         cur.clear();
@@ -129,8 +129,8 @@ fn in_byte_order<T>(items: &[T], number: fn(&T) -> &CaseNumber, order: &[u32]) -
 mod tests {
     use super::*;
 
-    fn of(n: &CaseNumber) -> &CaseNumber {
-        n
+    fn of(n: &CaseNumber) -> CaseNumber {
+        *n
     }
 
     #[test]
@@ -169,8 +169,8 @@ mod tests {
                 year, court_code: Code::new(courts[court]).unwrap(), special_code: special, type_code: TypeCode::new(types[ty]).unwrap(), seq,
             }).collect();
             // the fast path itself, not saved by the fallback
-            let order = head_then_digits_order(&numbers, of);
-            proptest::prop_assert!(in_byte_order(&numbers, of, &order));
+            let order = head_then_digits_order(&numbers, &of);
+            proptest::prop_assert!(in_byte_order(&numbers, &of, &order));
             let mut seen: Vec<u32> = order.clone();
             seen.sort_unstable();
             proptest::prop_assert_eq!(seen, (0..numbers.len() as u32).collect::<Vec<_>>());

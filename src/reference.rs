@@ -51,6 +51,9 @@ pub type CourtId = u32;
 pub struct Courts {
     pub list: Vec<Court>,
     by_code: HashMap<String, CourtId>,
+    /// each court's code as a case number holds it (empty when longer than
+    /// any case number's court code can be)
+    codes: Vec<crate::domain::Code<8>>,
     /// where the table came from, for the manifest
     pub source: String,
     /// a digest of the table's text: cached parses made under another table
@@ -101,7 +104,8 @@ impl Courts {
         if list.is_empty() {
             return Err(err("no courts".into()));
         }
-        Ok(Courts { list, by_code, source, fingerprint: xxhash_rust::xxh3::xxh3_64(text.as_bytes()) })
+        let codes = list.iter().map(|c| crate::domain::Code::new(&c.code).unwrap_or_default()).collect();
+        Ok(Courts { list, by_code, codes, source, fingerprint: xxhash_rust::xxh3::xxh3_64(text.as_bytes()) })
     }
 
     pub fn id(&self, code: &str) -> Option<CourtId> {
@@ -110,6 +114,11 @@ impl Courts {
 
     pub fn get(&self, id: CourtId) -> &Court {
         &self.list[id as usize]
+    }
+
+    /// The court's code, held inline as in a case number.
+    pub fn code(&self, id: CourtId) -> crate::domain::Code<8> {
+        self.codes[id as usize]
     }
 
     /// Every city named in the table, byte-wise sorted.

@@ -5,14 +5,14 @@
 //! `None` and the file is parsed afresh).
 
 use super::Parsed;
-use crate::domain::{Case, CaseNumber, CauseId, ClosureMethod, Code, Fen, MaybeFen, PartyHashes, QuarantineReason, TypeCode};
+use crate::domain::{Case, CaseKey, CauseId, ClosureMethod, Fen, MaybeFen, PartyHashes, QuarantineReason, TypeCode, UpdatedAt};
 use crate::ingest::{Encoding, Rejection};
 use crate::normalize::{FileRows, QuarantinedRow, Warning};
 use crate::reference::CauseCategory;
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Timelike};
+use chrono::NaiveDate;
 
 /// Bumped whenever the layout below changes.
-const MAGIC: &[u8; 8] = b"CSTAT\x02\r\n";
+const MAGIC: &[u8; 8] = b"CSTAT\x03\r\n";
 const NONE32: u32 = u32::MAX;
 
 pub fn encode(p: &Parsed) -> Vec<u8> {
@@ -134,9 +134,8 @@ fn rows_from(r: &mut Reader) -> Option<FileRows> {
 }
 
 fn case_to(w: &mut Writer, c: &Case) {
-    let n = &c.number;
+    let n = &c.key;
     w.u16(n.year);
-    w.str(n.court_code.as_str());
     w.u32(n.special_code.map_or(NONE32, u32::from));
     w.str(n.type_code.as_str());
     w.u64(n.seq);
@@ -154,21 +153,13 @@ fn case_to(w: &mut Writer, c: &Case) {
     let parties = c.parties.as_deref();
     w.hash(parties.and_then(|p| p.applicant));
     w.hash(parties.and_then(|p| p.respondent));
-    match c.updated_at {
-        None => w.date(None),
-        Some(t) => {
-            w.date(Some(t.date()));
-            w.u32(t.num_seconds_from_midnight());
-            w.u32(t.nanosecond());
-        }
-    }
+    w.u64(c.updated_at.to_bits() as u64);
     w.date(c.deadline);
-    w.u64(c.line);
+    w.u32(c.line);
 }
 
 fn case_from(r: &mut Reader, causes: usize) -> Option<Case> {
     let year = r.u16()?;
-    let court_code = Code::new(r.str()?)?;
     let special_code = match r.u32()? {
         NONE32 => None,
         c => Some(char::from_u32(c)?),
@@ -203,17 +194,11 @@ fn case_from(r: &mut Reader, causes: usize) -> Option<Case> {
     };
     let (applicant, respondent) = (r.hash()?, r.hash()?);
     let parties = (applicant.is_some() || respondent.is_some()).then(|| Box::new(PartyHashes { applicant, respondent }));
-    let updated_at = match r.date()? {
-        None => None,
-        Some(d) => {
-            let (secs, nanos) = (r.u32()?, r.u32()?);
-            Some(NaiveDateTime::new(d, NaiveTime::from_num_seconds_from_midnight_opt(secs, nanos)?))
-        }
-    };
+    let updated_at = UpdatedAt::from_bits(r.u64()? as i64);
     let deadline = r.date()?;
-    let line = r.u64()?;
+    let line = r.u32()?;
     Some(Case {
-        number: CaseNumber { year, court_code, special_code, type_code, seq },
+        key: CaseKey { year, special_code, type_code, seq },
         court,
         filing,
         closing,

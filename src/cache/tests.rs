@@ -38,9 +38,9 @@ fn a_parsed_file_comes_back_field_for_field() {
     c.extended_days = u32::MAX;
     c.enterprise = true;
     c.parties = Some(Box::new(crate::domain::PartyHashes { applicant: Some([0xab; 16]), respondent: None }));
-    c.updated_at = chrono::NaiveDate::from_ymd_opt(2023, 8, 1).and_then(|d| d.and_hms_nano_opt(23, 59, 59, 1_500_000_000));
+    c.updated_at = crate::domain::UpdatedAt::new(chrono::NaiveDate::from_ymd_opt(2023, 8, 1).and_then(|d| d.and_hms_opt(23, 59, 59)));
     c.deadline = None;
-    c.number.special_code = Some('知');
+    c.key.special_code = Some('知');
     let p = parsed(vec![c.clone(), case(1, 0, 6)]);
     let back = codec::decode(&codec::encode(&p)).expect("decodes");
     assert!(same(&p, &back), "{p:?}\n{back:?}");
@@ -83,10 +83,11 @@ fn the_index_keeps_only_well_formed_lines() {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
     #[test]
-    fn any_case_round_trips(seq in any::<u64>(), line in any::<u64>(), year in any::<u16>(), days in any::<u32>(),
+    fn any_case_round_trips(seq in any::<u64>(), line in any::<u32>(), upd in any::<i64>(), year in any::<u16>(), days in any::<u32>(),
                             claim in any::<Option<i64>>(), hash in any::<Option<[u8; 16]>>(), raw in "\\PC{0,30}") {
         let mut c = case(seq, 0, line);
-        c.number.year = year;
+        c.key.year = year;
+        c.updated_at = crate::domain::UpdatedAt::from_bits(upd);
         c.suspended_days = days;
         c.claim = crate::domain::MaybeFen::new(claim.filter(|v| *v != i64::MIN).map(Fen));
         c.parties = hash.map(|h| Box::new(crate::domain::PartyHashes { applicant: None, respondent: Some(h) }));

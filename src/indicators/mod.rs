@@ -70,7 +70,7 @@ fn contribution(c: &Case, p: &Period) -> Option<Contribution> {
     let accepted = filed || carried;
     let closed = c.closing.is_some_and(|d| p.contains(d));
     let pending = accepted && c.closing.is_none_or(|d| d > p.as_of);
-    Some(Contribution { first: c.number.type_code.is_first_enforcement(), filed, accepted, closed, pending })
+    Some(Contribution { first: c.key.type_code.is_first_enforcement(), filed, accepted, closed, pending })
 }
 
 impl Tally {

@@ -2,7 +2,7 @@
 //! cases of one basic court, period 2023-01-01..2023-06-30, 6-month deadline.
 
 use super::*;
-use crate::domain::{deadline, CaseNumber, Code, Fen, TypeCode};
+use crate::domain::{deadline, CaseKey, Fen, TypeCode};
 use crate::reference::{CauseCategory, Courts};
 
 fn d(s: &str) -> NaiveDate {
@@ -23,13 +23,7 @@ struct Spec {
 fn case(courts: &Courts, s: &Spec) -> Case {
     let filing = d(s.filed);
     Case {
-        number: CaseNumber {
-            year: 2023,
-            court_code: Code::new("冀0821").unwrap(),
-            special_code: None,
-            type_code: TypeCode::new(s.ty).unwrap(),
-            seq: s.seq,
-        },
+        key: CaseKey { year: 2023, special_code: None, type_code: TypeCode::new(s.ty).unwrap(), seq: s.seq },
         court: courts.id("冀0821").unwrap(),
         filing,
         closing: s.closed.map(|c| d(c.0)),
@@ -42,10 +36,10 @@ fn case(courts: &Courts, s: &Spec) -> Case {
         extended_days: 0,
         enterprise: s.enterprise,
         parties: None,
-        updated_at: None,
+        updated_at: crate::domain::UpdatedAt::MISSING,
         deadline: deadline(filing, 6, 0, 0),
         file: 0,
-        line: s.seq,
+        line: s.seq as u32,
     }
 }
 
@@ -217,13 +211,7 @@ mod properties {
                 let filing = d("2022-06-01") + chrono::Days::new(filed_offset as u64);
                 let closing = duration.map(|x| filing + chrono::Days::new(x as u64));
                 Case {
-                    number: CaseNumber {
-                        year: 2023,
-                        court_code: Code::default(),
-                        special_code: None,
-                        type_code: TypeCode::new(["执", "执恢", "执异"][ty as usize]).unwrap(),
-                        seq,
-                    },
+                    key: CaseKey { year: 2023, special_code: None, type_code: TypeCode::new(["执", "执恢", "执异"][ty as usize]).unwrap(), seq },
                     court: ids[court],
                     filing,
                     closing,
@@ -236,10 +224,10 @@ mod properties {
                     extended_days: 0,
                     enterprise: false,
                     parties: None,
-                    updated_at: None,
+                    updated_at: crate::domain::UpdatedAt::MISSING,
                     deadline: deadline(filing, 6, 0, extra),
                     file: 0,
-                    line: seq,
+                    line: seq as u32,
                 }
             },
         )

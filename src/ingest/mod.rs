@@ -60,7 +60,7 @@ impl Default for Limits {
 
 impl Limits {
     /// What a `TooLarge` rejection says was too large.
-    pub const WHAT: [&'static str; 2] = ["a record's length in bytes", "a record's field count"];
+    pub const WHAT: [&'static str; 3] = ["a record's length in bytes", "a record's field count", "a file's line count"];
 
     /// The limit a record breaks, if any.
     pub fn check(&self, rec: &records::Record) -> Option<Rejection> {
@@ -69,6 +69,10 @@ impl Limits {
         }
         if rec.too_many_fields {
             return Some(Rejection::TooLarge { line: rec.line, what: Self::WHAT[1], limit: self.max_fields });
+        }
+        // a case keeps its line in 32 bits
+        if rec.line > u64::from(u32::MAX) {
+            return Some(Rejection::TooLarge { line: rec.line, what: Self::WHAT[2], limit: u64::from(u32::MAX) });
         }
         None
     }

@@ -6,7 +6,7 @@ pub mod parties;
 pub mod text;
 pub mod values;
 
-use crate::domain::{deadline, Case, CauseId, ClosureMethod, MaybeFen, PartyHashes, QuarantineReason};
+use crate::domain::{deadline, Case, CauseId, ClosureMethod, MaybeFen, PartyHashes, QuarantineReason, UpdatedAt};
 use crate::ingest::records::{Record, Splitter};
 use crate::ingest::{Column, HeaderMap, LoadedFile, Rejection};
 use crate::reference::{Causes, Courts};
@@ -179,7 +179,7 @@ pub fn validate_file(file: &LoadedFile, header: &HeaderMap, file_index: u32, ctx
         }
         match validate_record(&rec, header, file_index, ctx, &mut out.court_codes, &mut causes_seen) {
             Ok(case) => {
-                if case.method == Some(ClosureMethod::Other) && case.number.type_code.is_first_enforcement() {
+                if case.method == Some(ClosureMethod::Other) && case.key.type_code.is_first_enforcement() {
                     other_methods += 1;
                 }
                 out.cases.push(case);
@@ -246,8 +246,8 @@ fn validate_record(
     let suspended_days = values::days(&get(Column::SuspendedDays)).map_err(|_| BadDays)?;
     let extended_days = values::days(&get(Column::ExtendedDays)).map_err(|_| BadDays)?;
     let updated_at = match text::value(&get(Column::UpdatedAt)) {
-        None => None,
-        Some(v) => Some(values::date_time(&v).map_err(|_| BadUpdatedAt)?),
+        None => UpdatedAt::MISSING,
+        Some(v) => UpdatedAt::new(Some(values::date_time(&v).map_err(|_| BadUpdatedAt)?)),
     };
 
     let (cause, category) = match text::value(&get(Column::Cause)) {
@@ -277,8 +277,9 @@ fn validate_record(
         updated_at,
         deadline: deadline(filing, ctx.first_enforcement_months, extended_days, suspended_days),
         file: file_index,
-        line: rec.line,
-        number,
+        // within 32 bits: `Limits::check` refused the file otherwise
+        line: rec.line as u32,
+        key: number.key(),
     })
 }
 
@@ -346,7 +347,7 @@ mod tests {
     #[test]
     fn a_good_row_becomes_a_case() {
         let c = check(GOOD).unwrap();
-        assert_eq!(c.number.to_string(), "（2023）冀0821执1号");
+        assert_eq!(c.number(&Courts::load(None).unwrap()).to_string(), "（2023）冀0821执1号");
         assert_eq!(c.category, crate::reference::CauseCategory::Contract);
         assert_eq!(c.claim.get(), Some(crate::domain::Fen(10000)));
     }

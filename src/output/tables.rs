@@ -133,7 +133,7 @@ pub fn quarantine_table<'a>(rows: &'a [QuarantinedRow], files: &'a [String], chu
 }
 
 /// `d` already sorted by case number (as dedup returns it).
-pub fn duplicates_table<'a>(d: &'a [Duplicate], files: &'a [String], chunk_rows: usize) -> Chunked<'a> {
+pub fn duplicates_table<'a>(d: &'a [Duplicate], courts: &'a Courts, files: &'a [String], chunk_rows: usize) -> Chunked<'a> {
     Chunked {
         name: "duplicates",
         rows: d.len(),
@@ -145,7 +145,7 @@ pub fn duplicates_table<'a>(d: &'a [Duplicate], files: &'a [String], chunk_rows:
                 .iter()
                 .map(|x| {
                     let start = numbers.len();
-                    x.number.push_to(&mut numbers);
+                    x.number(courts).push_to(&mut numbers);
                     Some((start, numbers.len()))
                 })
                 .collect();
@@ -214,7 +214,7 @@ pub struct CaseNames<'a> {
 
 /// The deduplicated case table sorted by canonical case number, in chunks.
 pub fn cases_table<'a>(cases: &'a [Case], names: CaseNames<'a>, with_parties: bool, chunk_rows: usize) -> Chunked<'a> {
-    let order = crate::number_order::by_case_number(cases, |c| &c.number);
+    let order = crate::number_order::by_case_number(cases, |c| c.number(names.courts));
     Chunked {
         name: "cases",
         rows: order.len(),
@@ -238,18 +238,18 @@ pub fn cases_rows(c: &[&Case], names: &CaseNames, with_parties: bool) -> Table {
     let mut spans: Vec<Option<(usize, usize)>> = Vec::with_capacity(c.len());
     for x in c {
         let start = keys.len();
-        x.number.push_to(&mut keys);
+        x.number(courts).push_to(&mut keys);
         spans.push(Some((start, keys.len())));
     }
     let court_dict = |f: fn(&crate::reference::Court) -> Option<String>| courts.list.iter().map(|x| f(x).unwrap_or_default()).collect::<Vec<_>>();
     let court_codes = |has: fn(&crate::reference::Court) -> bool| c.iter().map(|x| has(courts.get(x.court)).then_some(x.court)).collect::<Vec<_>>();
-    let (type_dict, type_codes) = dictionary(c.iter().map(|x| Some(x.number.type_code.as_str())));
+    let (type_dict, type_codes) = dictionary(c.iter().map(|x| Some(x.key.type_code.as_str())));
     let cause_codes = c.iter().map(|x| x.cause.map(|id| id.index() as u32)).collect();
     let mut updated = String::with_capacity(c.len() * 19);
     let updated_spans = c
         .iter()
         .map(|x| {
-            x.updated_at.map(|u| {
+            x.updated_at.get().map(|u| {
                 let start = updated.len();
                 push_datetime(&mut updated, &u);
                 (start, updated.len())
@@ -259,11 +259,11 @@ pub fn cases_rows(c: &[&Case], names: &CaseNames, with_parties: bool) -> Table {
     let methods = crate::domain::ClosureMethod::ALL;
     let mut t = Table::new("cases");
     t.packed("case_no", keys, spans)
-        .int("year", c.iter().map(|x| Some(i64::from(x.number.year))).collect())
+        .int("year", c.iter().map(|x| Some(i64::from(x.key.year))).collect())
         .dict("court_code", court_dict(|x| Some(x.code.clone())), court_codes(|_| true))
-        .text("special_code", c.iter().map(|x| x.number.special_code.map(String::from)).collect())
+        .text("special_code", c.iter().map(|x| x.key.special_code.map(String::from)).collect())
         .dict("type_code", type_dict, type_codes)
-        .int("seq", c.iter().map(|x| i64::try_from(x.number.seq).ok()).collect())
+        .int("seq", c.iter().map(|x| i64::try_from(x.key.seq).ok()).collect())
         .dict("court_name", court_dict(|x| Some(x.name.clone())), court_codes(|_| true))
         .dict("city", court_dict(|x| x.city.clone()), court_codes(|x| x.city.is_some()))
         .date("filing_date", c.iter().map(|x| Some(x.filing)).collect())
@@ -292,7 +292,7 @@ pub fn cases_rows(c: &[&Case], names: &CaseNames, with_parties: bool) -> Table {
             .text("respondent_hash", c.iter().map(|x| hex(x.parties.as_ref().and_then(|p| p.respondent))).collect());
     }
     t.dict("source_file", files.to_vec(), c.iter().map(|x| Some(x.file)).collect())
-        .int("source_line", c.iter().map(|x| Some(x.line as i64)).collect());
+        .int("source_line", c.iter().map(|x| Some(i64::from(x.line))).collect());
     t
 }
 
@@ -308,15 +308,25 @@ mod tests {
 
     #[test]
     fn a_table_written_in_chunks_is_the_table_written_whole() {
-        use crate::domain::{CaseNumber, Code, QuarantineReason, TypeCode};
+        use crate::domain::{CaseKey, QuarantineReason, TypeCode};
         let files = vec!["b.csv".to_string(), "a.csv".to_string()];
-        let number = |seq| CaseNumber { year: 2023, court_code: Code::new("冀0821").unwrap(), special_code: None, type_code: TypeCode::new("执").unwrap(), seq };
-        let dups: Vec<Duplicate> =
-            (1..=7).map(|seq| Duplicate { number: number(seq), versions: 2, kept_file: (seq % 2) as u32, kept_line: seq + 1, conflict: seq == 3 }).collect();
-        let quarantined: Vec<QuarantinedRow> =
-            (0..7).map(|i| QuarantinedRow { file: i % 2, line: 10 - u64::from(i), reason: QuarantineReason::BadAmount, raw: format!("row {i}") }).collect();
+        let courts = crate::dedup::tests::courts();
+        let key = |seq| CaseKey { year: 2023, special_code: None, type_code: TypeCode::new("执").unwrap(), seq };
+        let dups: Vec<Duplicate> = (1..=7)
+            .map(|seq| Duplicate {
+                key: key(seq),
+                court: (seq % 3) as u32,
+                versions: 2,
+                kept_file: (seq % 2) as u32,
+                kept_line: seq as u32 + 1,
+                conflict: seq == 3,
+            })
+            .collect();
+        let quarantined: Vec<QuarantinedRow> = (0..7)
+            .map(|i| QuarantinedRow { file: i % 2, line: 10 - u64::from(i), reason: QuarantineReason::BadAmount, raw: format!("row {i}") })
+            .collect();
         for (whole, parts) in [
-            (duplicates_table(&dups, &files, 100), duplicates_table(&dups, &files, 3)),
+            (duplicates_table(&dups, &courts, &files, 100), duplicates_table(&dups, &courts, &files, 3)),
             (quarantine_table(&quarantined, &files, 100), quarantine_table(&quarantined, &files, 2)),
         ] {
             assert_eq!(parts.chunks().count(), 7usize.div_ceil(parts.chunk_rows));
@@ -328,7 +338,7 @@ mod tests {
         let q = String::from_utf8(csv_of(&quarantine_table(&quarantined, &files, 2))).unwrap();
         assert!(q.lines().nth(1).unwrap().starts_with("a.csv,5,"), "{q}");
         // an empty table still has its header
-        let none = duplicates_table(&[], &files, 3);
+        let none = duplicates_table(&[], &courts, &files, 3);
         assert_eq!(none.chunks().count(), 1);
         assert_eq!(String::from_utf8(csv_of(&none)).unwrap().lines().count(), 1);
     }
