@@ -49,26 +49,37 @@ pub fn beats(b: &Case, a: &Case) -> bool {
 /// cores busy.
 pub fn dedup(mut cases: Vec<Case>, courts: &Courts) -> Deduplicated {
     use rayon::prelude::*;
+    // each court's members, by a counting sort: one exact allocation
     let court_count = cases.iter().map(|c| c.court as usize + 1).max().unwrap_or(0);
-    let mut by_court: Vec<Vec<u32>> = vec![Vec::new(); court_count];
-    for (i, c) in cases.iter().enumerate() {
-        by_court[c.court as usize].push(i as u32);
+    let mut start = vec![0usize; court_count + 1];
+    for c in &cases {
+        start[c.court as usize + 1] += 1;
     }
-    let groups: Vec<(Vec<u32>, Vec<Duplicate>)> = by_court.par_iter().map(|members| dedup_court(&cases, members)).collect();
-    drop(by_court);
-    let mut keep = vec![false; cases.len()];
-    let mut duplicates = Vec::new();
-    let mut kept = 0;
-    for (k, d) in groups {
-        kept += k.len();
-        for i in k {
-            keep[i as usize] = true;
+    for k in 1..start.len() {
+        start[k] += start[k - 1];
+    }
+    let mut members = vec![0u32; cases.len()];
+    let mut next = start.clone();
+    for (i, c) in cases.iter().enumerate() {
+        members[next[c.court as usize]] = i as u32;
+        next[c.court as usize] += 1;
+    }
+    drop(next);
+    let groups: Vec<(Vec<u32>, Vec<Duplicate>)> =
+        (0..court_count).into_par_iter().map(|k| dedup_court(&cases, &members[start[k]..start[k + 1]])).collect();
+    drop(members);
+    let mut keep = vec![true; cases.len()];
+    let mut duplicates = Vec::with_capacity(groups.iter().map(|g| g.1.len()).sum());
+    let mut dropped = 0;
+    for (gone, d) in groups {
+        dropped += gone.len() as u64;
+        for i in gone {
+            keep[i as usize] = false;
         }
         duplicates.extend(d);
     }
     let order = crate::number_order::by_case_number(&duplicates, |d| d.number(courts));
-    let duplicates = order.iter().map(|&i| duplicates[i as usize].clone()).collect();
-    let dropped = (cases.len() - kept) as u64;
+    permute(&mut duplicates, order);
     let mut flags = keep.into_iter();
     cases.retain(|_| flags.next().unwrap_or(false));
     cases.shrink_to_fit();
@@ -79,8 +90,24 @@ pub fn dedup(mut cases: Vec<Case>, courts: &Courts) -> Deduplicated {
     Deduplicated { cases, duplicates, dropped }
 }
 
+/// Puts `v[order[k]]` at `k`, in place (at national scale the duplicates
+/// are half a gigabyte: not copied twice).
+fn permute<T>(v: &mut [T], mut order: Vec<u32>) {
+    for k in 0..v.len() {
+        // follow the cycle through k, marking each visited slot done
+        let mut at = k;
+        while order[at] as usize != k && order[at] != u32::MAX {
+            let from = order[at] as usize;
+            v.swap(at, from);
+            order[at] = u32::MAX;
+            at = from;
+        }
+        order[at] = u32::MAX;
+    }
+}
+
 /// One court's cases (`members`, indices into `cases`): the index of each
-/// kept version, and the numbers that came more than once.
+/// version dropped, and the numbers that came more than once.
 fn dedup_court(cases: &[Case], members: &[u32]) -> (Vec<u32>, Vec<Duplicate>) {
     struct Slot {
         kept: u32,
@@ -88,6 +115,7 @@ fn dedup_court(cases: &[Case], members: &[u32]) -> (Vec<u32>, Vec<Duplicate>) {
         conflict: bool,
     }
     let mut slots: foldhash::HashMap<CaseKey, Slot> = foldhash::HashMap::with_capacity_and_hasher(members.len(), Default::default());
+    let mut dropped = Vec::new();
     for &i in members {
         let c = &cases[i as usize];
         match slots.entry(c.key) {
@@ -100,15 +128,16 @@ fn dedup_court(cases: &[Case], members: &[u32]) -> (Vec<u32>, Vec<Duplicate>) {
                 let kept = &cases[slot.kept as usize];
                 slot.conflict |= kept.filing != c.filing;
                 if beats(c, kept) {
+                    dropped.push(slot.kept);
                     slot.kept = i;
+                } else {
+                    dropped.push(i);
                 }
             }
         }
     }
-    let mut kept = Vec::with_capacity(slots.len());
     let mut duplicates = Vec::new();
     for (key, slot) in &slots {
-        kept.push(slot.kept);
         if slot.versions > 1 {
             let k = &cases[slot.kept as usize];
             duplicates.push(Duplicate {
@@ -121,7 +150,7 @@ fn dedup_court(cases: &[Case], members: &[u32]) -> (Vec<u32>, Vec<Duplicate>) {
             });
         }
     }
-    (kept, duplicates)
+    (dropped, duplicates)
 }
 
 #[cfg(test)]
@@ -209,6 +238,16 @@ pub(crate) mod tests {
         let d = dedup(vec![case(1, 0, 9), case(1, 1, 2), case(1, 0, 4)]);
         assert_eq!((d.cases[0].file, d.cases[0].line), (1, 2));
         assert_eq!(d.duplicates[0].versions, 3);
+    }
+
+    #[test]
+    fn permute_puts_each_item_where_the_order_says() {
+        for order in [vec![2u32, 0, 1, 4, 3], vec![0, 1, 2], vec![], vec![3, 2, 1, 0], vec![1, 2, 3, 4, 0]] {
+            let mut v: Vec<u32> = (0..order.len() as u32).map(|x| x * 10).collect();
+            let want: Vec<u32> = order.iter().map(|&i| i * 10).collect();
+            permute(&mut v, order);
+            assert_eq!(v, want);
+        }
     }
 
     #[test]

@@ -65,34 +65,112 @@ impl StageClock {
     }
 }
 
-/// Stages 1 and 2 for one file: from the cache when its bytes were parsed
-/// before under the same settings, else read and validated afresh.
-pub(crate) fn read_and_validate(
-    index: u32,
-    file: &InputFile,
+/// Files read per batch: two tasks' worth of SIMD lanes (see
+/// `ingest::sha256`), or fewer once they add up to this many bytes, so that
+/// a national run does not hold dozens of large files at once.
+const BATCH_BYTES: u64 = 256 << 20;
+
+/// Stages 1 and 2 for every file, results in input order. Files go in
+/// batches: each batch's files are read in parallel, hashed side by side
+/// (one SIMD lane per file), then validated in parallel. `done` is told of
+/// each file as it is finished.
+pub(crate) fn read_and_validate_all(
+    files: &[InputFile],
     ctx: &RowContext,
     max_bad: f64,
     clock: &StageClock,
     cache: Option<&cache::Cache>,
-) -> FileOutcome {
-    let t = Instant::now();
+    done: &(dyn Fn(&InputFile) + Sync),
+) -> Vec<FileOutcome> {
+    let lanes = ingest::sha256::lanes();
+    let mut outcomes = Vec::with_capacity(files.len());
+    let mut first = 0;
+    while first < files.len() {
+        let mut end = first + 1;
+        let mut bytes = files[first].size;
+        while end < files.len() && end - first < 2 * lanes && bytes + files[end].size <= BATCH_BYTES {
+            bytes += files[end].size;
+            end += 1;
+        }
+        let batch = &files[first..end];
+        let t = Instant::now();
+        let fetched: Vec<Fetched> = batch.par_iter().map(|f| fetch(f, cache)).collect();
+        let reads: Vec<&[u8]> =
+            fetched.iter().filter_map(|f| if let Fetched::Read { bytes, .. } = f { Some(bytes.as_slice()) } else { None }).collect();
+        let mut shas = reads.par_chunks(lanes).flat_map_iter(ingest::sha256::sha256_many).collect::<Vec<_>>().into_iter();
+        drop(reads);
+        StageClock::add(&clock.read_decode, t);
+        let fetched: Vec<(Fetched, Option<String>)> = fetched
+            .into_iter()
+            .map(|f| {
+                let sha = matches!(f, Fetched::Read { .. }).then(|| shas.next().map(|s| ingest::hex(&s))).flatten();
+                (f, sha)
+            })
+            .collect();
+        outcomes.par_extend(batch.par_iter().zip(fetched).enumerate().map(|(k, (file, (f, sha)))| {
+            let index = (first + k) as u32;
+            let o = match (f, sha) {
+                (Fetched::Cached(p, sha), _) => outcome(p, sha, index, max_bad),
+                (Fetched::Unreadable(r), _) => rejected(r, None, None),
+                (Fetched::Read { bytes, stamp, known }, Some(sha)) => {
+                    validate_read(index, file, bytes, sha, (stamp, known), ctx, max_bad, clock, cache)
+                }
+                (Fetched::Read { .. }, None) => rejected(Rejection::Unreadable("not hashed".into()), None, None),
+            };
+            done(file);
+            o
+        }));
+        first = end;
+    }
+    outcomes
+}
+
+/// A file before hashing.
+enum Fetched {
+    /// unchanged since the run that cached its parse (size, times, inode)
+    Cached(cache::Parsed, String),
+    Read {
+        bytes: Vec<u8>,
+        stamp: Option<cache::Stamp>,
+        known: Option<String>,
+    },
+    Unreadable(Rejection),
+}
+
+fn fetch(file: &InputFile, cache: Option<&cache::Cache>) -> Fetched {
     // taken before reading, so a change while we read shows next time
     let stamp = cache.and_then(|_| cache::Stamp::of(&file.path));
     let known = cache.zip(stamp).and_then(|(c, s)| c.known_sha256(&file.path, &s));
     if let (Some(c), Some(s), Some(sha)) = (cache, stamp, &known) {
         if let Some(p) = c.get(sha, false) {
             c.remember(&file.path, s, sha);
-            StageClock::add(&clock.read_decode, t);
-            return outcome(p, sha.clone(), index, max_bad);
+            return Fetched::Cached(p, sha.clone());
         }
     }
-    let (bytes, sha256) = match ingest::read(file) {
-        Ok(read) => read,
-        Err(r) => return rejected(r, None, None),
-    };
+    match ingest::read(file) {
+        Ok(bytes) => Fetched::Read { bytes, stamp, known },
+        Err(r) => Fetched::Unreadable(r),
+    }
+}
+
+/// Stages 1 and 2 for a file read and hashed: from the cache when these
+/// bytes were parsed before under the same settings, else validated afresh.
+#[allow(clippy::too_many_arguments)]
+fn validate_read(
+    index: u32,
+    file: &InputFile,
+    bytes: Vec<u8>,
+    sha256: String,
+    (stamp, known): (Option<cache::Stamp>, Option<String>),
+    ctx: &RowContext,
+    max_bad: f64,
+    clock: &StageClock,
+    cache: Option<&cache::Cache>,
+) -> FileOutcome {
+    let t = Instant::now();
     if let (Some(c), Some(s)) = (cache, stamp) {
         c.remember(&file.path, s, &sha256);
-        // an entry already found damaged above is not read twice
+        // an entry already found damaged by `fetch` is not read twice
         if let Some(p) = (known.as_deref() != Some(&sha256)).then(|| c.get(&sha256, true)).flatten() {
             StageClock::add(&clock.read_decode, t);
             return outcome(p, sha256, index, max_bad);
@@ -163,16 +241,8 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
     let t = Instant::now();
     let clock = StageClock::default();
     let cache = open_cache(settings, &courts, &causes, &hasher);
-    let mut outcomes: Vec<FileOutcome> = discovery
-        .files
-        .par_iter()
-        .enumerate()
-        .map(|(i, f)| {
-            let o = read_and_validate(i as u32, f, &ctx, settings.max_bad_row_ratio, &clock, cache.as_ref());
-            progress.file_done(f.size);
-            o
-        })
-        .collect();
+    let mut outcomes =
+        read_and_validate_all(&discovery.files, &ctx, settings.max_bad_row_ratio, &clock, cache.as_ref(), &|f| progress.file_done(f.size));
     timings.insert("ingest_normalize", t.elapsed().as_millis() as u64);
     // summed over threads: CPU time, so it can exceed the wall time above
     timings.insert("read_decode_cpu", StageClock::ms(&clock.read_decode));

@@ -5,8 +5,7 @@
 
 use crate::normalize::{parties::PartyHasher, RowContext};
 use crate::reference::{Causes, Courts};
-use crate::{discover_inputs, ingest, read_and_validate, Error, Settings, StageClock};
-use rayon::prelude::*;
+use crate::{discover_inputs, ingest, read_and_validate_all, Error, Settings, StageClock};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -40,12 +39,12 @@ pub fn validate(settings: &Settings) -> Result<Vec<FileReport>, Error> {
     let hasher = PartyHasher::new(settings.hash_key.clone());
     let ctx = RowContext::new(settings, &courts, &causes, &hasher);
     let clock = StageClock::default();
+    let outcomes = read_and_validate_all(&discovery.files, &ctx, settings.max_bad_row_ratio, &clock, None, &|_| ());
     Ok(discovery
         .files
-        .par_iter()
-        .enumerate()
-        .map(|(i, f)| {
-            let o = read_and_validate(i as u32, f, &ctx, settings.max_bad_row_ratio, &clock, None);
+        .iter()
+        .zip(outcomes)
+        .map(|(f, o)| {
             let mut quarantined: BTreeMap<&'static str, (u64, u64, String)> = BTreeMap::new();
             if let Some(rows) = &o.rows {
                 for q in &rows.quarantined {

@@ -12,7 +12,7 @@ use crate::reference::CauseCategory;
 use chrono::NaiveDate;
 
 /// Bumped whenever the layout below changes.
-const MAGIC: &[u8; 8] = b"CSTAT\x03\r\n";
+const MAGIC: &[u8; 8] = b"CSTAT\x04\r\n";
 const NONE32: u32 = u32::MAX;
 
 pub fn encode(p: &Parsed) -> Vec<u8> {
@@ -137,7 +137,7 @@ fn case_to(w: &mut Writer, c: &Case) {
     let n = &c.key;
     w.u16(n.year);
     w.u32(n.special_code.map_or(NONE32, u32::from));
-    w.str(n.type_code.as_str());
+    w.str(&n.type_code.to_string());
     w.u64(n.seq);
     w.u32(c.court);
     w.date(Some(c.filing));

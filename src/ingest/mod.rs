@@ -6,13 +6,13 @@ pub mod decode;
 pub mod discover;
 pub mod header;
 pub mod records;
+pub mod sha256;
 
 pub use decode::Encoding;
 pub use discover::{discover, DiscoverError, Discovery, InputFile};
 pub use header::{Column, HeaderMap};
 
 use records::Splitter;
-use sha2::{Digest, Sha256};
 
 /// A file read and decoded, with its header mapped (or why it did not map);
 /// records still unparsed.
@@ -78,19 +78,9 @@ impl Limits {
     }
 }
 
-/// Reads, hashes and decodes one file and maps its header. `Err` only when
-/// there is no text to look at (unreadable, or no non-blank line); the sha256
-/// and encoding come back with it when known.
-pub fn load(file: &InputFile, limits: &Limits) -> Result<LoadedFile, (Rejection, Option<String>, Option<Encoding>)> {
-    let (bytes, sha256) = read(file).map_err(|r| (r, None, None))?;
-    load_bytes(bytes, sha256, limits)
-}
-
-/// A file's bytes and their sha256 (hex).
-pub fn read(file: &InputFile) -> Result<(Vec<u8>, String), Rejection> {
-    let bytes = std::fs::read(&file.path).map_err(|e| Rejection::Unreadable(e.to_string()))?;
-    let sha256 = hex(&Sha256::digest(&bytes));
-    Ok((bytes, sha256))
+/// A file's bytes (hashed by the caller, many files at once: see `sha256`).
+pub fn read(file: &InputFile) -> Result<Vec<u8>, Rejection> {
+    std::fs::read(&file.path).map_err(|e| Rejection::Unreadable(e.to_string()))
 }
 
 /// `load` for bytes already read and hashed.

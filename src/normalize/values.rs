@@ -118,11 +118,8 @@ fn parse_case_chars(c: &[char]) -> Option<CaseNumberParse> {
     if type_chars[0] != '执' {
         return Some(CaseNumberParse::NotEnforcement { court_code: court_code.as_str().to_string() });
     }
-    let mut type_code = Code::<12>::default();
-    for &ch in type_chars {
-        type_code.push(ch)?;
-    }
-    Some(CaseNumberParse::Enforcement(CaseNumber { year, court_code, special_code: special, type_code: TypeCode(type_code), seq }))
+    let type_code = TypeCode::from_chars(type_chars.iter().copied())?;
+    Some(CaseNumberParse::Enforcement(CaseNumber { year, court_code, special_code: special, type_code, seq }))
 }
 
 /// Splits the Han run into (specialised-trial code, type code), preferring a
@@ -356,7 +353,7 @@ mod tests {
         match case_number("(2023)冀0821知执5号") {
             CaseNumberParse::Enforcement(c) => {
                 assert_eq!(c.special_code, Some('知'));
-                assert_eq!(c.type_code.as_str(), "执");
+                assert_eq!(c.type_code.to_string(), "执");
             }
             o => panic!("{o:?}"),
         }

@@ -187,23 +187,6 @@ fn push_datetime(out: &mut String, t: &chrono::NaiveDateTime) {
     two(out, t.second());
 }
 
-/// Dictionary-encodes a text per row: `(dict, codes)`.
-fn dictionary<'a>(values: impl Iterator<Item = Option<&'a str>>) -> (Vec<String>, Vec<Option<u32>>) {
-    let mut index: std::collections::HashMap<&'a str, u32> = std::collections::HashMap::new();
-    let mut dict = Vec::new();
-    let codes = values
-        .map(|v| {
-            v.map(|v| {
-                *index.entry(v).or_insert_with(|| {
-                    dict.push(v.to_string());
-                    (dict.len() - 1) as u32
-                })
-            })
-        })
-        .collect();
-    (dict, codes)
-}
-
 /// What a case's numbers name: its court, source file and cause.
 #[derive(Clone, Copy)]
 pub struct CaseNames<'a> {
@@ -243,7 +226,17 @@ pub fn cases_rows(c: &[&Case], names: &CaseNames, with_parties: bool) -> Table {
     }
     let court_dict = |f: fn(&crate::reference::Court) -> Option<String>| courts.list.iter().map(|x| f(x).unwrap_or_default()).collect::<Vec<_>>();
     let court_codes = |has: fn(&crate::reference::Court) -> bool| c.iter().map(|x| has(courts.get(x.court)).then_some(x.court)).collect::<Vec<_>>();
-    let (type_dict, type_codes) = dictionary(c.iter().map(|x| Some(x.key.type_code.as_str())));
+    let mut type_index: foldhash::HashMap<crate::domain::TypeCode, u32> = Default::default();
+    let mut type_dict = Vec::new();
+    let type_codes = c
+        .iter()
+        .map(|x| {
+            Some(*type_index.entry(x.key.type_code).or_insert_with(|| {
+                type_dict.push(x.key.type_code.to_string());
+                (type_dict.len() - 1) as u32
+            }))
+        })
+        .collect();
     let cause_codes = c.iter().map(|x| x.cause.map(|id| id.index() as u32)).collect();
     let mut updated = String::with_capacity(c.len() * 19);
     let updated_spans = c
