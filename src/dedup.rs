@@ -71,12 +71,20 @@ pub fn dedup(mut cases: Vec<Case>, courts: &Courts) -> Deduplicated {
     let mut keep = vec![true; cases.len()];
     let mut duplicates = Vec::with_capacity(groups.iter().map(|g| g.1.len()).sum());
     let mut dropped = 0;
+    let mut moved_since_trim = 0;
     for (gone, d) in groups {
         dropped += gone.len() as u64;
         for i in gone {
             keep[i as usize] = false;
         }
+        moved_since_trim += d.len() * std::mem::size_of::<Duplicate>();
         duplicates.extend(d);
+        // the courts' own vectors, freed as they are emptied, go back now:
+        // at national scale they are hundreds of megabytes
+        if moved_since_trim > 64 << 20 {
+            crate::memory::trim();
+            moved_since_trim = 0;
+        }
     }
     let order = crate::number_order::by_case_number(&duplicates, |d| d.number(courts));
     permute(&mut duplicates, order);
@@ -136,7 +144,7 @@ fn dedup_court(cases: &[Case], members: &[u32]) -> (Vec<u32>, Vec<Duplicate>) {
             }
         }
     }
-    let mut duplicates = Vec::new();
+    let mut duplicates = Vec::with_capacity(slots.values().filter(|s| s.versions > 1).count());
     for (key, slot) in &slots {
         if slot.versions > 1 {
             let k = &cases[slot.kept as usize];

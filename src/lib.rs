@@ -14,7 +14,7 @@ pub mod error;
 pub mod gen;
 pub mod indicators;
 pub mod ingest;
-mod memory;
+pub(crate) mod memory;
 pub mod normalize;
 pub mod number_order;
 pub mod output;
@@ -311,6 +311,8 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
     let rank_settings = rank::RankSettings { min_closed: settings.min_closed, tiers: settings.tiers };
     let ranks = rank::rank(&ind, &courts, &rank_settings);
     timings.insert("rank", t.elapsed().as_millis() as u64);
+
+    memory.insert("peak_before_write", memory::mb().1);
 
     // 6. output
     progress.stage("writing tables");

@@ -14,23 +14,32 @@ pub enum Encoding {
 }
 
 /// Decodes, consuming the bytes so that UTF-8 input is not copied.
-pub fn decode(bytes: Vec<u8>) -> (String, Encoding) {
+pub fn decode(mut bytes: Vec<u8>) -> (String, Encoding) {
     if bytes.starts_with(b"\xEF\xBB\xBF") {
-        let body = bytes[3..].to_vec();
-        return match String::from_utf8(body) {
+        bytes.drain(..3);
+        return match utf8(bytes) {
             Ok(s) => (s, Encoding::Utf8Bom),
             // a BOM means UTF-8; invalid sequences after it become U+FFFD
-            Err(e) => (String::from_utf8_lossy(e.as_bytes()).into_owned(), Encoding::Utf8Bom),
+            Err(bytes) => (String::from_utf8_lossy(&bytes).into_owned(), Encoding::Utf8Bom),
         };
     }
-    match String::from_utf8(bytes) {
+    match utf8(bytes) {
         Ok(s) => (s, Encoding::Utf8),
-        Err(e) => {
-            let bytes = e.into_bytes();
+        Err(bytes) => {
             let (text, _) = encoding_rs::GB18030.decode_without_bom_handling(&bytes);
             (text.into_owned(), Encoding::Gb18030)
         }
     }
+}
+
+/// The bytes as a `String` when they are UTF-8. Validated with SIMD: std's
+/// check ran at under 1 GB/s on Chinese text and showed in profiles.
+fn utf8(bytes: Vec<u8>) -> Result<String, Vec<u8>> {
+    if simdutf8::basic::from_utf8(&bytes).is_err() {
+        return Err(bytes);
+    }
+    // SAFETY: simdutf8 has just validated the bytes as UTF-8
+    Ok(unsafe { String::from_utf8_unchecked(bytes) })
 }
 
 #[cfg(test)]
@@ -47,6 +56,12 @@ mod tests {
     fn valid_utf8_is_utf8() {
         let (t, e) = decode("案号,立案日期".as_bytes().to_vec());
         assert_eq!((t.as_str(), e), ("案号,立案日期", Encoding::Utf8));
+    }
+
+    #[test]
+    fn a_bom_with_invalid_bytes_after_it_is_still_utf8() {
+        let (t, e) = decode(b"\xEF\xBB\xBF\xE6\xA1\x88\xFF".to_vec());
+        assert_eq!((t.as_str(), e), ("案\u{FFFD}", Encoding::Utf8Bom));
     }
 
     #[test]
