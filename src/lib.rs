@@ -93,13 +93,29 @@ pub(crate) fn read_and_validate_all(
             end += 1;
         }
         let batch = &files[first..end];
-        let t = Instant::now();
-        let fetched: Vec<Fetched> = batch.par_iter().map(|f| fetch(f, cache)).collect();
+        // timed inside each task: the clock sums CPU time over threads
+        let fetched: Vec<Fetched> = batch
+            .par_iter()
+            .map(|f| {
+                let t = Instant::now();
+                let got = fetch(f, cache);
+                StageClock::add(&clock.read_decode, t);
+                got
+            })
+            .collect();
         let reads: Vec<&[u8]> =
             fetched.iter().filter_map(|f| if let Fetched::Read { bytes, .. } = f { Some(bytes.as_slice()) } else { None }).collect();
-        let mut shas = reads.par_chunks(lanes).flat_map_iter(ingest::sha256::sha256_many).collect::<Vec<_>>().into_iter();
+        let mut shas = reads
+            .par_chunks(lanes)
+            .flat_map_iter(|files| {
+                let t = Instant::now();
+                let hashed = ingest::sha256::sha256_many(files);
+                StageClock::add(&clock.read_decode, t);
+                hashed
+            })
+            .collect::<Vec<_>>()
+            .into_iter();
         drop(reads);
-        StageClock::add(&clock.read_decode, t);
         let fetched: Vec<(Fetched, Option<String>)> = fetched
             .into_iter()
             .map(|f| {
