@@ -13,7 +13,13 @@ fn column(name: &str, v: &Values) -> PolarsResult<Column> {
     let name: PlSmallStr = name.into();
     Ok(match v {
         Values::Text(x) => Column::new(name, x),
-        Values::Dict { .. } | Values::Packed { .. } => Column::new(name, (0..v.len()).map(|i| v.text_at(i)).collect::<Vec<Option<&str>>>()),
+        // each row a view into one copy of the dictionary's text, not a copy
+        // of its own (a gather keeps the source's buffers)
+        Values::Dict { dict, codes } => {
+            let rows: IdxCa = codes.iter().map(|c| c.map(|c| c as IdxSize)).collect();
+            Column::new(name, dict).take(&rows)?
+        }
+        Values::Packed { .. } => Column::new(name, (0..v.len()).map(|i| v.text_at(i)).collect::<Vec<Option<&str>>>()),
         Values::Int(x) => Column::new(name, x),
         Values::Float(x) => Column::new(name, x),
         Values::Yuan(x) => Column::new(name, x.iter().map(|f| f.map(|f| f as f64 / 100.0)).collect::<Vec<_>>()),
