@@ -17,9 +17,7 @@ pub fn float_text(v: f64) -> String {
 }
 
 pub fn yuan_text(fen: i128) -> String {
-    let sign = if fen < 0 { "-" } else { "" };
-    let a = fen.unsigned_abs();
-    format!("{sign}{}.{:02}", a / 100, a % 100)
+    cell(&Values::Yuan(vec![Some(fen)]), 0)
 }
 
 /// A text cell that Excel would read as a formula (OWASP "CSV injection"):
@@ -41,14 +39,49 @@ pub fn unneutralize(s: &str) -> &str {
 }
 
 pub fn cell(v: &Values, row: usize) -> String {
-    match v {
-        Values::Text(_) | Values::Dict { .. } | Values::Packed { .. } => v.text_at(row).map(|s| neutralize(s).into_owned()).unwrap_or_default(),
-        Values::Int(x) => x[row].map(|n| n.to_string()).unwrap_or_default(),
-        Values::Float(x) => x[row].map(float_text).unwrap_or_default(),
-        Values::Yuan(x) => x[row].map(yuan_text).unwrap_or_default(),
-        Values::Date(x) => x[row].map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
-        Values::Bool(x) => x[row].map(|b| if b { "true" } else { "false" }.to_string()).unwrap_or_default(),
-    }
+    let mut out = String::new();
+    push_cell(v, row, &mut out);
+    out
+}
+
+/// Appends the text of one cell: `cell` without an allocation per cell (the
+/// duplicates table alone is millions of cells at national scale).
+pub fn push_cell(v: &Values, row: usize, out: &mut String) {
+    use std::fmt::Write as _;
+    // writing into a String cannot fail
+    let _ = match v {
+        Values::Text(_) | Values::Dict { .. } | Values::Packed { .. } => {
+            if let Some(s) = v.text_at(row) {
+                out.push_str(&neutralize(s));
+            }
+            Ok(())
+        }
+        Values::Int(x) => x[row].map_or(Ok(()), |n| write!(out, "{n}")),
+        Values::Float(x) => {
+            if let Some(f) = x[row] {
+                out.push_str(&float_text(f));
+            }
+            Ok(())
+        }
+        Values::Yuan(x) => x[row].map_or(Ok(()), |fen| {
+            let sign = if fen < 0 { "-" } else { "" };
+            let a = fen.unsigned_abs();
+            write!(out, "{sign}{}.{:02}", a / 100, a % 100)
+        }),
+        Values::Date(x) => x[row].map_or(Ok(()), |d| {
+            use chrono::Datelike;
+            match d.year() {
+                y @ 0..=9999 => write!(out, "{y:04}-{:02}-{:02}", d.month(), d.day()),
+                _ => write!(out, "{}", d.format("%Y-%m-%d")),
+            }
+        }),
+        Values::Bool(x) => {
+            if let Some(b) = x[row] {
+                out.push_str(if b { "true" } else { "false" });
+            }
+            Ok(())
+        }
+    };
 }
 
 pub fn write<W: Write>(table: &Table, w: W) -> std::io::Result<()> {
@@ -67,16 +100,20 @@ pub fn write_chunks<'t, W: Write>(
 ) -> std::io::Result<()> {
     w.write_all(b"\xEF\xBB\xBF")?;
     let mut out = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(w);
-    let mut record: Vec<String> = Vec::new();
+    let mut field = String::new();
     for (k, table) in chunks.into_iter().enumerate() {
         let table = table.borrow();
         if k == 0 {
             out.write_record(table.columns.iter().map(|c| headers.label(c.0)))?;
         }
         for row in 0..table.rows() {
-            record.clear();
-            record.extend(table.columns.iter().map(|c| cell(&c.1, row)));
-            out.write_record(&record)?;
+            for (_, values) in &table.columns {
+                field.clear();
+                push_cell(values, row, &mut field);
+                out.write_field(&field)?;
+            }
+            // ends the record
+            out.write_record(None::<&[u8]>)?;
         }
     }
     out.flush()
