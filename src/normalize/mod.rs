@@ -6,10 +6,10 @@ pub mod parties;
 pub mod text;
 pub mod values;
 
-use crate::domain::{deadline, Case, CauseId, ClosureMethod, MaybeFen, PartyHashes, QuarantineReason, UpdatedAt};
+use crate::domain::{deadline, Case, CauseId, ClosureMethod, Code, MaybeFen, PartyHashes, QuarantineReason, UpdatedAt};
 use crate::ingest::records::{Record, Splitter};
 use crate::ingest::{Column, HeaderMap, LoadedFile, Rejection};
-use crate::reference::{Causes, Courts};
+use crate::reference::{Causes, CourtId, Courts};
 use parties::PartyHasher;
 use std::collections::BTreeSet;
 use values::CaseNumberParse;
@@ -24,7 +24,7 @@ impl<'a> RowContext<'a> {
 /// classified once per file, and its cases refer to it by number.
 #[derive(Default)]
 pub struct CauseCache {
-    seen: std::collections::HashMap<String, (CauseId, crate::reference::CauseCategory)>,
+    seen: foldhash::HashMap<String, (CauseId, crate::reference::CauseCategory)>,
     /// the file's causes, in order of first appearance (`CauseId::index`)
     names: Vec<String>,
 }
@@ -170,6 +170,7 @@ pub fn validate_file(file: &LoadedFile, header: &HeaderMap, file_index: u32, ctx
     out.cases.reserve_exact(body.iter().filter(|&&b| b == b'\n').count() + 1);
     let mut other_methods = 0u64;
     let mut causes_seen = CauseCache::default();
+    let mut last_court = None;
     let mut sp = Splitter::starting_at(&file.text, file.delimiter, file.body_offset, file.body_line).with_max_fields(ctx.limits.max_fields as usize);
     while let Some(rec) = sp.next_record() {
         out.data_records += 1;
@@ -177,7 +178,7 @@ pub fn validate_file(file: &LoadedFile, header: &HeaderMap, file_index: u32, ctx
             out.too_large = Some(r);
             return out;
         }
-        match validate_record(&rec, header, file_index, ctx, &mut out.court_codes, &mut causes_seen) {
+        match validate_record(&rec, header, file_index, ctx, &mut out.court_codes, &mut causes_seen, &mut last_court) {
             Ok(case) => {
                 if case.method == Some(ClosureMethod::Other) && case.key.type_code.is_first_enforcement() {
                     other_methods += 1;
@@ -208,6 +209,7 @@ fn validate_record(
     ctx: &RowContext,
     court_codes: &mut BTreeSet<String>,
     causes_seen: &mut CauseCache,
+    last_court: &mut Option<(Code<8>, Option<CourtId>)>,
 ) -> Result<Case, QuarantineReason> {
     use QuarantineReason::*;
     if rec.unterminated || rec.fields.len() != h.width {
@@ -225,10 +227,19 @@ fn validate_record(
         }
         CaseNumberParse::Bad => return Err(BadCaseNo),
     };
-    if !court_codes.contains(number.court_code.as_str()) {
-        court_codes.insert(number.court_code.as_str().to_string());
+    // a file is mostly one court's: its rows ask the same thing again
+    let court = match *last_court {
+        Some((code, court)) if code == number.court_code => court,
+        _ => {
+            if !court_codes.contains(number.court_code.as_str()) {
+                court_codes.insert(number.court_code.as_str().to_string());
+            }
+            let court = ctx.courts.id(number.court_code.as_str());
+            *last_court = Some((number.court_code, court));
+            court
+        }
     }
-    let court = ctx.courts.id(number.court_code.as_str()).ok_or(UnknownCourt)?;
+    .ok_or(UnknownCourt)?;
     let filing = text::value(&get(Column::FilingDate)).ok_or(BadFilingDate).and_then(|v| values::date(&v).map_err(|_| BadFilingDate))?;
     let closing = match text::value(&get(Column::ClosingDate)) {
         None => None,
@@ -309,7 +320,7 @@ mod tests {
         let h = map_header(&cells).unwrap();
         let mut sp = Splitter::new(line, b',');
         let rec = sp.next_record().unwrap();
-        validate_record(&rec, &h, 0, &ctx, &mut BTreeSet::new(), &mut CauseCache::default())
+        validate_record(&rec, &h, 0, &ctx, &mut BTreeSet::new(), &mut CauseCache::default(), &mut None)
     }
 
     const GOOD: &str = "（2023）冀0821执1号,2023-01-05,2023-03-01,执行完毕,民间借贷纠纷,100,100,0,0,2023-08-01 10:00,张三,李四";
@@ -318,6 +329,28 @@ mod tests {
         let mut f: Vec<&str> = GOOD.split(',').collect();
         f[field] = value;
         f.join(",")
+    }
+
+    #[test]
+    fn rows_of_alternating_courts_each_find_their_own() {
+        let courts = Courts::load(None).unwrap();
+        let causes = Causes::load(None).unwrap();
+        let hasher = PartyHasher::new(None);
+        let ctx = RowContext { limits: Default::default(), courts: &courts, causes: &causes, hasher: &hasher, first_enforcement_months: 6 };
+        let rows = ["冀0821", "冀0899", "冀0821", "冀0802", "冀0802", "冀0899", "冀0821"];
+        let text: String = std::iter::once(HEADER.to_string())
+            .chain(rows.iter().enumerate().map(|(i, c)| with(0, &format!("（2023）{c}执{}号", i + 1))))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let loaded = crate::ingest::load_bytes(text.into_bytes(), String::new(), &Default::default()).unwrap();
+        let out = validate_file(&loaded, loaded.header.as_ref().unwrap(), 0, &ctx);
+        let got: Vec<&str> = out.cases.iter().map(|c| courts.get(c.court).code.as_str()).collect();
+        assert_eq!(got, ["冀0821", "冀0821", "冀0802", "冀0802", "冀0821"]);
+        assert_eq!(
+            out.quarantined.iter().map(|q| (q.line, q.reason)).collect::<Vec<_>>(),
+            [(3, QuarantineReason::UnknownCourt), (7, QuarantineReason::UnknownCourt)]
+        );
+        assert_eq!(out.court_codes.into_iter().collect::<Vec<_>>(), ["冀0802", "冀0821", "冀0899"]);
     }
 
     #[test]
@@ -432,7 +465,7 @@ mod tests_support {
         let h = map_header(&cells).unwrap();
         let mut sp = Splitter::new(line, b',');
         match sp.next_record() {
-            Some(rec) => validate_record(&rec, &h, 0, &ctx, &mut BTreeSet::new(), &mut CauseCache::default()),
+            Some(rec) => validate_record(&rec, &h, 0, &ctx, &mut BTreeSet::new(), &mut CauseCache::default(), &mut None),
             None => Err(QuarantineReason::BadShape),
         }
     }
