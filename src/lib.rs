@@ -67,13 +67,18 @@ impl StageClock {
 
 /// Files read per batch: two tasks' worth of SIMD lanes (see
 /// `ingest::sha256`), or fewer once they add up to this many bytes, so that
-/// a national run does not hold dozens of large files at once.
+/// a national run does not hold dozens of large files at once (two batches
+/// are in memory: one validated, the next read)...
 const BATCH_BYTES: u64 = 256 << 20;
+/// and at least this many files when they are small (without SIMD lanes a
+/// batch of two would wait on its slower file too often)
+const BATCH_FILES: usize = 16;
 
 /// Stages 1 and 2 for every file, results in input order. Files go in
-/// batches: each batch's files are read in parallel, hashed side by side
-/// (one SIMD lane per file), then validated in parallel. `done` is told of
-/// each file as it is finished.
+/// batches: each batch's files are read in parallel and hashed side by side
+/// (one SIMD lane per file), then validated in parallel while the next
+/// batch is read and hashed, so that no core waits for a batch's slowest
+/// file. `done` is told of each file as it is finished.
 pub(crate) fn read_and_validate_all(
     files: &[InputFile],
     ctx: &RowContext,
@@ -83,62 +88,88 @@ pub(crate) fn read_and_validate_all(
     done: &(dyn Fn(&InputFile) + Sync),
 ) -> Vec<FileOutcome> {
     let lanes = ingest::sha256::lanes();
-    let mut outcomes = Vec::with_capacity(files.len());
+    // batch boundaries: [first, end) each
+    let mut batches = Vec::new();
     let mut first = 0;
     while first < files.len() {
         let mut end = first + 1;
         let mut bytes = files[first].size;
-        while end < files.len() && end - first < 2 * lanes && bytes + files[end].size <= BATCH_BYTES {
+        while end < files.len() && end - first < BATCH_FILES.max(2 * lanes) && bytes + files[end].size <= BATCH_BYTES {
             bytes += files[end].size;
             end += 1;
         }
-        let batch = &files[first..end];
-        // timed inside each task: the clock sums CPU time over threads
-        let fetched: Vec<Fetched> = batch
-            .par_iter()
-            .map(|f| {
-                let t = Instant::now();
-                let got = fetch(f, cache);
-                StageClock::add(&clock.read_decode, t);
-                got
-            })
-            .collect();
-        let reads: Vec<&[u8]> =
-            fetched.iter().filter_map(|f| if let Fetched::Read { bytes, .. } = f { Some(bytes.as_slice()) } else { None }).collect();
-        let mut shas = reads
-            .par_chunks(lanes)
-            .flat_map_iter(|files| {
-                let t = Instant::now();
-                let hashed = ingest::sha256::sha256_many(files);
-                StageClock::add(&clock.read_decode, t);
-                hashed
-            })
-            .collect::<Vec<_>>()
-            .into_iter();
-        drop(reads);
-        let fetched: Vec<(Fetched, Option<String>)> = fetched
-            .into_iter()
-            .map(|f| {
-                let sha = matches!(f, Fetched::Read { .. }).then(|| shas.next().map(|s| ingest::hex(&s))).flatten();
-                (f, sha)
-            })
-            .collect();
-        outcomes.par_extend(batch.par_iter().zip(fetched).enumerate().map(|(k, (file, (f, sha)))| {
-            let index = (first + k) as u32;
-            let o = match (f, sha) {
-                (Fetched::Cached(p, sha), _) => outcome(p, sha, index, max_bad),
-                (Fetched::Unreadable(r), _) => rejected(r, None, None),
-                (Fetched::Read { bytes, stamp, known }, Some(sha)) => {
-                    validate_read(index, file, bytes, sha, (stamp, known), ctx, max_bad, clock, cache)
-                }
-                (Fetched::Read { .. }, None) => rejected(Rejection::Unreadable("not hashed".into()), None, None),
-            };
-            done(file);
-            o
-        }));
+        batches.push(first..end);
         first = end;
     }
+    let fetch_batch = |range: std::ops::Range<usize>| fetch_and_hash(&files[range], lanes, clock, cache);
+    let validate_batch = |range: std::ops::Range<usize>, fetched: Vec<(Fetched, Option<String>)>| -> Vec<FileOutcome> {
+        let first = range.start;
+        files[range]
+            .par_iter()
+            .zip(fetched)
+            .enumerate()
+            .map(|(k, (file, (f, sha)))| {
+                let index = (first + k) as u32;
+                let o = match (f, sha) {
+                    (Fetched::Cached(p, sha), _) => outcome(p, sha, index, max_bad),
+                    (Fetched::Unreadable(r), _) => rejected(r, None, None),
+                    (Fetched::Read { bytes, stamp, known }, Some(sha)) => {
+                        validate_read(index, file, bytes, sha, (stamp, known), ctx, max_bad, clock, cache)
+                    }
+                    (Fetched::Read { .. }, None) => rejected(Rejection::Unreadable("not hashed".into()), None, None),
+                };
+                done(file);
+                o
+            })
+            .collect()
+    };
+    let mut outcomes = Vec::with_capacity(files.len());
+    let mut ranges = batches.into_iter();
+    let mut current = ranges.next().map(|r| (r.clone(), fetch_batch(r)));
+    while let Some((range, fetched)) = current.take() {
+        let next = ranges.next();
+        let (validated, prepared) = rayon::join(|| validate_batch(range, fetched), || next.map(|r| (r.clone(), fetch_batch(r))));
+        outcomes.extend(validated);
+        current = prepared;
+    }
     outcomes
+}
+
+/// Reads a batch of files in parallel and hashes those read side by side:
+/// each file with its sha256 (hex) when it was read.
+fn fetch_and_hash(batch: &[InputFile], lanes: usize, clock: &StageClock, cache: Option<&cache::Cache>) -> Vec<(Fetched, Option<String>)> {
+    // timed inside each task: the clock sums CPU time over threads
+    let fetched: Vec<Fetched> = batch
+        .par_iter()
+        .map(|f| {
+            let t = Instant::now();
+            let got = fetch(f, cache);
+            StageClock::add(&clock.read_decode, t);
+            got
+        })
+        .collect();
+    let reads: Vec<&[u8]> = fetched.iter().filter_map(|f| if let Fetched::Read { bytes, .. } = f { Some(bytes.as_slice()) } else { None }).collect();
+    // at most a register's lanes per task, and every thread a share when the
+    // batch is smaller (large national files)
+    let per_task = reads.len().div_ceil(rayon::current_num_threads().max(1)).clamp(1, lanes);
+    let mut shas = reads
+        .par_chunks(per_task)
+        .flat_map_iter(|files| {
+            let t = Instant::now();
+            let hashed = ingest::sha256::sha256_many(files);
+            StageClock::add(&clock.read_decode, t);
+            hashed
+        })
+        .collect::<Vec<_>>()
+        .into_iter();
+    drop(reads);
+    fetched
+        .into_iter()
+        .map(|f| {
+            let sha = matches!(f, Fetched::Read { .. }).then(|| shas.next().map(|s| ingest::hex(&s))).flatten();
+            (f, sha)
+        })
+        .collect()
 }
 
 /// A file before hashing.
