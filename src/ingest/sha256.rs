@@ -5,8 +5,10 @@
 //! hashing was a fifth of the run's CPU. SHA-256 is serial
 //! within a message but independent across messages, so up to 16 files are
 //! hashed side by side, one per 32-bit SIMD lane (AVX-512; 8 with AVX2), the
-//! way Intel's multi-buffer hashing does. Elsewhere, and for a single file,
-//! it is ring's (OpenSSL's assembly: ~350 MB/s here).
+//! way Intel's multi-buffer hashing does (1.7 GB/s on one core here, against
+//! 408 MB/s for 8 AVX2 lanes written lane-wise). On a CPU with the SHA
+//! instructions, elsewhere, and for a single file, it is ring's (OpenSSL's
+//! assembly: ~350 MB/s here, far more with the SHA instructions).
 
 const K: [u32; 64] = [
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
@@ -18,8 +20,24 @@ const K: [u32; 64] = [
 ];
 const IV: [u32; 8] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
 
+/// True when the CPU has the SHA instructions: ring then hashes one stream
+/// at about the speed of 16 lanes here, and lanes would only add waiting.
+fn has_sha_instructions() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("sha")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        true
+    }
+}
+
 /// How many inputs one call hashes side by side on this CPU (1: one at a time).
 pub fn lanes() -> usize {
+    if has_sha_instructions() {
+        return 1;
+    }
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx512f") {
@@ -37,7 +55,7 @@ pub fn lanes() -> usize {
 pub fn sha256_many(inputs: &[&[u8]]) -> Vec<[u8; 32]> {
     #[cfg(target_arch = "x86_64")]
     {
-        if inputs.len() > 1 {
+        if inputs.len() > 1 && !has_sha_instructions() {
             if std::arch::is_x86_feature_detected!("avx512f") {
                 // SAFETY: the CPU was just found to have AVX-512F
                 return unsafe { many_avx512(inputs) };
