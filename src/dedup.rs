@@ -71,20 +71,17 @@ pub fn dedup(mut cases: Vec<Case>, courts: &Courts) -> Deduplicated {
     let mut keep = vec![true; cases.len()];
     let mut duplicates = Vec::with_capacity(groups.iter().map(|g| g.1.len()).sum());
     let mut dropped = 0;
-    let mut moved_since_trim = 0;
+    let mut trims = crate::memory::TrimEvery::new();
     for (gone, d) in groups {
         dropped += gone.len() as u64;
         for i in gone {
             keep[i as usize] = false;
         }
-        moved_since_trim += d.len() * std::mem::size_of::<Duplicate>();
+        let moved = d.len();
         duplicates.extend(d);
         // the courts' own vectors, freed as they are emptied, go back now:
         // at national scale they are hundreds of megabytes
-        if moved_since_trim > 64 << 20 {
-            crate::memory::trim();
-            moved_since_trim = 0;
-        }
+        trims.freed::<Duplicate>(moved);
     }
     let order = crate::number_order::by_case_number(&duplicates, |d| d.number(courts));
     permute(&mut duplicates, order);

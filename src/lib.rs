@@ -266,9 +266,6 @@ fn outcome(p: cache::Parsed, sha256: String, index: u32, max_bad: f64) -> FileOu
     FileOutcome { delimiter: Some(p.delimiter), header: header.ok(), sha256: Some(sha256), encoding: Some(p.encoding), rows, rejection, court_codes }
 }
 
-/// How much of the per-file case vectors the merge moves between trims.
-const MERGE_TRIM_BYTES: usize = 64 << 20;
-
 /// Runs the whole job and publishes its outputs, or publishes nothing.
 pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSummary, Error> {
     let mut timings: BTreeMap<&'static str, u64> = BTreeMap::new();
@@ -312,7 +309,7 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
     let mut quarantined = Vec::new();
     let mut warnings: BTreeMap<&'static str, u64> = BTreeMap::new();
     let mut causes = normalize::RunCauses::default();
-    let mut moved_since_trim = 0usize;
+    let mut trims = memory::TrimEvery::new();
     for ((o, f), name) in outcomes.iter_mut().zip(&discovery.files).zip(&names) {
         let rows = o.rows.take();
         entries.push(file_entry(o, f, name, rows.as_ref()));
@@ -321,14 +318,11 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
                 *warnings.entry(w.code()).or_default() += n;
             }
             causes.renumber(&mut rows);
-            moved_since_trim += rows.cases.len() * std::mem::size_of::<domain::Case>();
+            let moved = rows.cases.len();
             all_cases.extend(rows.cases);
             // the per-file vectors freed so far go back now, or the cases
             // would be resident twice by the end of the merge
-            if moved_since_trim > MERGE_TRIM_BYTES {
-                memory::trim();
-                moved_since_trim = 0;
-            }
+            trims.freed::<domain::Case>(moved);
             quarantined.extend(rows.quarantined);
         }
     }

@@ -36,3 +36,33 @@ pub fn trim() {
         libc::malloc_trim(0);
     }
 }
+
+/// Trims once every so many bytes freed, for loops that move many small
+/// heap vectors into one large one: the moved-from vectors go back as the
+/// loop goes, so the data is never resident twice by its end.
+pub struct TrimEvery {
+    bytes: usize,
+    freed: usize,
+}
+
+impl Default for TrimEvery {
+    fn default() -> TrimEvery {
+        TrimEvery::new()
+    }
+}
+
+impl TrimEvery {
+    /// Every 64 MB: a trim walks the heap, so not after each small vector.
+    pub fn new() -> TrimEvery {
+        TrimEvery { bytes: 64 << 20, freed: 0 }
+    }
+
+    /// `items` elements of `T` were just freed.
+    pub fn freed<T>(&mut self, items: usize) {
+        self.freed += items * std::mem::size_of::<T>();
+        if self.freed > self.bytes {
+            trim();
+            self.freed = 0;
+        }
+    }
+}

@@ -17,7 +17,17 @@ pub fn float_text(v: f64) -> String {
 }
 
 pub fn yuan_text(fen: i128) -> String {
-    cell(&Values::Yuan(vec![Some(fen)]), 0)
+    let mut out = String::new();
+    push_yuan(&mut out, fen);
+    out
+}
+
+fn push_yuan(out: &mut String, fen: i128) {
+    use std::fmt::Write as _;
+    let sign = if fen < 0 { "-" } else { "" };
+    let a = fen.unsigned_abs();
+    // writing into a String cannot fail
+    let _ = write!(out, "{sign}{}.{:02}", a / 100, a % 100);
 }
 
 /// A text cell that Excel would read as a formula (OWASP "CSV injection"):
@@ -63,11 +73,12 @@ pub fn push_cell(v: &Values, row: usize, out: &mut String) {
             }
             Ok(())
         }
-        Values::Yuan(x) => x[row].map_or(Ok(()), |fen| {
-            let sign = if fen < 0 { "-" } else { "" };
-            let a = fen.unsigned_abs();
-            write!(out, "{sign}{}.{:02}", a / 100, a % 100)
-        }),
+        Values::Yuan(x) => {
+            if let Some(fen) = x[row] {
+                push_yuan(out, fen);
+            }
+            Ok(())
+        }
         Values::Date(x) => x[row].map_or(Ok(()), |d| {
             use chrono::Datelike;
             match d.year() {

@@ -206,7 +206,7 @@ pub fn cases_table<'a>(cases: &'a [Case], names: CaseNames<'a>, with_parties: bo
             // copied together first: the order is by case number, scattered
             // over memory, and the table reads every case once per column
             let part: Vec<Case> = order[range].iter().map(|&i| cases[i as usize].clone()).collect();
-            cases_rows(&part.iter().collect::<Vec<_>>(), &names, with_parties)
+            cases_rows(&part, &names, with_parties)
         }),
     }
 }
@@ -215,7 +215,7 @@ pub fn cases_table<'a>(cases: &'a [Case], names: CaseNames<'a>, with_parties: bo
 /// present only when a key was set. Repeated text is dictionary-encoded and
 /// case numbers share one buffer, so building it allocates per column, not
 /// per row.
-pub fn cases_rows(c: &[&Case], names: &CaseNames, with_parties: bool) -> Table {
+pub fn cases_rows(c: &[Case], names: &CaseNames, with_parties: bool) -> Table {
     let CaseNames { courts, files, causes: cause_names } = *names;
     let mut keys = String::with_capacity(c.len() * 30);
     let mut spans: Vec<Option<(usize, usize)>> = Vec::with_capacity(c.len());
