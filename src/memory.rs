@@ -19,12 +19,19 @@ pub fn mb() -> (u64, u64) {
 /// hands back the freed heap after the merge. A lower threshold (256 KiB)
 /// measured ~120 MB less peak on the bench but 1.2–1.7 s more system time,
 /// the kernel zeroing fresh pages for every chunk of the case table.
+///
+/// Fixing the mmap threshold also fixes glibc's trim threshold at its
+/// 128 KiB default, so every free at the top of the heap handed pages back,
+/// to be faulted in again by the next allocation. It is set to 64 MiB: the
+/// explicit trims return the rest where it matters. Measured: −0.2 s (6%)
+/// of system time on the bench, national peak unchanged (5.5 GB).
 pub fn return_large_frees_to_the_os() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets an allocator parameter; a failure (0) leaves
     // the default in place, which is merely slower to give memory back.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 8 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 64 << 20);
     }
 }
 
