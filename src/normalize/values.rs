@@ -305,20 +305,33 @@ pub fn closure_method(raw: &str) -> Option<ClosureMethod> {
 
 /// The 是否涉企 flag; any unrecognised value counts as empty (`None`).
 pub fn enterprise_flag(raw: &str) -> Option<bool> {
+    const YES: [&str; 5] = ["是", "y", "yes", "true", "1"];
+    const NO: [&str; 5] = ["否", "n", "no", "false", "0"];
     let v = value(raw)?;
-    match v.to_ascii_lowercase().as_str() {
-        "是" | "y" | "yes" | "true" | "1" => Some(true),
-        "否" | "n" | "no" | "false" | "0" => Some(false),
-        _ => None,
+    // compared in place: lower-casing a copy allocated on every row
+    let is = |words: &[&str]| words.iter().any(|w| w.eq_ignore_ascii_case(&v));
+    if is(&YES) {
+        Some(true)
+    } else if is(&NO) {
+        Some(false)
+    } else {
+        None
     }
 }
 
 /// The fallback when the flag is absent or empty: a party name that names a
 /// company, bank, co-operative, firm…
 pub fn names_suggest_enterprise(names: &[&str]) -> bool {
-    const MARKERS: [&str; 8] = ["公司", "企业", "厂", "银行", "合作社", "集团", "事务所", "商行"];
-    names.iter().any(|n| MARKERS.iter().any(|m| n.contains(m)))
+    // one pass over each name: at each character that starts a marker, does
+    // the marker start there (eight substring searches per name showed in
+    // profiles)
+    names.iter().any(|n| {
+        n.char_indices()
+            .any(|(i, c)| matches!(c, '公' | '企' | '厂' | '银' | '合' | '集' | '事' | '商') && MARKERS.iter().any(|m| n[i..].starts_with(m)))
+    })
 }
+
+const MARKERS: [&str; 8] = ["公司", "企业", "厂", "银行", "合作社", "集团", "事务所", "商行"];
 
 #[cfg(test)]
 mod tests {
@@ -493,6 +506,20 @@ mod properties {
             let _ = closure_method(&s);
             let _ = enterprise_flag(&s);
             let _ = crate::ingest::header::normalize_cell(&s);
+        }
+
+        #[test]
+        fn enterprise_tests_agree_with_their_plain_definitions(
+            a in "[公司企业厂银行合作社集团事务所商张三 ]{0,8}", b in "\\PC{0,12}", flag in "\\PC{0,5}|[YyEeSsNnOo是否]{1,3}|(?i:true|false)"
+        ) {
+            let plain_names = [a.as_str(), b.as_str()].iter().any(|n| MARKERS.iter().any(|m| n.contains(m)));
+            prop_assert_eq!(names_suggest_enterprise(&[&a, &b]), plain_names);
+            let plain_flag = value(&flag).and_then(|v| match v.to_ascii_lowercase().as_str() {
+                "是" | "y" | "yes" | "true" | "1" => Some(true),
+                "否" | "n" | "no" | "false" | "0" => Some(false),
+                _ => None,
+            });
+            prop_assert_eq!(enterprise_flag(&flag), plain_flag);
         }
 
         #[test]
