@@ -332,41 +332,26 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
     let rows_read: u64 = entries.iter().filter(|e| e.rejected.is_none()).map(|e| e.data_records).sum();
     let cases_valid = all_cases.len() as u64;
 
-    // The quarantine table is final once the files are merged: it is written
-    // on one core while the other runs dedup, indicators and rank, which are
-    // mostly one thread's work.
-    let staging =
-        output::Staging::new(&settings.out).map_err(|e| output::OutputError { path: settings.out.display().to_string(), message: e.to_string() })?;
-    // the large tables are built a chunk (a Parquet row group) at a time
-    const CHUNK_ROWS: usize = 1 << 16;
-    let quarantine = output::tables::quarantine_table(&quarantined, &names, CHUNK_ROWS);
-    let (quarantine_files, (deduped, ind, ranks)) = rayon::join(
-        || output::write_chunked(&staging, &[(&quarantine, output::BOTH)], settings.csv_headers),
-        || {
-            // 3. dedup
-            progress.stage("dedup");
-            let t = Instant::now();
-            let deduped = dedup::dedup(all_cases, &courts);
-            // the dedup maps and the dropped versions' space
-            memory::trim();
-            timings.insert("dedup", t.elapsed().as_millis() as u64);
-            memory.insert("after_dedup", memory::mb().0);
+    // 3. dedup
+    progress.stage("dedup");
+    let t = Instant::now();
+    let deduped = dedup::dedup(all_cases, &courts);
+    // the dedup maps and the dropped versions' space
+    memory::trim();
+    timings.insert("dedup", t.elapsed().as_millis() as u64);
+    memory.insert("after_dedup", memory::mb().0);
 
-            // 4. indicators
-            progress.stage("indicators");
-            let t = Instant::now();
-            let ind = indicators::compute(&deduped.cases, &courts, &settings.period, &incomplete);
-            timings.insert("indicators", t.elapsed().as_millis() as u64);
+    // 4. indicators
+    progress.stage("indicators");
+    let t = Instant::now();
+    let ind = indicators::compute(&deduped.cases, &courts, &settings.period, &incomplete);
+    timings.insert("indicators", t.elapsed().as_millis() as u64);
 
-            // 5. rank
-            let t = Instant::now();
-            let rank_settings = rank::RankSettings { min_closed: settings.min_closed, tiers: settings.tiers };
-            let ranks = rank::rank(&ind, &courts, &rank_settings);
-            timings.insert("rank", t.elapsed().as_millis() as u64);
-            (deduped, ind, ranks)
-        },
-    );
-    let quarantine_files = quarantine_files?;
+    // 5. rank
+    let t = Instant::now();
+    let rank_settings = rank::RankSettings { min_closed: settings.min_closed, tiers: settings.tiers };
+    let ranks = rank::rank(&ind, &courts, &rank_settings);
+    timings.insert("rank", t.elapsed().as_millis() as u64);
 
     memory.insert("peak_before_write", memory::mb().1);
 
@@ -380,21 +365,26 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
         (province_table(&ind, &settings.period), output::BOTH),
         (monthly_table(&ind, &courts), output::BOTH),
     ];
+    // the large tables are built a chunk (a Parquet row group) at a time; the
+    // case table's chunks are smaller because two are encoded at once
+    const CHUNK_ROWS: usize = 1 << 16;
+    const CASE_CHUNK_ROWS: usize = 1 << 15;
+    let quarantine = quarantine_table(&quarantined, &names, CHUNK_ROWS);
     let duplicates = duplicates_table(&deduped.duplicates, &courts, &names, CHUNK_ROWS);
     let names_of = CaseNames { courts: &courts, files: &names, causes: &causes };
+    let staging =
+        output::Staging::new(&settings.out).map_err(|e| output::OutputError { path: settings.out.display().to_string(), message: e.to_string() })?;
     // the case table, by far the largest, is written beside the others
     let (small, cases_file) = rayon::join(
         || {
             let mut w = output::write_tables(&staging, &tables, settings.csv_headers)?;
-            // listed in the manifest in the order of §9, as before
-            w.extend(quarantine_files);
-            w.extend(output::write_chunked(&staging, &[(&duplicates, output::BOTH)], settings.csv_headers)?);
+            w.extend(output::write_chunked(&staging, &[(&quarantine, output::BOTH), (&duplicates, output::BOTH)], settings.csv_headers)?);
             Ok::<_, output::OutputError>(w)
         },
         || {
             output::write_chunked(
                 &staging,
-                &[(&cases_table(&deduped.cases, names_of, hasher.has_key(), CHUNK_ROWS), output::PARQUET_ONLY)],
+                &[(&cases_table(&deduped.cases, names_of, hasher.has_key(), CASE_CHUNK_ROWS), output::PARQUET_ONLY)],
                 settings.csv_headers,
             )
         },

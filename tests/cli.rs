@@ -93,8 +93,9 @@ fn golden_duplicates() {
 
 #[test]
 fn golden_cases_parquet() {
-    // polars is pinned exactly, so the writer's bytes are stable; an upgrade
-    // that changes them shows here and is reviewed before the golden moves
+    // cases.parquet comes from our own writer (output::parquet_file) and the
+    // indicator files from polars, pinned exactly: a change to either's bytes
+    // shows here and is reviewed before the golden moves
     let (_t, out) = ok_run();
     golden(&out, "cases.parquet");
     golden(&out, "indicators_court.parquet");

@@ -7,6 +7,7 @@ pub mod labels;
 pub mod lock;
 pub mod manifest;
 pub mod parquet;
+pub mod parquet_file;
 pub mod publish;
 pub mod table;
 pub mod tables;
@@ -51,7 +52,7 @@ pub fn write_tables(staging: &Staging, tables: &[(Table, Formats)], headers: lab
 }
 
 /// Writes large tables chunk by chunk, in order: each chunk is built once per
-/// format (see `parquet::write_chunks`).
+/// format (the Parquet file by `parquet_file`, not polars).
 pub fn write_chunked(staging: &Staging, tables: &[(&Chunked, Formats)], headers: labels::HeaderLanguage) -> Result<Vec<WrittenFile>, OutputError> {
     let mut written = Vec::new();
     for (t, f) in tables {
@@ -62,11 +63,7 @@ pub fn write_chunked(staging: &Staging, tables: &[(&Chunked, Formats)], headers:
         }
         if f.parquet {
             let file = format!("{}.parquet", t.name);
-            written.push(
-                staging
-                    .write(&file, |w| parquet::write_chunks(t.chunks(), w).map_err(|e| std::io::Error::other(e.to_string())))
-                    .map_err(|e| err(&file, e.to_string()))?,
-            );
+            written.push(staging.write(&file, |w| parquet_file::write_chunked(t, w)).map_err(|e| err(&file, e.to_string()))?);
         }
     }
     Ok(written)

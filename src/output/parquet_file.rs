@@ -1,0 +1,565 @@
+//! The large tables' Parquet files (cases, duplicates, quarantine), written
+//! here rather than through polars: going through polars cost 2.5 s of CPU
+//! for the bench's 1.9 M cases, three quarters of the whole write stage. Our
+//! columns are already dictionary-encoded (court, cause, file…), which
+//! polars cannot be told without categorical types: it copied every chunk
+//! into its arrays, hashed every string again to rediscover the dictionaries
+//! and compressed on one thread. Here each chunk (one row group) is encoded
+//! straight from the `Table`, row groups are encoded and compressed in
+//! parallel, and the file is assembled in order.
+//!
+//! What is written is the subset of the format every reader knows (format
+//! version 1): one data page (v1) per column chunk, definition levels in the
+//! RLE/bit-packed hybrid, PLAIN values, dictionary columns as a PLAIN
+//! dictionary page plus RLE_DICTIONARY indices, zstd-compressed pages, and
+//! min/max/null-count statistics with type-defined column orders. The schema
+//! is the one polars wrote for the same `Table` (every column OPTIONAL; text
+//! as STRING, dates as DATE on INT32, integers INT64, amounts DOUBLE), so
+//! readers see the same types; tests read the files back with polars and
+//! compare them with polars' own.
+
+use super::table::{Chunked, Table, Values};
+use rayon::prelude::*;
+use std::io::{self, Write};
+
+const MAGIC: &[u8; 4] = b"PAR1";
+/// zstd's default level, as polars used
+const ZSTD_LEVEL: i32 = 3;
+
+// parquet.thrift enums
+const BOOLEAN: i32 = 0;
+const INT32: i32 = 1;
+const INT64: i32 = 2;
+const DOUBLE: i32 = 5;
+const BYTE_ARRAY: i32 = 6;
+const OPTIONAL: i32 = 1;
+const CONVERTED_UTF8: i32 = 0;
+const CONVERTED_DATE: i32 = 6;
+const PLAIN: i32 = 0;
+const RLE: i32 = 3;
+const RLE_DICTIONARY: i32 = 8;
+const CODEC_ZSTD: i32 = 6;
+const DATA_PAGE: i32 = 0;
+const DICTIONARY_PAGE: i32 = 2;
+
+/// Writes a chunked table as one Parquet file, one row group per chunk. The
+/// chunks are built and encoded as many at a time as there are threads, then
+/// written in order, so the bytes do not depend on the thread count.
+pub fn write_chunked<W: Write>(table: &Chunked, mut w: W) -> io::Result<()> {
+    let size = table.chunk_rows.max(1);
+    let count = table.rows.div_ceil(size);
+    let range = |k: usize| k * size..((k + 1) * size).min(table.rows);
+    let mut schema: Option<Vec<Column>> = None;
+    w.write_all(MAGIC)?;
+    let mut offset = MAGIC.len() as u64;
+    let mut groups = Vec::with_capacity(count);
+    let wave = rayon::current_num_threads().max(1);
+    for first in (0..count).step_by(wave) {
+        let encoded: Vec<(Vec<Column>, io::Result<RowGroup>)> = (first..(first + wave).min(count))
+            .into_par_iter()
+            .map(|k| {
+                let t = (table.build)(range(k));
+                (columns_of(&t), encode_row_group(&t))
+            })
+            .collect::<Vec<_>>();
+        for (columns, group) in encoded {
+            let mut group = group?;
+            match &schema {
+                None => schema = Some(columns),
+                Some(s) if *s != columns => return Err(io::Error::other(format!("{}: chunks with different columns", table.name))),
+                Some(_) => {}
+            }
+            for c in &mut group.columns {
+                w.write_all(&c.bytes)?;
+                c.start = offset;
+                offset += c.bytes.len() as u64;
+                c.bytes = Vec::new();
+            }
+            groups.push(group);
+        }
+    }
+    // an empty table still has its columns: those of an empty chunk
+    let schema = schema.unwrap_or_else(|| columns_of(&(table.build)(0..0)));
+    let footer = file_metadata(&schema, &groups);
+    w.write_all(&footer)?;
+    w.write_all(&(footer.len() as u32).to_le_bytes())?;
+    w.write_all(MAGIC)?;
+    drop(groups);
+    crate::memory::trim();
+    Ok(())
+}
+
+/// A column of the schema: its name and how it is stored.
+#[derive(Debug, Clone, PartialEq)]
+struct Column {
+    name: &'static str,
+    physical: i32,
+    date: bool,
+    text: bool,
+}
+
+fn columns_of(t: &Table) -> Vec<Column> {
+    t.columns
+        .iter()
+        .map(|(name, v)| {
+            let (physical, date, text) = match v {
+                Values::Text(_) | Values::Dict { .. } | Values::Packed { .. } => (BYTE_ARRAY, false, true),
+                Values::Int(_) => (INT64, false, false),
+                Values::Float(_) | Values::Yuan(_) => (DOUBLE, false, false),
+                Values::Date(_) => (INT32, true, false),
+                Values::Bool(_) => (BOOLEAN, false, false),
+            };
+            Column { name, physical, date, text }
+        })
+        .collect()
+}
+
+struct RowGroup {
+    rows: usize,
+    columns: Vec<ColumnChunk>,
+}
+
+/// One column of one row group: its pages, and where they went.
+struct ColumnChunk {
+    bytes: Vec<u8>,
+    /// offset of `bytes` in the file, once written
+    start: u64,
+    /// offsets of the pages within `bytes`
+    dictionary_page: Option<u64>,
+    data_page: u64,
+    encodings: Vec<i32>,
+    values: usize,
+    uncompressed: u64,
+    compressed: u64,
+    stats: Stats,
+}
+
+#[derive(Default)]
+struct Stats {
+    nulls: usize,
+    min: Option<Vec<u8>>,
+    max: Option<Vec<u8>>,
+}
+
+fn encode_row_group(t: &Table) -> io::Result<RowGroup> {
+    Ok(RowGroup { rows: t.rows(), columns: t.columns.iter().map(|(_, v)| encode_column(v)).collect::<io::Result<_>>()? })
+}
+
+/// The PLAIN values of the non-null rows, the rows' validity, and the stats.
+fn encode_column(v: &Values) -> io::Result<ColumnChunk> {
+    let n = v.len();
+    let mut valid = Vec::with_capacity(n);
+    let mut values = Vec::new();
+    let mut stats = Stats::default();
+    let mut dictionary = None;
+    match v {
+        Values::Text(_) | Values::Packed { .. } => {
+            let mut range: Option<(&str, &str)> = None;
+            for i in 0..n {
+                let t = v.text_at(i);
+                valid.push(t.is_some());
+                if let Some(t) = t {
+                    plain_bytes(&mut values, t.as_bytes());
+                    range = Some(range.map_or((t, t), |(lo, hi)| (lo.min(t), hi.max(t))));
+                }
+            }
+            (stats.min, stats.max) = range.map(|(lo, hi)| (lo.as_bytes().to_vec(), hi.as_bytes().to_vec())).unzip();
+        }
+        Values::Dict { dict, codes } => {
+            // only the entries this chunk uses, in the dictionary's order
+            let mut index = vec![u32::MAX; dict.len()];
+            for c in codes.iter().flatten() {
+                if let Some(slot) = index.get_mut(*c as usize) {
+                    *slot = 0;
+                }
+            }
+            let mut page = Vec::new();
+            let mut used = 0u32;
+            let mut range: Option<(&str, &str)> = None;
+            for (slot, text) in index.iter_mut().zip(dict) {
+                if *slot == 0 {
+                    *slot = used;
+                    used += 1;
+                    plain_bytes(&mut page, text.as_bytes());
+                    range = Some(range.map_or((text, text), |(lo, hi)| (lo.min(text), hi.max(text))));
+                }
+            }
+            (stats.min, stats.max) = range.map(|(lo, hi)| (lo.as_bytes().to_vec(), hi.as_bytes().to_vec())).unzip();
+            valid.extend(codes.iter().map(|c| c.is_some_and(|c| index.get(c as usize).is_some())));
+            // a chunk where the column is all null: no dictionary, no values
+            if used > 0 {
+                let ids: Vec<u32> = codes.iter().filter_map(|c| c.and_then(|c| index.get(c as usize).copied())).collect();
+                let width = bit_width(used - 1).max(1);
+                values.push(width);
+                bit_packed(&mut values, &ids, width);
+                dictionary = Some((page, used as usize));
+            }
+        }
+        Values::Int(x) => fixed(x.iter().copied(), &mut valid, &mut values, &mut stats, |v, out| out.extend_from_slice(&v.to_le_bytes())),
+        Values::Date(x) => {
+            fixed(x.iter().map(|d| d.map(days_since_epoch)), &mut valid, &mut values, &mut stats, |v, out| out.extend_from_slice(&v.to_le_bytes()))
+        }
+        Values::Float(x) => doubles(x, &mut valid, &mut values, &mut stats),
+        Values::Yuan(x) => {
+            let yuan: Vec<Option<f64>> = x.iter().map(|f| f.map(|f| f as f64 / 100.0)).collect();
+            doubles(&yuan, &mut valid, &mut values, &mut stats);
+        }
+        Values::Bool(x) => {
+            let bits: Vec<u32> = x.iter().flatten().map(|&b| u32::from(b)).collect();
+            valid.extend(x.iter().map(Option::is_some));
+            bit_packed_plain(&mut values, &bits);
+            let (lo, hi) = (x.iter().flatten().min(), x.iter().flatten().max());
+            stats.min = lo.map(|&b| vec![u8::from(b)]);
+            stats.max = hi.map(|&b| vec![u8::from(b)]);
+        }
+    }
+    stats.nulls = valid.iter().filter(|v| !**v).count();
+
+    let mut bytes = Vec::new();
+    let mut uncompressed = 0u64;
+    let mut encodings = vec![PLAIN, RLE];
+    let dictionary_page = dictionary
+        .as_ref()
+        .map(|(page, entries)| {
+            let at = bytes.len() as u64;
+            uncompressed += page_into(&mut bytes, &[page], |h, compressed| {
+                h.i32(1, DICTIONARY_PAGE);
+                h.i32(2, page.len() as i32);
+                h.i32(3, compressed as i32);
+                h.begin(7);
+                h.i32(1, *entries as i32);
+                h.i32(2, PLAIN);
+                h.end();
+            })?;
+            encodings.push(RLE_DICTIONARY);
+            Ok::<_, io::Error>(at)
+        })
+        .transpose()?;
+    // data page v1: definition levels (4-byte length, then the hybrid), then values
+    let mut levels = Vec::new();
+    definition_levels(&mut levels, &valid);
+    let levels_len = (levels.len() as u32).to_le_bytes();
+    let body = [&levels_len[..], &levels, &values];
+    let body_len: usize = body.iter().map(|p| p.len()).sum();
+    let data_page = bytes.len() as u64;
+    let encoding = if dictionary.is_some() { RLE_DICTIONARY } else { PLAIN };
+    uncompressed += page_into(&mut bytes, &body, |h, compressed| {
+        h.i32(1, DATA_PAGE);
+        h.i32(2, body_len as i32);
+        h.i32(3, compressed as i32);
+        h.begin(5);
+        h.i32(1, n as i32);
+        h.i32(2, encoding);
+        h.i32(3, RLE);
+        h.i32(4, RLE);
+        h.end();
+    })?;
+    let compressed = bytes.len() as u64;
+    Ok(ColumnChunk { bytes, start: 0, dictionary_page, data_page, encodings, values: n, uncompressed, compressed, stats })
+}
+
+/// Appends a page (header, then the zstd-compressed body, given in parts so
+/// that it is never copied whole); returns its uncompressed size with the
+/// header, as the column metadata counts it.
+fn page_into(out: &mut Vec<u8>, body: &[&[u8]], header: impl FnOnce(&mut Thrift, usize)) -> io::Result<u64> {
+    let len: usize = body.iter().map(|p| p.len()).sum();
+    // one zstd frame at a fixed level, its size in the frame header as a
+    // one-shot compression would put it: deterministic
+    let mut z = zstd::stream::write::Encoder::new(Vec::with_capacity(len / 3 + 64), ZSTD_LEVEL)?;
+    z.set_pledged_src_size(Some(len as u64))?;
+    z.include_contentsize(true)?;
+    for part in body {
+        z.write_all(part)?;
+    }
+    let compressed = z.finish()?;
+    let mut h = Thrift::new();
+    header(&mut h, compressed.len());
+    let h = h.finish();
+    out.extend_from_slice(&h);
+    out.extend_from_slice(&compressed);
+    Ok((h.len() + len) as u64)
+}
+
+fn days_since_epoch(d: chrono::NaiveDate) -> i32 {
+    (d - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()).num_days() as i32
+}
+
+fn plain_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    out.extend_from_slice(&(b.len() as u32).to_le_bytes());
+    out.extend_from_slice(b);
+}
+
+/// Integers and dates: little-endian, as PLAIN and the statistics want them.
+fn fixed<T: Copy + Ord>(
+    x: impl Iterator<Item = Option<T>>,
+    valid: &mut Vec<bool>,
+    out: &mut Vec<u8>,
+    stats: &mut Stats,
+    le: impl Fn(T, &mut Vec<u8>),
+) {
+    let mut range: Option<(T, T)> = None;
+    for v in x {
+        valid.push(v.is_some());
+        if let Some(v) = v {
+            le(v, out);
+            range = Some(range.map_or((v, v), |(lo, hi)| (lo.min(v), hi.max(v))));
+        }
+    }
+    (stats.min, stats.max) = range
+        .map(|(lo, hi)| {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            le(lo, &mut a);
+            le(hi, &mut b);
+            (a, b)
+        })
+        .unzip();
+}
+
+/// Doubles; NaN takes no part in min and max, and a zero bound is written as
+/// −0.0 for the minimum and +0.0 for the maximum (as the format asks).
+fn doubles(x: &[Option<f64>], valid: &mut Vec<bool>, out: &mut Vec<u8>, stats: &mut Stats) {
+    let mut range: Option<(f64, f64)> = None;
+    for v in x {
+        valid.push(v.is_some());
+        if let Some(v) = *v {
+            out.extend_from_slice(&v.to_le_bytes());
+            if !v.is_nan() {
+                range = Some(range.map_or((v, v), |(lo, hi)| (lo.min(v), hi.max(v))));
+            }
+        }
+    }
+    (stats.min, stats.max) = range
+        .map(|(lo, hi)| {
+            let lo = if lo == 0.0 { -0.0f64 } else { lo };
+            let hi = if hi == 0.0 { 0.0f64 } else { hi };
+            (lo.to_le_bytes().to_vec(), hi.to_le_bytes().to_vec())
+        })
+        .unzip();
+}
+
+/// Bits needed for `max`.
+fn bit_width(max: u32) -> u8 {
+    (32 - max.leading_zeros()) as u8
+}
+
+/// Definition levels (0 null, 1 present) in the RLE/bit-packed hybrid: one
+/// RLE run when all rows agree, else bit-packed.
+fn definition_levels(out: &mut Vec<u8>, valid: &[bool]) {
+    if valid.is_empty() {
+        return;
+    }
+    if valid.iter().all(|v| *v == valid[0]) {
+        varint(out, (valid.len() as u64) << 1);
+        out.push(u8::from(valid[0]));
+        return;
+    }
+    let levels: Vec<u32> = valid.iter().map(|v| u32::from(*v)).collect();
+    bit_packed(out, &levels, 1);
+}
+
+/// Bit-packed runs of the hybrid encoding, at most 63 groups of eight
+/// values per run (so that each run header is one byte, as some readers
+/// assume); the last group is padded with zeros.
+fn bit_packed(out: &mut Vec<u8>, values: &[u32], width: u8) {
+    const GROUPS: usize = 63;
+    for run in values.chunks(GROUPS * 8) {
+        let groups = run.len().div_ceil(8);
+        varint(out, ((groups as u64) << 1) | 1);
+        pack(out, run, width, groups * 8);
+    }
+}
+
+/// PLAIN booleans: bits, first value in the lowest bit.
+fn bit_packed_plain(out: &mut Vec<u8>, bits: &[u32]) {
+    pack(out, bits, 1, bits.len().div_ceil(8) * 8);
+}
+
+/// `values` at `width` bits each, lowest bits first, padded to `slots`.
+fn pack(out: &mut Vec<u8>, values: &[u32], width: u8, slots: usize) {
+    let mut acc: u64 = 0;
+    let mut bits = 0u32;
+    for k in 0..slots {
+        let v = values.get(k).copied().unwrap_or(0);
+        acc |= u64::from(v) << bits;
+        bits += u32::from(width);
+        while bits >= 8 {
+            out.push(acc as u8);
+            acc >>= 8;
+            bits -= 8;
+        }
+    }
+    if bits > 0 {
+        out.push(acc as u8);
+    }
+}
+
+fn varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// The footer: schema, row groups with their column chunks' metadata.
+fn file_metadata(schema: &[Column], groups: &[RowGroup]) -> Vec<u8> {
+    let mut t = Thrift::new();
+    t.i32(1, 1);
+    // schema: the root, then one leaf per column
+    t.list(2, STRUCT, schema.len() + 1);
+    t.elem_begin();
+    t.binary(4, b"root");
+    t.i32(5, schema.len() as i32);
+    t.end();
+    for c in schema {
+        t.elem_begin();
+        t.i32(1, c.physical);
+        t.i32(3, OPTIONAL);
+        t.binary(4, c.name.as_bytes());
+        if c.text {
+            t.i32(6, CONVERTED_UTF8);
+            t.begin(10);
+            t.begin(1); // LogicalType.STRING
+            t.end();
+            t.end();
+        } else if c.date {
+            t.i32(6, CONVERTED_DATE);
+            t.begin(10);
+            t.begin(6); // LogicalType.DATE
+            t.end();
+            t.end();
+        }
+        t.end();
+    }
+    t.i64(3, groups.iter().map(|g| g.rows as i64).sum());
+    t.list(4, STRUCT, groups.len());
+    for g in groups {
+        t.elem_begin();
+        t.list(1, STRUCT, g.columns.len());
+        for (c, col) in g.columns.iter().zip(schema) {
+            let first_page = c.start + c.dictionary_page.unwrap_or(c.data_page);
+            t.elem_begin();
+            t.i64(2, first_page as i64);
+            t.begin(3);
+            t.i32(1, col.physical);
+            t.list(2, I32, c.encodings.len());
+            for e in &c.encodings {
+                t.elem_i32(*e);
+            }
+            t.list(3, BINARY, 1);
+            t.elem_binary(col.name.as_bytes());
+            t.i32(4, CODEC_ZSTD);
+            t.i64(5, c.values as i64);
+            t.i64(6, c.uncompressed as i64);
+            t.i64(7, c.compressed as i64);
+            t.i64(9, (c.start + c.data_page) as i64);
+            if let Some(d) = c.dictionary_page {
+                t.i64(11, (c.start + d) as i64);
+            }
+            t.begin(12);
+            t.i64(3, c.stats.nulls as i64);
+            if let (Some(lo), Some(hi)) = (&c.stats.min, &c.stats.max) {
+                t.binary(5, hi);
+                t.binary(6, lo);
+            }
+            t.end();
+            t.end();
+            t.end();
+        }
+        t.i64(2, g.columns.iter().map(|c| c.uncompressed as i64).sum());
+        t.i64(3, g.rows as i64);
+        t.i64(6, g.columns.iter().map(|c| c.compressed as i64).sum());
+        t.end();
+    }
+    t.binary(6, concat!("courtstat version ", env!("CARGO_PKG_VERSION")).as_bytes());
+    // every column's statistics in the order of its type
+    t.list(7, STRUCT, schema.len());
+    for _ in schema {
+        t.elem_begin();
+        t.begin(1);
+        t.end();
+        t.end();
+    }
+    t.finish()
+}
+
+// thrift compact protocol type ids
+const I32: u8 = 5;
+const I64: u8 = 6;
+const BINARY: u8 = 8;
+const LIST: u8 = 9;
+const STRUCT: u8 = 12;
+
+/// Thrift's compact protocol, only what the footer and page headers use.
+struct Thrift {
+    out: Vec<u8>,
+    /// the last field id written, one per open struct
+    last: Vec<i16>,
+}
+
+impl Thrift {
+    fn new() -> Thrift {
+        Thrift { out: Vec::with_capacity(256), last: vec![0] }
+    }
+    fn field(&mut self, id: i16, kind: u8) {
+        let last = self.last.last_mut().map(|l| std::mem::replace(l, id)).unwrap_or(0);
+        let delta = id - last;
+        if (1..=15).contains(&delta) {
+            self.out.push(((delta as u8) << 4) | kind);
+        } else {
+            self.out.push(kind);
+            varint(&mut self.out, zigzag(i64::from(id)));
+        }
+    }
+    fn i32(&mut self, id: i16, v: i32) {
+        self.field(id, I32);
+        varint(&mut self.out, zigzag(i64::from(v)));
+    }
+    fn i64(&mut self, id: i16, v: i64) {
+        self.field(id, I64);
+        varint(&mut self.out, zigzag(v));
+    }
+    fn binary(&mut self, id: i16, b: &[u8]) {
+        self.field(id, BINARY);
+        varint(&mut self.out, b.len() as u64);
+        self.out.extend_from_slice(b);
+    }
+    /// A struct field: its fields follow, then `end`.
+    fn begin(&mut self, id: i16) {
+        self.field(id, STRUCT);
+        self.last.push(0);
+    }
+    fn end(&mut self) {
+        self.out.push(0);
+        self.last.pop();
+    }
+    fn list(&mut self, id: i16, kind: u8, len: usize) {
+        self.field(id, LIST);
+        if len < 15 {
+            self.out.push(((len as u8) << 4) | kind);
+        } else {
+            self.out.push(0xF0 | kind);
+            varint(&mut self.out, len as u64);
+        }
+    }
+    /// A struct element of a list: its fields follow, then `end`.
+    fn elem_begin(&mut self) {
+        self.last.push(0);
+    }
+    fn elem_i32(&mut self, v: i32) {
+        varint(&mut self.out, zigzag(i64::from(v)));
+    }
+    fn elem_binary(&mut self, b: &[u8]) {
+        varint(&mut self.out, b.len() as u64);
+        self.out.extend_from_slice(b);
+    }
+    /// Closes the outermost struct.
+    fn finish(mut self) -> Vec<u8> {
+        self.out.push(0);
+        self.out
+    }
+}
+
+fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
