@@ -341,10 +341,14 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
     timings.insert("dedup", t.elapsed().as_millis() as u64);
     memory.insert("after_dedup", memory::mb().0);
 
-    // 4. indicators
+    // 4. indicators, and beside them the case table's order (mostly one
+    // core's work each)
     progress.stage("indicators");
     let t = Instant::now();
-    let ind = indicators::compute(&deduped.cases, &courts, &settings.period, &incomplete);
+    let (ind, case_order) = rayon::join(
+        || indicators::compute(&deduped.cases, &courts, &settings.period, &incomplete),
+        || number_order::by_case_number(&deduped.cases, |c| c.number(&courts)),
+    );
     timings.insert("indicators", t.elapsed().as_millis() as u64);
 
     // 5. rank
@@ -384,7 +388,7 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
         || {
             output::write_chunked(
                 &staging,
-                &[(&cases_table(&deduped.cases, names_of, hasher.has_key(), CASE_CHUNK_ROWS), output::PARQUET_ONLY)],
+                &[(&cases_table(&deduped.cases, case_order, names_of, hasher.has_key(), CASE_CHUNK_ROWS), output::PARQUET_ONLY)],
                 settings.csv_headers,
             )
         },

@@ -195,9 +195,10 @@ pub struct CaseNames<'a> {
     pub causes: &'a [String],
 }
 
-/// The deduplicated case table sorted by canonical case number, in chunks.
-pub fn cases_table<'a>(cases: &'a [Case], names: CaseNames<'a>, with_parties: bool, chunk_rows: usize) -> Chunked<'a> {
-    let order = crate::number_order::by_case_number(cases, |c| c.number(names.courts));
+/// The deduplicated case table sorted by canonical case number, in chunks;
+/// `order` is `number_order::by_case_number` of the cases (computed by the
+/// caller, beside the indicators).
+pub fn cases_table<'a>(cases: &'a [Case], order: Vec<u32>, names: CaseNames<'a>, with_parties: bool, chunk_rows: usize) -> Chunked<'a> {
     Chunked {
         name: "cases",
         rows: order.len(),
