@@ -135,10 +135,20 @@ mod tests {
 
     #[test]
     fn the_hand_written_chunked_file_reads_back_as_polars_own_file() {
-        for (rows, chunk_rows, seed) in [(0, 3, 1), (1, 3, 2), (7, 3, 3), (1000, 64, 4), (2000, 2000, 5), (3, 1, 6)] {
+        // (rows, rows per chunk, bytes per page, seed): pages of 1 and 100
+        // bytes force a page per row and pages of a few rows
+        for (rows, chunk_rows, page_bytes, seed) in [
+            (0, 3, 1 << 20, 1),
+            (1, 3, 1 << 20, 2),
+            (7, 3, 1 << 20, 3),
+            (1000, 64, 1 << 20, 4),
+            (2000, 2000, 1 << 20, 5),
+            (3, 1, 1, 6),
+            (500, 200, 100, 7),
+        ] {
             let chunked = crate::output::Chunked { name: "varied", rows, chunk_rows, build: Box::new(move |r| varied(r, seed)) };
             let mut ours = Vec::new();
-            crate::output::parquet_file::write_chunked(&chunked, &mut ours).unwrap();
+            crate::output::parquet_file::write_chunked_in_pages(&chunked, &mut ours, page_bytes).unwrap();
             let mut theirs = Vec::new();
             write(&varied(0..rows, seed), &mut theirs).unwrap();
             let (ours, theirs) = (read(ours), read(theirs));

@@ -47,7 +47,12 @@ const DICTIONARY_PAGE: i32 = 2;
 /// Writes a chunked table as one Parquet file, one row group per chunk. The
 /// chunks are built and encoded as many at a time as there are threads, then
 /// written in order, so the bytes do not depend on the thread count.
-pub fn write_chunked<W: Write>(table: &Chunked, mut w: W) -> io::Result<()> {
+pub fn write_chunked<W: Write>(table: &Chunked, w: W) -> io::Result<()> {
+    write_chunked_in_pages(table, w, PAGE_BYTES)
+}
+
+/// `write_chunked` with data pages of `page_bytes` (tests use small pages).
+pub(crate) fn write_chunked_in_pages<W: Write>(table: &Chunked, mut w: W, page_bytes: usize) -> io::Result<()> {
     let size = table.chunk_rows.max(1);
     let count = table.rows.div_ceil(size);
     let range = |k: usize| k * size..((k + 1) * size).min(table.rows);
@@ -61,7 +66,7 @@ pub fn write_chunked<W: Write>(table: &Chunked, mut w: W) -> io::Result<()> {
             .into_par_iter()
             .map(|k| {
                 let t = (table.build)(range(k));
-                (columns_of(&t), encode_row_group(&t))
+                (columns_of(&t), encode_row_group(&t, page_bytes))
             })
             .collect::<Vec<_>>();
         for (columns, group) in encoded {
@@ -143,8 +148,8 @@ struct Stats {
     max: Option<Vec<u8>>,
 }
 
-fn encode_row_group(t: &Table) -> io::Result<RowGroup> {
-    Ok(RowGroup { rows: t.rows(), columns: t.columns.iter().map(|(_, v)| encode_column(v)).collect::<io::Result<_>>()? })
+fn encode_row_group(t: &Table, page_bytes: usize) -> io::Result<RowGroup> {
+    Ok(RowGroup { rows: t.rows(), columns: t.columns.iter().map(|(_, v)| encode_column(v, page_bytes)).collect::<io::Result<_>>()? })
 }
 
 /// Which rows are not null (a dictionary code outside its dictionary is).
@@ -160,117 +165,212 @@ fn validity(v: &Values) -> Vec<bool> {
     }
 }
 
-/// A column chunk: a dictionary page for dictionary columns, then one data
-/// page v1 of the definition levels (4-byte length, then the hybrid) and the
-/// non-null rows' values, built in one buffer so that it is compressed in
-/// one call.
-fn encode_column(v: &Values) -> io::Result<ColumnChunk> {
+/// Data pages hold up to about this many bytes of values before compression,
+/// as polars' and parquet-mr's defaults do (a single larger row is a page of
+/// its own): readers hold a page at a time, and a page's sizes must fit the
+/// header's 32-bit fields.
+const PAGE_BYTES: usize = 1 << 20;
+
+/// A column chunk: a dictionary page for dictionary columns, then data pages
+/// v1, each the definition levels (4-byte length, then the hybrid) and the
+/// non-null rows' values in one buffer, compressed in one call.
+fn encode_column(v: &Values, page_bytes: usize) -> io::Result<ColumnChunk> {
     let n = v.len();
     let valid = validity(v);
-    let mut values = Vec::with_capacity(n * 9 + 64);
-    values.extend_from_slice(&[0; 4]);
-    definition_levels(&mut values, &valid);
-    let levels_len = (values.len() - 4) as u32;
-    values[..4].copy_from_slice(&levels_len.to_le_bytes());
-    let mut stats = Stats::default();
-    let mut dictionary = None;
-    match v {
-        Values::Text(_) | Values::Packed { .. } => {
-            let mut range: Option<(&str, &str)> = None;
-            for i in 0..n {
-                if let Some(t) = v.text_at(i) {
-                    plain_bytes(&mut values, t.as_bytes());
-                    range = Some(range.map_or((t, t), |(lo, hi)| (lo.min(t), hi.max(t))));
-                }
-            }
-            (stats.min, stats.max) = range.map(|(lo, hi)| (lo.as_bytes().to_vec(), hi.as_bytes().to_vec())).unzip();
-        }
-        Values::Dict { dict, codes } => {
-            // only the entries this chunk uses, in the dictionary's order
-            let mut index = vec![u32::MAX; dict.len()];
-            for c in codes.iter().flatten() {
-                if let Some(slot) = index.get_mut(*c as usize) {
-                    *slot = 0;
-                }
-            }
-            let mut page = Vec::new();
-            let mut used = 0u32;
-            let mut range: Option<(&str, &str)> = None;
-            for (slot, text) in index.iter_mut().zip(dict) {
-                if *slot == 0 {
-                    *slot = used;
-                    used += 1;
-                    plain_bytes(&mut page, text.as_bytes());
-                    range = Some(range.map_or((text, text), |(lo, hi)| (lo.min(text), hi.max(text))));
-                }
-            }
-            (stats.min, stats.max) = range.map(|(lo, hi)| (lo.as_bytes().to_vec(), hi.as_bytes().to_vec())).unzip();
-            // a chunk where the column is all null: no dictionary, no values
-            if used > 0 {
-                let ids: Vec<u32> = codes.iter().filter_map(|c| c.and_then(|c| index.get(c as usize).copied())).collect();
-                let width = bit_width(used - 1).max(1);
-                values.push(width);
-                bit_packed(&mut values, &ids, width);
-                dictionary = Some((page, used as usize));
-            }
-        }
-        Values::Int(x) => fixed(x.iter().copied(), &mut values, &mut stats, |v: i64, out| out.extend_from_slice(&v.to_le_bytes())),
-        Values::Date(x) => {
-            fixed(x.iter().map(|d| d.map(days_since_epoch)), &mut values, &mut stats, |v: i32, out| out.extend_from_slice(&v.to_le_bytes()))
-        }
-        Values::Float(x) => doubles(x.iter().copied(), &mut values, &mut stats),
-        Values::Yuan(x) => doubles(x.iter().map(|f| f.map(|f| f as f64 / 100.0)), &mut values, &mut stats),
-        Values::Bool(x) => {
-            let bits: Vec<u32> = x.iter().flatten().map(|&b| u32::from(b)).collect();
-            bit_packed_plain(&mut values, &bits);
-            let (lo, hi) = (x.iter().flatten().min(), x.iter().flatten().max());
-            stats.min = lo.map(|&b| vec![u8::from(b)]);
-            stats.max = hi.map(|&b| vec![u8::from(b)]);
-        }
-    }
+    let mut stats = stats_of(v);
     stats.nulls = valid.iter().filter(|v| !**v).count();
+    let dictionary = match v {
+        Values::Dict { dict, codes } => Dictionary::of(dict, codes),
+        _ => None,
+    };
 
     let mut bytes = Vec::new();
     let mut uncompressed = 0u64;
     let mut encodings = vec![PLAIN, RLE];
-    let dictionary_page = dictionary
-        .as_ref()
-        .map(|(page, entries)| {
+    let dictionary_page = match &dictionary {
+        Some(d) => {
             let at = bytes.len() as u64;
-            uncompressed += page_into(&mut bytes, page, |h, compressed| {
+            let size = checked(d.page.len())?;
+            uncompressed += page_into(&mut bytes, &d.page, |h, compressed| {
                 h.i32(1, DICTIONARY_PAGE);
-                h.i32(2, page.len() as i32);
-                h.i32(3, compressed as i32);
+                h.i32(2, size);
+                h.i32(3, compressed);
                 h.begin(7);
-                h.i32(1, *entries as i32);
+                h.i32(1, d.entries as i32);
                 h.i32(2, PLAIN);
                 h.end();
             })?;
             encodings.push(RLE_DICTIONARY);
-            Ok::<_, io::Error>(at)
-        })
-        .transpose()?;
-    let body_len = values.len();
+            Some(at)
+        }
+        None => None,
+    };
     let data_page = bytes.len() as u64;
     let encoding = if dictionary.is_some() { RLE_DICTIONARY } else { PLAIN };
-    uncompressed += page_into(&mut bytes, &values, |h, compressed| {
-        h.i32(1, DATA_PAGE);
-        h.i32(2, body_len as i32);
-        h.i32(3, compressed as i32);
-        h.begin(5);
-        h.i32(1, n as i32);
-        h.i32(2, encoding);
-        h.i32(3, RLE);
-        h.i32(4, RLE);
-        h.end();
-    })?;
+    for rows in page_rows(v, page_bytes) {
+        let mut body = Vec::with_capacity(rows.len() * 9 + 64);
+        body.extend_from_slice(&[0; 4]);
+        definition_levels(&mut body, &valid[rows.clone()]);
+        let levels_len = (body.len() - 4) as u32;
+        body[..4].copy_from_slice(&levels_len.to_le_bytes());
+        push_values(v, rows.clone(), dictionary.as_ref(), &mut body);
+        let size = checked(body.len())?;
+        let count = checked(rows.len())?;
+        uncompressed += page_into(&mut bytes, &body, |h, compressed| {
+            h.i32(1, DATA_PAGE);
+            h.i32(2, size);
+            h.i32(3, compressed);
+            h.begin(5);
+            h.i32(1, count);
+            h.i32(2, encoding);
+            h.i32(3, RLE);
+            h.i32(4, RLE);
+            h.end();
+        })?;
+    }
     let compressed = bytes.len() as u64;
     Ok(ColumnChunk { bytes, start: 0, dictionary_page, data_page, encodings, values: n, uncompressed, compressed, stats })
 }
 
+/// A size for a 32-bit header field, or an error naming the limit.
+fn checked(len: usize) -> io::Result<i32> {
+    i32::try_from(len).map_err(|_| io::Error::other(format!("a Parquet page of {len} bytes is beyond the format's 2 GiB")))
+}
+
+/// The rows of each data page, in order: at least one page, each at most
+/// `limit` bytes of values unless a single row is larger.
+fn page_rows(v: &Values, limit: usize) -> Vec<std::ops::Range<usize>> {
+    let n = v.len();
+    let width = match v {
+        Values::Int(_) | Values::Float(_) | Values::Yuan(_) => Some(8),
+        Values::Date(_) | Values::Dict { .. } => Some(4),
+        Values::Bool(_) => Some(1),
+        Values::Text(_) | Values::Packed { .. } => None,
+    };
+    if let Some(w) = width {
+        let per_page = (limit / w).max(1);
+        return (0..n.div_ceil(per_page).max(1)).map(|k| k * per_page..((k + 1) * per_page).min(n)).collect();
+    }
+    let mut pages = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for i in 0..n {
+        let row = v.text_at(i).map_or(0, |t| 4 + t.len());
+        if i > start && bytes + row > limit {
+            pages.push(start..i);
+            (start, bytes) = (i, 0);
+        }
+        bytes += row;
+    }
+    pages.push(start..n);
+    pages
+}
+
+/// A chunk's dictionary: only the entries its rows use, in the table
+/// dictionary's order, PLAIN-encoded for the dictionary page.
+struct Dictionary {
+    /// new index of each table dictionary entry (`u32::MAX` if unused)
+    index: Vec<u32>,
+    entries: usize,
+    width: u8,
+    page: Vec<u8>,
+}
+
+impl Dictionary {
+    /// `None` when no row has a value: the column is then written with no
+    /// dictionary and no values.
+    fn of(dict: &[String], codes: &[Option<u32>]) -> Option<Dictionary> {
+        let mut index = vec![u32::MAX; dict.len()];
+        for c in codes.iter().flatten() {
+            if let Some(slot) = index.get_mut(*c as usize) {
+                *slot = 0;
+            }
+        }
+        let mut page = Vec::new();
+        let mut used = 0u32;
+        for (slot, text) in index.iter_mut().zip(dict) {
+            if *slot == 0 {
+                *slot = used;
+                used += 1;
+                plain_bytes(&mut page, text.as_bytes());
+            }
+        }
+        (used > 0).then(|| Dictionary { index, entries: used as usize, width: bit_width(used - 1).max(1), page })
+    }
+}
+
+/// The PLAIN values (or dictionary indices) of the non-null rows in `rows`.
+fn push_values(v: &Values, rows: std::ops::Range<usize>, dictionary: Option<&Dictionary>, out: &mut Vec<u8>) {
+    match v {
+        Values::Text(_) | Values::Packed { .. } => {
+            for i in rows {
+                if let Some(t) = v.text_at(i) {
+                    plain_bytes(out, t.as_bytes());
+                }
+            }
+        }
+        Values::Dict { codes, .. } => {
+            if let Some(d) = dictionary {
+                let ids: Vec<u32> = codes[rows].iter().filter_map(|c| c.and_then(|c| d.index.get(c as usize).copied())).collect();
+                out.push(d.width);
+                bit_packed(out, &ids, d.width);
+            }
+        }
+        Values::Int(x) => x[rows].iter().flatten().for_each(|v| out.extend_from_slice(&v.to_le_bytes())),
+        Values::Date(x) => x[rows].iter().flatten().for_each(|d| out.extend_from_slice(&days_since_epoch(*d).to_le_bytes())),
+        Values::Float(x) => x[rows].iter().flatten().for_each(|v| out.extend_from_slice(&v.to_le_bytes())),
+        Values::Yuan(x) => x[rows].iter().flatten().for_each(|f| out.extend_from_slice(&(*f as f64 / 100.0).to_le_bytes())),
+        Values::Bool(x) => {
+            let bits: Vec<u32> = x[rows].iter().flatten().map(|&b| u32::from(b)).collect();
+            bit_packed_plain(out, &bits);
+        }
+    }
+}
+
+/// The column's minimum and maximum, PLAIN-encoded as the statistics want
+/// them (text by bytes; doubles without NaN, a zero minimum as −0.0 and a
+/// zero maximum as +0.0, as the format asks).
+fn stats_of(v: &Values) -> Stats {
+    fn bounds<T: Copy>(x: impl Iterator<Item = T>, less: impl Fn(&T, &T) -> bool) -> Option<(T, T)> {
+        x.fold(None, |r, v| {
+            Some(match r {
+                None => (v, v),
+                Some((lo, hi)) => (if less(&v, &lo) { v } else { lo }, if less(&hi, &v) { v } else { hi }),
+            })
+        })
+    }
+    let text = |r: Option<(&str, &str)>| r.map(|(lo, hi)| (lo.as_bytes().to_vec(), hi.as_bytes().to_vec()));
+    let double = |r: Option<(f64, f64)>| {
+        r.map(|(lo, hi)| {
+            let lo = if lo == 0.0 { -0.0f64 } else { lo };
+            let hi = if hi == 0.0 { 0.0f64 } else { hi };
+            (lo.to_le_bytes().to_vec(), hi.to_le_bytes().to_vec())
+        })
+    };
+    let range = match v {
+        Values::Text(_) | Values::Packed { .. } => text(bounds((0..v.len()).filter_map(|i| v.text_at(i)), |a, b| a < b)),
+        Values::Dict { dict, codes } => {
+            let mut used = vec![false; dict.len()];
+            codes.iter().flatten().for_each(|&c| {
+                if let Some(u) = used.get_mut(c as usize) {
+                    *u = true;
+                }
+            });
+            text(bounds(dict.iter().zip(&used).filter(|(_, u)| **u).map(|(t, _)| t.as_str()), |a, b| a < b))
+        }
+        Values::Int(x) => bounds(x.iter().flatten().copied(), |a, b| a < b).map(|(lo, hi)| (lo.to_le_bytes().to_vec(), hi.to_le_bytes().to_vec())),
+        Values::Date(x) => bounds(x.iter().flatten().map(|d| days_since_epoch(*d)), |a, b| a < b)
+            .map(|(lo, hi)| (lo.to_le_bytes().to_vec(), hi.to_le_bytes().to_vec())),
+        Values::Float(x) => double(bounds(x.iter().flatten().copied().filter(|v| !v.is_nan()), |a, b| a < b)),
+        Values::Yuan(x) => double(bounds(x.iter().flatten().map(|f| *f as f64 / 100.0), |a, b| a < b)),
+        Values::Bool(x) => bounds(x.iter().flatten().copied(), |a, b| a < b).map(|(lo, hi)| (vec![u8::from(lo)], vec![u8::from(hi)])),
+    };
+    let (min, max) = range.unzip();
+    Stats { nulls: 0, min, max }
+}
+
 /// Appends a page (header, then the zstd-compressed body); returns its
 /// uncompressed size with the header, as the column metadata counts it.
-fn page_into(out: &mut Vec<u8>, body: &[u8], header: impl FnOnce(&mut Thrift, usize)) -> io::Result<u64> {
+fn page_into(out: &mut Vec<u8>, body: &[u8], header: impl FnOnce(&mut Thrift, i32)) -> io::Result<u64> {
     let len = body.len();
     thread_local! {
         // a compression context per thread, not per page
@@ -285,7 +385,7 @@ fn page_into(out: &mut Vec<u8>, body: &[u8], header: impl FnOnce(&mut Thrift, us
         z.as_mut().map_or_else(|| Ok(Vec::new()), |z| z.compress(body))
     })?;
     let mut h = Thrift::new();
-    header(&mut h, compressed.len());
+    header(&mut h, checked(compressed.len())?);
     let h = h.finish();
     out.extend_from_slice(&h);
     out.extend_from_slice(&compressed);
@@ -299,42 +399,6 @@ fn days_since_epoch(d: chrono::NaiveDate) -> i32 {
 fn plain_bytes(out: &mut Vec<u8>, b: &[u8]) {
     out.extend_from_slice(&(b.len() as u32).to_le_bytes());
     out.extend_from_slice(b);
-}
-
-/// Integers and dates: little-endian, as PLAIN and the statistics want them.
-fn fixed<T: Copy + Ord>(x: impl Iterator<Item = Option<T>>, out: &mut Vec<u8>, stats: &mut Stats, le: impl Fn(T, &mut Vec<u8>)) {
-    let mut range: Option<(T, T)> = None;
-    for v in x.flatten() {
-        le(v, out);
-        range = Some(range.map_or((v, v), |(lo, hi)| (lo.min(v), hi.max(v))));
-    }
-    (stats.min, stats.max) = range
-        .map(|(lo, hi)| {
-            let (mut a, mut b) = (Vec::new(), Vec::new());
-            le(lo, &mut a);
-            le(hi, &mut b);
-            (a, b)
-        })
-        .unzip();
-}
-
-/// Doubles; NaN takes no part in min and max, and a zero bound is written as
-/// −0.0 for the minimum and +0.0 for the maximum (as the format asks).
-fn doubles(x: impl Iterator<Item = Option<f64>>, out: &mut Vec<u8>, stats: &mut Stats) {
-    let mut range: Option<(f64, f64)> = None;
-    for v in x.flatten() {
-        out.extend_from_slice(&v.to_le_bytes());
-        if !v.is_nan() {
-            range = Some(range.map_or((v, v), |(lo, hi)| (lo.min(v), hi.max(v))));
-        }
-    }
-    (stats.min, stats.max) = range
-        .map(|(lo, hi)| {
-            let lo = if lo == 0.0 { -0.0f64 } else { lo };
-            let hi = if hi == 0.0 { 0.0f64 } else { hi };
-            (lo.to_le_bytes().to_vec(), hi.to_le_bytes().to_vec())
-        })
-        .unzip();
 }
 
 /// Bits needed for `max`.
