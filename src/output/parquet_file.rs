@@ -9,8 +9,8 @@
 //! parallel, and the file is assembled in order.
 //!
 //! What is written is the subset of the format every reader knows (format
-//! version 1): one data page (v1) per column chunk, definition levels in the
-//! RLE/bit-packed hybrid, PLAIN values, dictionary columns as a PLAIN
+//! version 1): data pages v1 of up to 1 MiB of values, definition levels in
+//! the RLE/bit-packed hybrid, PLAIN values, dictionary columns as a PLAIN
 //! dictionary page plus RLE_DICTIONARY indices, zstd-compressed pages, and
 //! min/max/null-count statistics with type-defined column orders. The schema
 //! is the one polars wrote for the same `Table` (every column OPTIONAL; text
@@ -53,19 +53,18 @@ pub fn write_chunked<W: Write>(table: &Chunked, w: W) -> io::Result<()> {
 
 /// `write_chunked` with data pages of `page_bytes` (tests use small pages).
 pub(crate) fn write_chunked_in_pages<W: Write>(table: &Chunked, mut w: W, page_bytes: usize) -> io::Result<()> {
-    let size = table.chunk_rows.max(1);
-    let count = table.rows.div_ceil(size);
-    let range = |k: usize| k * size..((k + 1) * size).min(table.rows);
+    let ranges: Vec<_> = table.ranges().filter(|r| !r.is_empty()).collect();
+    let count = ranges.len();
     let mut schema: Option<Vec<Column>> = None;
     w.write_all(MAGIC)?;
     let mut offset = MAGIC.len() as u64;
     let mut groups = Vec::with_capacity(count);
     let wave = rayon::current_num_threads().max(1);
     for first in (0..count).step_by(wave) {
-        let encoded: Vec<(Vec<Column>, io::Result<RowGroup>)> = (first..(first + wave).min(count))
-            .into_par_iter()
-            .map(|k| {
-                let t = (table.build)(range(k));
+        let encoded: Vec<(Vec<Column>, io::Result<RowGroup>)> = ranges[first..(first + wave).min(count)]
+            .par_iter()
+            .map(|range| {
+                let t = (table.build)(range.clone());
                 (columns_of(&t), encode_row_group(&t, page_bytes))
             })
             .collect::<Vec<_>>();

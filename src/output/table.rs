@@ -115,9 +115,14 @@ pub struct Chunked<'a> {
 }
 
 impl Chunked<'_> {
+    /// The chunks' row ranges in order; at least one (empty for no rows).
+    pub fn ranges(&self) -> impl Iterator<Item = std::ops::Range<usize>> + Send + '_ {
+        let size = self.chunk_rows.max(1);
+        (0..self.rows.div_ceil(size).max(1)).map(move |k| k * size..((k + 1) * size).min(self.rows))
+    }
+
     /// The chunks in order; at least one (an empty table has its columns).
     pub fn chunks(&self) -> impl Iterator<Item = Table> + Send + '_ {
-        let size = self.chunk_rows.max(1);
-        (0..self.rows.div_ceil(size).max(1)).map(move |k| (self.build)(k * size..((k + 1) * size).min(self.rows)))
+        self.ranges().map(move |r| (self.build)(r))
     }
 }
