@@ -1,13 +1,9 @@
 //! Typed Parquet through polars (§9). The only module that touches polars:
 //! its API moves between releases (notes/polars-0.55.md), so it stays here.
 
-use super::table::{Table, Values};
+use super::table::{days_since_epoch, yuan, Table, Values};
 use polars::prelude::*;
 use std::io::Write;
-
-fn days_since_epoch(d: chrono::NaiveDate) -> i32 {
-    (d - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()).num_days() as i32
-}
 
 fn column(name: &str, v: &Values) -> PolarsResult<Column> {
     let name: PlSmallStr = name.into();
@@ -22,7 +18,7 @@ fn column(name: &str, v: &Values) -> PolarsResult<Column> {
         Values::Packed { .. } => Column::new(name, (0..v.len()).map(|i| v.text_at(i)).collect::<Vec<Option<&str>>>()),
         Values::Int(x) => Column::new(name, x),
         Values::Float(x) => Column::new(name, x),
-        Values::Yuan(x) => Column::new(name, x.iter().map(|f| f.map(|f| f as f64 / 100.0)).collect::<Vec<_>>()),
+        Values::Yuan(x) => Column::new(name, x.iter().map(|f| f.map(yuan)).collect::<Vec<_>>()),
         Values::Bool(x) => Column::new(name, x),
         Values::Date(x) => Column::new(name, x.iter().map(|d| d.map(days_since_epoch)).collect::<Vec<_>>()).cast(&DataType::Date)?,
     })

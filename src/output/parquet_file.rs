@@ -18,7 +18,7 @@
 //! readers see the same types; tests read the files back with polars and
 //! compare them with polars' own.
 
-use super::table::{Chunked, Table, Values};
+use super::table::{days_since_epoch, yuan, Chunked, Table, Values};
 use rayon::prelude::*;
 use std::io::{self, Write};
 
@@ -176,12 +176,12 @@ const PAGE_BYTES: usize = 1 << 20;
 fn encode_column(v: &Values, page_bytes: usize) -> io::Result<ColumnChunk> {
     let n = v.len();
     let valid = validity(v);
-    let mut stats = stats_of(v);
-    stats.nulls = valid.iter().filter(|v| !**v).count();
     let dictionary = match v {
         Values::Dict { dict, codes } => Dictionary::of(dict, codes),
         _ => None,
     };
+    let mut stats = stats_of(v, dictionary.as_ref());
+    stats.nulls = valid.iter().filter(|v| !**v).count();
 
     let mut bytes = Vec::new();
     let mut uncompressed = 0u64;
@@ -317,7 +317,7 @@ fn push_values(v: &Values, rows: std::ops::Range<usize>, dictionary: Option<&Dic
         Values::Int(x) => x[rows].iter().flatten().for_each(|v| out.extend_from_slice(&v.to_le_bytes())),
         Values::Date(x) => x[rows].iter().flatten().for_each(|d| out.extend_from_slice(&days_since_epoch(*d).to_le_bytes())),
         Values::Float(x) => x[rows].iter().flatten().for_each(|v| out.extend_from_slice(&v.to_le_bytes())),
-        Values::Yuan(x) => x[rows].iter().flatten().for_each(|f| out.extend_from_slice(&(*f as f64 / 100.0).to_le_bytes())),
+        Values::Yuan(x) => x[rows].iter().flatten().for_each(|f| out.extend_from_slice(&yuan(*f).to_le_bytes())),
         Values::Bool(x) => {
             let bits: Vec<u32> = x[rows].iter().flatten().map(|&b| u32::from(b)).collect();
             bit_packed_plain(out, &bits);
@@ -326,9 +326,10 @@ fn push_values(v: &Values, rows: std::ops::Range<usize>, dictionary: Option<&Dic
 }
 
 /// The column's minimum and maximum, PLAIN-encoded as the statistics want
-/// them (text by bytes; doubles without NaN, a zero minimum as −0.0 and a
-/// zero maximum as +0.0, as the format asks).
-fn stats_of(v: &Values) -> Stats {
+/// them (text by bytes, a dictionary column's over the entries its chunk
+/// uses; doubles without NaN, a zero minimum as −0.0 and a zero maximum as
+/// +0.0, as the format asks).
+fn stats_of(v: &Values, dictionary: Option<&Dictionary>) -> Stats {
     fn bounds<T: Copy>(x: impl Iterator<Item = T>, less: impl Fn(&T, &T) -> bool) -> Option<(T, T)> {
         x.fold(None, |r, v| {
             Some(match r {
@@ -347,20 +348,15 @@ fn stats_of(v: &Values) -> Stats {
     };
     let range = match v {
         Values::Text(_) | Values::Packed { .. } => text(bounds((0..v.len()).filter_map(|i| v.text_at(i)), |a, b| a < b)),
-        Values::Dict { dict, codes } => {
-            let mut used = vec![false; dict.len()];
-            codes.iter().flatten().for_each(|&c| {
-                if let Some(u) = used.get_mut(c as usize) {
-                    *u = true;
-                }
-            });
-            text(bounds(dict.iter().zip(&used).filter(|(_, u)| **u).map(|(t, _)| t.as_str()), |a, b| a < b))
+        Values::Dict { dict, .. } => {
+            let used = dictionary.map(|d| d.index.as_slice()).unwrap_or_default();
+            text(bounds(dict.iter().zip(used).filter(|(_, i)| **i != u32::MAX).map(|(t, _)| t.as_str()), |a, b| a < b))
         }
         Values::Int(x) => bounds(x.iter().flatten().copied(), |a, b| a < b).map(|(lo, hi)| (lo.to_le_bytes().to_vec(), hi.to_le_bytes().to_vec())),
         Values::Date(x) => bounds(x.iter().flatten().map(|d| days_since_epoch(*d)), |a, b| a < b)
             .map(|(lo, hi)| (lo.to_le_bytes().to_vec(), hi.to_le_bytes().to_vec())),
         Values::Float(x) => double(bounds(x.iter().flatten().copied().filter(|v| !v.is_nan()), |a, b| a < b)),
-        Values::Yuan(x) => double(bounds(x.iter().flatten().map(|f| *f as f64 / 100.0), |a, b| a < b)),
+        Values::Yuan(x) => double(bounds(x.iter().flatten().map(|f| yuan(*f)), |a, b| a < b)),
         Values::Bool(x) => bounds(x.iter().flatten().copied(), |a, b| a < b).map(|(lo, hi)| (vec![u8::from(lo)], vec![u8::from(hi)])),
     };
     let (min, max) = range.unzip();
@@ -378,10 +374,11 @@ fn page_into(out: &mut Vec<u8>, body: &[u8], header: impl FnOnce(&mut Thrift, i3
     // one-shot compression at a fixed level: deterministic
     let compressed = ZSTD.with(|z| {
         let mut z = z.borrow_mut();
-        if z.is_none() {
-            *z = Some(zstd::bulk::Compressor::new(ZSTD_LEVEL)?);
-        }
-        z.as_mut().map_or_else(|| Ok(Vec::new()), |z| z.compress(body))
+        let z = match &mut *z {
+            Some(z) => z,
+            none => none.insert(zstd::bulk::Compressor::new(ZSTD_LEVEL)?),
+        };
+        z.compress(body)
     })?;
     let mut h = Thrift::new();
     header(&mut h, checked(compressed.len())?);
@@ -389,10 +386,6 @@ fn page_into(out: &mut Vec<u8>, body: &[u8], header: impl FnOnce(&mut Thrift, i3
     out.extend_from_slice(&h);
     out.extend_from_slice(&compressed);
     Ok((h.len() + len) as u64)
-}
-
-fn days_since_epoch(d: chrono::NaiveDate) -> i32 {
-    (d - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()).num_days() as i32
 }
 
 fn plain_bytes(out: &mut Vec<u8>, b: &[u8]) {

@@ -56,6 +56,16 @@ impl Values {
     }
 }
 
+/// An amount as Parquet stores it: Float64 yuan (both Parquet writers).
+pub fn yuan(fen: i128) -> f64 {
+    fen as f64 / 100.0
+}
+
+/// A date as Parquet stores it: days since 1970-01-01 (Date32).
+pub fn days_since_epoch(d: NaiveDate) -> i32 {
+    (d - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()).num_days() as i32
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Table {
     pub name: &'static str,
