@@ -302,10 +302,15 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
     memory.insert("after_ingest_normalize", memory::mb().0);
 
     // manifest entries, then the accepted files' rows in input order
+    let t = Instant::now();
     let mut entries = Vec::with_capacity(outcomes.len());
     // sized up front: growing by doubling would briefly hold two copies
     let accepted_cases = outcomes.iter().filter(|o| o.rejection.is_none()).filter_map(|o| o.rows.as_ref()).map(|r| r.cases.len()).sum();
     let mut all_cases = Vec::with_capacity(accepted_cases);
+    // faulted in ahead of the copy by both threads, 8 MB at a time: the
+    // moved-from vectors go back as the copy goes (see `memory::prefault`)
+    let prefault_step = (8 << 20) / std::mem::size_of::<domain::Case>();
+    let mut prefaulted = 0;
     let mut quarantined = Vec::new();
     let mut warnings: BTreeMap<&'static str, u64> = BTreeMap::new();
     let mut causes = normalize::RunCauses::default();
@@ -319,6 +324,10 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
             }
             causes.renumber(&mut rows);
             let moved = rows.cases.len();
+            if all_cases.len() + moved > prefaulted {
+                memory::prefault(&mut all_cases, moved.max(prefault_step));
+                prefaulted = all_cases.len() + moved.max(prefault_step);
+            }
             all_cases.extend(rows.cases);
             // the per-file vectors freed so far go back now, or the cases
             // would be resident twice by the end of the merge
@@ -331,6 +340,7 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
     memory::trim();
     let rows_read: u64 = entries.iter().filter(|e| e.rejected.is_none()).map(|e| e.data_records).sum();
     let cases_valid = all_cases.len() as u64;
+    timings.insert("merge", t.elapsed().as_millis() as u64);
 
     // 3. dedup
     progress.stage("dedup");

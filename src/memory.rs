@@ -73,3 +73,45 @@ impl TrimEvery {
         }
     }
 }
+
+/// Faults in the pages of the next `items` unused slots of `v` before they
+/// are filled, split between the pool's threads. A fresh vector above the
+/// mmap threshold is otherwise faulted a 4 KiB page at a time by the one
+/// thread that fills it: the merge of every file's cases (130 MB on the
+/// bench) spent 130 ms there with the other core idle; populated in advance
+/// by two threads, the pages take 35 ms and the copy 18 ms. Callers go a
+/// slice at a time so that the freed source and the filled target are not
+/// both resident in full. Advice only: before Linux 5.14 (no
+/// `MADV_POPULATE_WRITE`) the pages fault in as before.
+pub fn prefault<T>(v: &mut Vec<T>, items: usize) {
+    #[cfg(target_os = "linux")]
+    {
+        const PAGE: usize = 4096;
+        let spare = v.spare_capacity_mut();
+        let items = items.min(spare.len());
+        let spare = &mut spare[..items];
+        let start = spare.as_mut_ptr() as usize;
+        let end = start + std::mem::size_of_val(spare);
+        // whole pages inside those slots only
+        let (first, last) = (start.div_ceil(PAGE) * PAGE, end / PAGE * PAGE);
+        if last <= first {
+            return;
+        }
+        let pages = (last - first) / PAGE;
+        let parts = rayon::current_num_threads().clamp(1, pages);
+        use rayon::prelude::*;
+        (0..parts).into_par_iter().for_each(|k| {
+            let from = first + pages * k / parts * PAGE;
+            let to = first + pages * (k + 1) / parts * PAGE;
+            // SAFETY: [from, to) is whole pages inside `v`'s own allocation,
+            // which nothing reads or writes while this runs (`v` is borrowed
+            // mutably); MADV_POPULATE_WRITE only faults the pages in (zeroed
+            // if new, contents kept if not) and changes no byte of them.
+            unsafe {
+                libc::madvise(from as *mut libc::c_void, to - from, libc::MADV_POPULATE_WRITE);
+            }
+        });
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (v, items);
+}

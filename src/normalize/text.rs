@@ -29,7 +29,11 @@ fn is_ascii_or_cjk(s: &str) -> bool {
 /// characters is already NFKC, so the common case borrows and allocates
 /// nothing.
 pub fn nfkc_trim(s: &str) -> Cow<'_, str> {
-    if is_ascii_or_cjk(s) || is_nfkc_quick(s.chars()) == IsNormalized::Yes {
+    if is_ascii_or_cjk(s) {
+        // no CJK ideograph is white space: only ASCII can be trimmed
+        return Cow::Borrowed(trim_ascii_white(s));
+    }
+    if is_nfkc_quick(s.chars()) == IsNormalized::Yes {
         return Cow::Borrowed(s.trim());
     }
     let n: String = s.nfkc().collect();
@@ -39,6 +43,18 @@ pub fn nfkc_trim(s: &str) -> Cow<'_, str> {
     } else {
         Cow::Owned(t.to_string())
     }
+}
+
+/// `str::trim` for text whose white space can only be ASCII: the bytes
+/// U+0009–U+000D and U+0020 that `char::is_whitespace` calls white space
+/// (`str::trim_ascii` keeps U+000B).
+fn trim_ascii_white(s: &str) -> &str {
+    let white = |b: &u8| matches!(b, b'\t'..=b'\r' | b' ');
+    let b = s.as_bytes();
+    let start = b.iter().position(|c| !white(c)).unwrap_or(b.len());
+    let end = b.iter().rposition(|c| !white(c)).map_or(start, |e| e + 1);
+    // both cuts are next to ASCII bytes, so on character boundaries
+    &s[start..end]
 }
 
 /// The contract's "empty" words (§2.2), compared in any case, after `nfkc_trim`.
@@ -93,6 +109,14 @@ mod tests {
     }
 
     #[test]
+    fn the_ascii_trim_is_the_unicode_trim_on_ascii_and_cjk_text() {
+        for s in ["", " ", "\u{b}a\u{b}", "\t\r\n 执行 \x0c", "a b", "一", " 龥\n", "\u{1c}x\u{1f}"] {
+            assert!(is_ascii_or_cjk(s), "{s:?}");
+            assert_eq!(trim_ascii_white(s), s.trim(), "{s:?}");
+        }
+    }
+
+    #[test]
     fn empty_words_match_in_any_case() {
         for w in ["", "-", "--", "/", "无", "null", "NULL", "N/A", "n/a"] {
             assert!(is_empty_value(w), "{w:?}");
@@ -101,5 +125,20 @@ mod tests {
             assert!(!is_empty_value(w), "{w:?}");
         }
         assert!(value("　ＮＵＬＬ ").is_none());
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn nfkc_trim_is_nfkc_then_unicode_trim(s in "[\\x00-\\x7f\u{4E00}-\u{9FFF}]{0,12}|\\PC{0,12}") {
+            let full: String = s.nfkc().collect();
+            let ours = nfkc_trim(&s);
+            prop_assert_eq!(ours.as_ref(), full.trim());
+        }
     }
 }

@@ -63,7 +63,9 @@ pub fn yuan(fen: i128) -> f64 {
 
 /// A date as Parquet stores it: days since 1970-01-01 (Date32).
 pub fn days_since_epoch(d: NaiveDate) -> i32 {
-    (d - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()).num_days() as i32
+    // 1970-01-01 is day 719,163 of the common era; chrono's subtraction of
+    // two dates cost 6% of the write stage
+    chrono::Datelike::num_days_from_ce(&d) - 719_163
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -134,5 +136,19 @@ impl Chunked<'_> {
     /// The chunks in order; at least one (an empty table has its columns).
     pub fn chunks(&self) -> impl Iterator<Item = Table> + Send + '_ {
         self.ranges().map(move |r| (self.build)(r))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_since_epoch_counts_from_1970_both_ways() {
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+        assert_eq!(days_since_epoch(epoch), 0);
+        for d in [NaiveDate::MIN, NaiveDate::from_ymd_opt(1969, 12, 31).unwrap(), NaiveDate::from_ymd_opt(2023, 8, 22).unwrap(), NaiveDate::MAX] {
+            assert_eq!(i64::from(days_since_epoch(d)), (d - epoch).num_days(), "{d}");
+        }
     }
 }
