@@ -50,11 +50,15 @@ pub fn beats(b: &Case, a: &Case) -> bool {
 pub fn dedup(mut cases: Vec<Case>, courts: &Courts) -> Deduplicated {
     use rayon::prelude::*;
     // each court's members, by a counting sort: one exact allocation
-    let court_count = cases.iter().map(|c| c.court as usize + 1).max().unwrap_or(0);
-    let mut start = vec![0usize; court_count + 1];
+    let mut start = vec![0usize; courts.list.len() + 1];
     for c in &cases {
-        start[c.court as usize + 1] += 1;
+        let k = c.court as usize + 1;
+        if k >= start.len() {
+            start.resize(k + 1, 0);
+        }
+        start[k] += 1;
     }
+    let court_count = start.len() - 1;
     for k in 1..start.len() {
         start[k] += start[k - 1];
     }
@@ -83,11 +87,18 @@ pub fn dedup(mut cases: Vec<Case>, courts: &Courts) -> Deduplicated {
         // at national scale they are hundreds of megabytes
         trims.freed::<Duplicate>(moved);
     }
-    let order = crate::number_order::by_case_number(&duplicates, |d| d.number(courts));
-    permute(&mut duplicates, order);
-    let mut flags = keep.into_iter();
-    cases.retain(|_| flags.next().unwrap_or(false));
-    cases.shrink_to_fit();
+    // the duplicates' order and the kept cases, side by side
+    rayon::join(
+        || {
+            let order = crate::number_order::by_case_number(&duplicates, |d| d.number(courts));
+            permute(&mut duplicates, order);
+        },
+        || {
+            let mut flags = keep.into_iter();
+            cases.retain(|_| flags.next().unwrap_or(false));
+            cases.shrink_to_fit();
+        },
+    );
     // input order is (file, line) order already; sort only if given otherwise
     if !cases.is_sorted_by_key(|c| (c.file, c.line)) {
         cases.par_sort_unstable_by_key(|c| (c.file, c.line));

@@ -33,11 +33,22 @@ fn head_then_digits_order<T: Sync>(items: &[T], number: &(impl Fn(&T) -> CaseNum
     type Head = (u16, Code<8>, Option<char>, TypeCode);
     let head = |n: &CaseNumber| -> Head { (n.year, n.court_code, n.special_code, n.type_code) };
     let mut heads: foldhash::HashMap<Head, u32> = Default::default();
+    // neighbours mostly share a head (one court's file, one year): asked of
+    // the map only when it changes
+    let mut last: Option<(Head, u32)> = None;
     let head_of: Vec<u32> = items
         .iter()
         .map(|x| {
-            let n = heads.len() as u32;
-            *heads.entry(head(&number(x))).or_insert(n)
+            let h = head(&number(x));
+            match last {
+                Some((l, id)) if l == h => id,
+                _ => {
+                    let n = heads.len() as u32;
+                    let id = *heads.entry(h).or_insert(n);
+                    last = Some((h, id));
+                    id
+                }
+            }
         })
         .collect();
     let mut ranked: Vec<(String, u32)> = heads
@@ -90,32 +101,20 @@ fn head_then_digits_order<T: Sync>(items: &[T], number: &(impl Fn(&T) -> CaseNum
     (order, ends)
 }
 
-/// The decimal digits of `seq` followed by an end mark above every digit, as
-/// a base-11 number: ordered as the digit strings followed by `号` are.
+/// The decimal digits of `seq`, then an end mark above every digit, as
+/// 4-bit symbols from the top of the key (zeros after the mark): ordered as
+/// the digit strings followed by `号` are. Shifts, not the multiplications
+/// of a base-11 number: it is computed for every case.
 fn digits_key(seq: u64) -> u128 {
-    let mut digits = [0u8; 20];
-    let mut n = seq;
-    let mut len = 0;
-    loop {
-        digits[len] = (n % 10) as u8;
-        len += 1;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
+    let len = seq.checked_ilog10().unwrap_or(0) + 1;
     let mut key: u128 = 0;
-    for pos in 0..21 {
-        let symbol = if pos < len {
-            u128::from(digits[len - 1 - pos])
-        } else if pos == len {
-            10
-        } else {
-            0
-        };
-        key = key * 11 + symbol;
+    let mut n = seq;
+    // the digits from the least significant, each into its place
+    for pos in (0..len).rev() {
+        key |= u128::from(n % 10) << (4 * (31 - pos));
+        n /= 10;
     }
-    key
+    key | 0xA << (4 * (31 - len))
 }
 
 /// Each bucket's last number against the next non-empty bucket's first.

@@ -7,7 +7,7 @@ pub mod quantile;
 use crate::domain::{month_start, Case, ClosureMethod};
 use crate::reference::{CauseCategory, CourtId, CourtLevel, Courts};
 use chrono::{Datelike, NaiveDate};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// The snapshot a run describes (§4).
 #[derive(Debug, Clone, Copy)]
@@ -248,7 +248,11 @@ pub struct Incomplete {
 /// Computes every unit's figures from the deduplicated cases.
 pub fn compute(cases: &[Case], courts: &Courts, period: &Period, incomplete: &Incomplete) -> Indicators {
     let mut court_tallies: Vec<Option<Tally>> = vec![None; courts.list.len()];
-    let mut city_tallies: BTreeMap<String, Tally> = courts.cities().into_iter().map(|c| (c, Tally::default())).collect();
+    let cities = courts.cities();
+    let mut city_tallies: Vec<Tally> = vec![Tally::default(); cities.len()];
+    // each court's city as an index into `cities`, looked up once per court
+    // rather than by name for every case
+    let city_of: Vec<Option<usize>> = courts.list.iter().map(|c| c.city.as_ref().and_then(|name| cities.binary_search(name).ok())).collect();
     let mut province = Tally::default();
     let months = months_of(period);
     let mut monthly: Vec<Option<Vec<MonthCounts>>> = vec![None; courts.list.len()];
@@ -260,10 +264,8 @@ pub fn compute(cases: &[Case], courts: &Courts, period: &Period, incomplete: &In
         let Some(k) = contribution(c, period) else { continue };
         t.add(c, k, period.as_of);
         province.add(c, k, period.as_of);
-        if let Some(city) = &courts.get(c.court).city {
-            if let Some(ct) = city_tallies.get_mut(city) {
-                ct.add(c, k, period.as_of);
-            }
+        if let Some(city) = city_of[court] {
+            city_tallies[city].add(c, k, period.as_of);
         }
         if k.first {
             add_monthly(m, &months, c, k);
@@ -286,8 +288,9 @@ pub fn compute(cases: &[Case], courts: &Courts, period: &Period, incomplete: &In
     }
     court_rows.sort_by(|a, b| courts.get(a.court).code.cmp(&courts.get(b.court).code));
     monthly_rows.sort_by(|a, b| (&courts.get(a.court).code, a.month).cmp(&(&courts.get(b.court).code, b.month)));
-    let cities = city_tallies
+    let cities = cities
         .into_iter()
+        .zip(city_tallies)
         .map(|(city, t)| CityFigures { complete: !incomplete.cities.contains(&city), figures: t.figures(period), city })
         .collect();
     Indicators { courts: court_rows, cities, province: province.figures(period), province_complete: !incomplete.province, monthly: monthly_rows }
