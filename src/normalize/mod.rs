@@ -167,7 +167,9 @@ pub fn validate_file(file: &LoadedFile, header: &HeaderMap, file_index: u32, ctx
     // one case per line at most (quoted line breaks only make it fewer):
     // sized once, the vector never holds the up-to-2x slack of doubling
     let body = file.text.as_bytes().get(file.body_offset..).unwrap_or_default();
-    out.cases.reserve_exact(body.iter().filter(|&&b| b == b'\n').count() + 1);
+    // (counted with memchr's run-time SIMD: the plain filter-count
+    // compiles to SSE2 four bytes at a time, 4% of a run)
+    out.cases.reserve_exact(memchr::memchr_iter(b'\n', body).count() + 1);
     let mut other_methods = 0u64;
     let mut causes_seen = CauseCache::default();
     let mut last_court = None;
