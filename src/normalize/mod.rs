@@ -267,10 +267,14 @@ fn validate_record(
         Some(c) => causes_seen.get(&c, ctx.causes),
         None => (None, ctx.causes.classify("")),
     };
-    // party names normalised once, for the enterprise fallback and the hash
+    // party names normalised once, for the enterprise fallback and the hash,
+    // and only when one of them needs them (the flag is usually there, the
+    // key usually not)
+    let flag = values::enterprise_flag(&get(Column::InvolvesEnterprise));
     let (applicant_raw, respondent_raw) = (get(Column::Applicant), get(Column::Respondent));
-    let (applicant, respondent) = (text::value(&applicant_raw), text::value(&respondent_raw));
-    let enterprise = match values::enterprise_flag(&get(Column::InvolvesEnterprise)) {
+    let (applicant, respondent) =
+        if flag.is_none() || ctx.hasher.has_key() { (text::value(&applicant_raw), text::value(&respondent_raw)) } else { (None, None) };
+    let enterprise = match flag {
         Some(flag) => flag,
         None => values::names_suggest_enterprise(&[applicant.as_deref().unwrap_or(""), respondent.as_deref().unwrap_or("")]),
     };

@@ -58,7 +58,12 @@ impl Values {
 
 /// An amount as Parquet stores it: Float64 yuan (both Parquet writers).
 pub fn yuan(fen: i128) -> f64 {
-    fen as f64 / 100.0
+    // the same rounding either way; i128 to f64 is a library call, i64 to
+    // f64 one instruction, and every amount fits i64
+    match i64::try_from(fen) {
+        Ok(f) => f as f64 / 100.0,
+        Err(_) => fen as f64 / 100.0,
+    }
 }
 
 /// A date as Parquet stores it: days since 1970-01-01 (Date32).
@@ -142,6 +147,13 @@ impl Chunked<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn yuan_rounds_as_the_i128_division_does() {
+        for fen in [0, 1, -1, 12_345, 9_007_199_254_740_993, i128::from(i64::MAX), i128::from(i64::MIN), i128::from(i64::MAX) + 1, i128::MAX] {
+            assert_eq!(yuan(fen).to_bits(), (fen as f64 / 100.0).to_bits(), "{fen}");
+        }
+    }
 
     #[test]
     fn days_since_epoch_counts_from_1970_both_ways() {
