@@ -536,3 +536,24 @@ mod tests {
         assert_eq!(Fen(0).yuan_text(), "0.00");
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn a_case_number_is_written_as_its_parts_formatted(
+            year in 0u16..=u16::MAX, court in prop::sample::select(vec!["冀", "冀08", "冀0821", "京0105"]),
+            special in prop::option::of(prop::sample::select(vec!['知', '破', '𠀀'])),
+            ty in prop::sample::select(vec!["执", "执恢", "执异执", "𠀀执"]), seq in any::<u64>(),
+        ) {
+            let n = CaseNumber { year, court_code: Code::new(court).unwrap(), special_code: special, type_code: TypeCode::new(ty).unwrap(), seq };
+            let want = format!("（{year:04}）{court}{}{ty}{seq}号", special.map(String::from).unwrap_or_default());
+            let mut got = String::from("before");
+            n.push_to(&mut got);
+            prop_assert_eq!(got, format!("before{want}"));
+        }
+    }
+}
