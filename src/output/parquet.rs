@@ -125,7 +125,19 @@ mod tests {
                 "day",
                 rows.clone().map(|i| chrono::NaiveDate::from_ymd_opt(1960 + pick(i, 13) as i32, 1 + (pick(i, 14) % 12) as u32, 28)).collect(),
             )
-            .boolean("flag", rows.map(|i| (pick(i, 15) % 3 != 0).then(|| pick(i, 16) % 2 == 0)).collect());
+            .boolean("flag", rows.clone().map(|i| (pick(i, 15) % 3 != 0).then(|| pick(i, 16) % 2 == 0)).collect())
+            // small ranges (dictionary-encoded) around zero, at the range's
+            // edge (4095 apart) and just past it (4096 apart, plain)
+            .int("days", rows.clone().map(|i| (pick(i, 17) % 4 != 0).then(|| pick(i, 18) as i64 - 3)).collect())
+            .int("edge", rows.clone().map(|i| Some(if pick(i, 19) % 2 == 0 { -5 } else { 4090 })).collect())
+            .int("past_edge", rows.clone().map(|i| Some(if pick(i, 20) % 2 == 0 { -5 } else { 4091 })).collect())
+            .date(
+                "near",
+                rows.map(|i| {
+                    (pick(i, 21) % 5 != 0).then(|| chrono::NaiveDate::from_ymd_opt(1969, 12, 1).unwrap() + chrono::Days::new(pick(i, 22) * 3))
+                })
+                .collect(),
+            );
         t
     }
 

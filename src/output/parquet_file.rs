@@ -178,6 +178,8 @@ fn encode_column(v: &Values, page_bytes: usize) -> io::Result<ColumnChunk> {
     let valid = validity(v);
     let dictionary = match v {
         Values::Dict { dict, codes } => Dictionary::of(dict, codes),
+        Values::Int(x) => Dictionary::of_small_range(x.iter().flatten().copied(), |v| v.to_le_bytes()),
+        Values::Date(x) => Dictionary::of_small_range(x.iter().flatten().map(|d| days_since_epoch(*d)), |v| v.to_le_bytes()),
         _ => None,
     };
     let mut stats = stats_of(v, dictionary.as_ref());
@@ -267,12 +269,21 @@ fn page_rows(v: &Values, limit: usize) -> Vec<std::ops::Range<usize>> {
 /// A chunk's dictionary: only the entries its rows use, in the table
 /// dictionary's order, PLAIN-encoded for the dictionary page.
 struct Dictionary {
-    /// new index of each table dictionary entry (`u32::MAX` if unused)
+    /// new index of each table dictionary entry (`u32::MAX` if unused); for
+    /// an integer column, of each value from `base` on
     index: Vec<u32>,
+    base: i64,
     entries: usize,
     width: u8,
     page: Vec<u8>,
 }
+
+/// Integer and date columns whose chunk spans fewer values than this are
+/// dictionary-encoded, as pyarrow and parquet-mr do by default: the case
+/// table's year, day counts and dates then go to zstd as a few bits a row
+/// instead of 4 or 8 bytes (a fifth of its uncompressed bytes, and of zstd's
+/// time). Every Parquet reader reads dictionary pages of any type.
+const SMALL_RANGE: i64 = 4096;
 
 impl Dictionary {
     /// `None` when no row has a value: the column is then written with no
@@ -293,7 +304,42 @@ impl Dictionary {
                 plain_bytes(&mut page, text.as_bytes());
             }
         }
-        (used > 0).then(|| Dictionary { index, entries: used as usize, width: bit_width(used - 1).max(1), page })
+        (used > 0).then(|| Dictionary { index, base: 0, entries: used as usize, width: bit_width(used - 1).max(1), page })
+    }
+
+    /// The distinct values of an integer column, ascending, when they lie
+    /// within `SMALL_RANGE` of each other; `plain` is a value's PLAIN bytes.
+    fn of_small_range<T, const N: usize>(values: impl Iterator<Item = T> + Clone, plain: impl Fn(T) -> [u8; N]) -> Option<Dictionary>
+    where
+        T: Copy + Into<i64>,
+    {
+        let (min, max) = values.clone().fold(None, |r: Option<(i64, i64)>, v| {
+            let v = v.into();
+            Some(r.map_or((v, v), |(lo, hi)| (lo.min(v), hi.max(v))))
+        })?;
+        let span = max.checked_sub(min).filter(|s| *s < SMALL_RANGE)?;
+        let mut index = vec![u32::MAX; span as usize + 1];
+        let mut by_offset = vec![None; span as usize + 1];
+        for v in values {
+            let k = (v.into() - min) as usize;
+            index[k] = 0;
+            by_offset[k] = Some(v);
+        }
+        let mut page = Vec::new();
+        let mut used = 0u32;
+        for (slot, v) in index.iter_mut().zip(by_offset) {
+            if let Some(v) = v {
+                *slot = used;
+                used += 1;
+                page.extend_from_slice(&plain(v));
+            }
+        }
+        Some(Dictionary { index, base: min, entries: used as usize, width: bit_width(used - 1).max(1), page })
+    }
+
+    /// The code of an integer column's value.
+    fn code_of(&self, v: i64) -> Option<u32> {
+        v.checked_sub(self.base).and_then(|k| usize::try_from(k).ok()).and_then(|k| self.index.get(k)).copied()
     }
 }
 
@@ -314,8 +360,14 @@ fn push_values(v: &Values, rows: std::ops::Range<usize>, dictionary: Option<&Dic
                 bit_packed(out, &ids, d.width);
             }
         }
-        Values::Int(x) => x[rows].iter().flatten().for_each(|v| out.extend_from_slice(&v.to_le_bytes())),
-        Values::Date(x) => x[rows].iter().flatten().for_each(|d| out.extend_from_slice(&days_since_epoch(*d).to_le_bytes())),
+        Values::Int(x) => match dictionary {
+            Some(d) => dictionary_codes(out, d, x[rows].iter().flatten().copied()),
+            None => x[rows].iter().flatten().for_each(|v| out.extend_from_slice(&v.to_le_bytes())),
+        },
+        Values::Date(x) => match dictionary {
+            Some(d) => dictionary_codes(out, d, x[rows].iter().flatten().map(|d| i64::from(days_since_epoch(*d)))),
+            None => x[rows].iter().flatten().for_each(|d| out.extend_from_slice(&days_since_epoch(*d).to_le_bytes())),
+        },
         Values::Float(x) => x[rows].iter().flatten().for_each(|v| out.extend_from_slice(&v.to_le_bytes())),
         Values::Yuan(x) => x[rows].iter().flatten().for_each(|f| out.extend_from_slice(&yuan(*f).to_le_bytes())),
         Values::Bool(x) => {
@@ -323,6 +375,14 @@ fn push_values(v: &Values, rows: std::ops::Range<usize>, dictionary: Option<&Dic
             bit_packed_plain(out, &bits);
         }
     }
+}
+
+/// An integer column's dictionary codes: the bit width, then the hybrid.
+fn dictionary_codes(out: &mut Vec<u8>, d: &Dictionary, values: impl Iterator<Item = i64>) {
+    // every value is in the dictionary, which was made from them
+    let ids: Vec<u32> = values.filter_map(|v| d.code_of(v)).collect();
+    out.push(d.width);
+    bit_packed(out, &ids, d.width);
 }
 
 /// The column's minimum and maximum, PLAIN-encoded as the statistics want
