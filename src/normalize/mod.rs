@@ -242,10 +242,10 @@ fn validate_record(
         }
     }
     .ok_or(UnknownCourt)?;
-    let filing = text::value(&get(Column::FilingDate)).ok_or(BadFilingDate).and_then(|v| values::date(&v).map_err(|_| BadFilingDate))?;
-    let closing = match text::value(&get(Column::ClosingDate)) {
+    let filing = values::date_time_field(&get(Column::FilingDate)).ok_or(BadFilingDate)?.map_err(|_| BadFilingDate)?.date();
+    let closing = match values::date_time_field(&get(Column::ClosingDate)) {
         None => None,
-        Some(v) => Some(values::date(&v).map_err(|_| BadClosingDate)?),
+        Some(d) => Some(d.map_err(|_| BadClosingDate)?.date()),
     };
     let method = values::closure_method(&get(Column::ClosureMethod));
     if closing.is_some() != method.is_some() {
@@ -258,9 +258,9 @@ fn validate_record(
     let recovered = values::amount(&get(Column::RecoveredAmount), h.recovered_unit).map_err(|_| BadAmount)?;
     let suspended_days = values::days(&get(Column::SuspendedDays)).map_err(|_| BadDays)?;
     let extended_days = values::days(&get(Column::ExtendedDays)).map_err(|_| BadDays)?;
-    let updated_at = match text::value(&get(Column::UpdatedAt)) {
+    let updated_at = match values::date_time_field(&get(Column::UpdatedAt)) {
         None => UpdatedAt::MISSING,
-        Some(v) => UpdatedAt::new(Some(values::date_time(&v).map_err(|_| BadUpdatedAt)?)),
+        Some(t) => UpdatedAt::new(Some(t.map_err(|_| BadUpdatedAt)?)),
     };
 
     let (cause, category) = match text::value(&get(Column::Cause)) {

@@ -241,6 +241,16 @@ fn iso_date_time(b: &[u8]) -> Option<NaiveDateTime> {
     Some(NaiveDateTime::new(date, time))
 }
 
+/// A raw field's date and time: `None` when it is empty (`value`), else
+/// `date_time` of its value. The ISO form is read from the raw field
+/// itself, being its own value (ASCII, digits at both ends, no empty word).
+pub fn date_time_field(raw: &str) -> Option<Result<NaiveDateTime, Invalid>> {
+    if let Some(dt) = iso_date_time(raw.as_bytes()) {
+        return Some(Ok(dt));
+    }
+    value(raw).map(|v| date_time(&v))
+}
+
 /// A date; a trailing valid time is accepted and dropped.
 pub fn date(v: &str) -> Result<NaiveDate, Invalid> {
     date_time(v).map(|dt| dt.date())
@@ -313,6 +323,10 @@ pub enum AmountUnit {
 /// text. `Ok(None)` is unknown (empty); a value suffix (万元, 万, 元) wins over
 /// the header's unit.
 pub fn amount(raw: &str, header_unit: AmountUnit) -> Result<Option<Fen>, Invalid> {
+    // digits, points and commas are their own value and carry no unit suffix
+    if !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b',') {
+        return decimal_to_scaled(raw, scale(header_unit)).map(|f| Some(Fen(f)));
+    }
     let Some(v) = value(raw) else { return Ok(None) };
     let (num, unit) = if let Some(n) = v.strip_suffix("万元") {
         (n, AmountUnit::TenThousandYuan)
@@ -323,11 +337,15 @@ pub fn amount(raw: &str, header_unit: AmountUnit) -> Result<Option<Fen>, Invalid
     } else {
         (&*v, header_unit)
     };
-    let scale = match unit {
+    decimal_to_scaled(num.trim_end(), scale(unit)).map(|f| Some(Fen(f)))
+}
+
+/// Decimal places from the unit to fen.
+fn scale(unit: AmountUnit) -> u32 {
+    match unit {
         AmountUnit::Yuan => 2,
         AmountUnit::TenThousandYuan => 6,
-    };
-    decimal_to_scaled(num.trim_end(), scale).map(|f| Some(Fen(f)))
+    }
 }
 
 /// `text × 10^scale`, rounded half away from zero, for unsigned decimal text
@@ -374,6 +392,11 @@ fn decimal_to_scaled(text: &str, scale: u32) -> Result<i64, Invalid> {
 
 /// A day count: a whole number ≥ 0; empty is 0.
 pub fn days(raw: &str) -> Result<u32, Invalid> {
+    // plain digits are their own value (see `is_own_value`): read at once
+    let b = raw.as_bytes();
+    if (1..=9).contains(&b.len()) && b.iter().all(u8::is_ascii_digit) {
+        return Ok(b.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')));
+    }
     let Some(v) = value(raw) else { return Ok(0) };
     if !v.bytes().all(|b| b.is_ascii_digit()) {
         return Err(Invalid);
@@ -645,6 +668,29 @@ mod properties {
                 prop_assert_eq!(&fast, &general, "{}", s);
             }
             prop_assert_eq!(case_number(&s), general);
+        }
+
+        #[test]
+        fn raw_field_shortcuts_agree_with_value_then_parse(
+            s in prop_oneof![
+                "[0-9]{1,12}", "[0-9,.]{1,14}", "[0-9 .,万元-]{0,12}", " ?[0-9]{4}-[0-9]{2}-[0-9]{2}( [0-9]{2}:[0-9]{2}(:[0-9]{2})?)? ?",
+                "\\PC{0,12}",
+            ]
+        ) {
+            let plain_days = match value(&s) {
+                None => Ok(0),
+                Some(v) if v.bytes().all(|b| b.is_ascii_digit()) => v.parse().map_err(|_| Invalid),
+                Some(_) => Err(Invalid),
+            };
+            prop_assert_eq!(days(&s), plain_days);
+            for unit in [AmountUnit::Yuan, AmountUnit::TenThousandYuan] {
+                let general = match value(&s) {
+                    None => Ok(None),
+                    Some(v) => amount(&format!(" {v}"), unit),
+                };
+                prop_assert_eq!(amount(&s, unit), general);
+            }
+            prop_assert_eq!(date_time_field(&s), value(&s).map(|v| date_time(&v)));
         }
 
         #[test]
