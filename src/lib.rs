@@ -325,8 +325,9 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
             causes.renumber(&mut rows);
             let moved = rows.cases.len();
             if all_cases.len() + moved > prefaulted {
-                memory::prefault(&mut all_cases, moved.max(prefault_step));
-                prefaulted = all_cases.len() + moved.max(prefault_step);
+                let ahead = moved.max(prefault_step);
+                memory::prefault(&mut all_cases, ahead);
+                prefaulted = all_cases.len() + ahead;
             }
             all_cases.extend(rows.cases);
             // the per-file vectors freed so far go back now, or the cases

@@ -12,13 +12,6 @@ fn is_ascii_or_cjk(s: &str) -> bool {
     let b = s.as_bytes();
     let mut i = 0;
     while i < b.len() {
-        // eight ASCII bytes at a time
-        if let Some(word) = b[i..].first_chunk::<8>() {
-            if u64::from_ne_bytes(*word) & 0x8080_8080_8080_8080 == 0 {
-                i += 8;
-                continue;
-            }
-        }
         let c = b[i];
         if c < 0x80 {
             i += 1;

@@ -392,7 +392,8 @@ fn decimal_to_scaled(text: &str, scale: u32) -> Result<i64, Invalid> {
 
 /// A day count: a whole number ≥ 0; empty is 0.
 pub fn days(raw: &str) -> Result<u32, Invalid> {
-    // plain digits are their own value (see `is_own_value`): read at once
+    // plain digits are their own value (nothing to normalise or trim, never
+    // an empty word): read at once
     let b = raw.as_bytes();
     if (1..=9).contains(&b.len()) && b.iter().all(u8::is_ascii_digit) {
         return Ok(b.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')));

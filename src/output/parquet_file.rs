@@ -179,7 +179,8 @@ fn encode_column(v: &Values, page_bytes: usize) -> io::Result<ColumnChunk> {
     let dictionary = match v {
         Values::Dict { dict, codes } => Dictionary::of(dict, codes),
         Values::Int(x) => Dictionary::of_small_range(x.iter().flatten().copied(), |v| v.to_le_bytes()),
-        Values::Date(x) => Dictionary::of_small_range(x.iter().flatten().map(|d| days_since_epoch(*d)), |v| v.to_le_bytes()),
+        // every value came from an i32 day count
+        Values::Date(x) => Dictionary::of_small_range(x.iter().flatten().map(|d| i64::from(days_since_epoch(*d))), |v| (v as i32).to_le_bytes()),
         _ => None,
     };
     let mut stats = stats_of(v, dictionary.as_ref());
@@ -309,29 +310,20 @@ impl Dictionary {
 
     /// The distinct values of an integer column, ascending, when they lie
     /// within `SMALL_RANGE` of each other; `plain` is a value's PLAIN bytes.
-    fn of_small_range<T, const N: usize>(values: impl Iterator<Item = T> + Clone, plain: impl Fn(T) -> [u8; N]) -> Option<Dictionary>
-    where
-        T: Copy + Into<i64>,
-    {
-        let (min, max) = values.clone().fold(None, |r: Option<(i64, i64)>, v| {
-            let v = v.into();
-            Some(r.map_or((v, v), |(lo, hi)| (lo.min(v), hi.max(v))))
-        })?;
+    fn of_small_range<const N: usize>(values: impl Iterator<Item = i64> + Clone, plain: impl Fn(i64) -> [u8; N]) -> Option<Dictionary> {
+        let (min, max) = values.clone().fold(None, |r: Option<(i64, i64)>, v| Some(r.map_or((v, v), |(lo, hi)| (lo.min(v), hi.max(v)))))?;
         let span = max.checked_sub(min).filter(|s| *s < SMALL_RANGE)?;
         let mut index = vec![u32::MAX; span as usize + 1];
-        let mut by_offset = vec![None; span as usize + 1];
         for v in values {
-            let k = (v.into() - min) as usize;
-            index[k] = 0;
-            by_offset[k] = Some(v);
+            index[(v - min) as usize] = 0;
         }
         let mut page = Vec::new();
         let mut used = 0u32;
-        for (slot, v) in index.iter_mut().zip(by_offset) {
-            if let Some(v) = v {
+        for (offset, slot) in index.iter_mut().enumerate() {
+            if *slot == 0 {
                 *slot = used;
                 used += 1;
-                page.extend_from_slice(&plain(v));
+                page.extend_from_slice(&plain(min + offset as i64));
             }
         }
         Some(Dictionary { index, base: min, entries: used as usize, width: bit_width(used - 1).max(1), page })
