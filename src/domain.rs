@@ -168,6 +168,11 @@ impl TypeCode {
         out.extend(self.chars());
     }
 
+    /// The packed characters, for hashing.
+    pub fn bits(self) -> u64 {
+        self.0
+    }
+
     /// 首次执行: the only type the headline indicators count.
     pub fn is_first_enforcement(&self) -> bool {
         *self == TypeCode::FIRST_ENFORCEMENT

@@ -380,27 +380,33 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
         (province_table(&ind, &settings.period), output::BOTH),
         (monthly_table(&ind, &courts), output::BOTH),
     ];
-    // the large tables are built a chunk (a Parquet row group) at a time; the
-    // case table's chunks are smaller because two are encoded at once
-    const CHUNK_ROWS: usize = 1 << 16;
-    const CASE_CHUNK_ROWS: usize = 1 << 15;
-    let quarantine = quarantine_table(&quarantined, &names, CHUNK_ROWS);
-    let duplicates = duplicates_table(&deduped.duplicates, &courts, &names, CHUNK_ROWS);
+    // the large tables are built a chunk (a Parquet row group) at a time, its
+    // boundaries content-defined so that a refresh can reuse the chunks whose
+    // rows did not change. Two chunks are built at once, so wide rows (cases,
+    // and quarantined rows with their raw text) come in smaller chunks:
+    // about 24k rows, at most 32k, against about 32k and at most 64k.
+    use output::table::ChunkSizes;
+    const WIDE_ROWS: ChunkSizes = ChunkSizes { min: 1 << 14, spacing: 1 << 13, max: 1 << 15 };
+    const NARROW_ROWS: ChunkSizes = ChunkSizes { min: 1 << 14, spacing: 1 << 14, max: 1 << 16 };
+    let quarantine = quarantine_table(&quarantined, &names, WIDE_ROWS);
+    let duplicates = duplicates_table(&deduped.duplicates, &courts, &names, NARROW_ROWS);
     let names_of = CaseNames { courts: &courts, files: &names, causes: &causes };
     let staging =
         output::Staging::new(&settings.out).map_err(|e| output::OutputError { path: settings.out.display().to_string(), message: e.to_string() })?;
+    let store = cache.as_ref().map(|c| c as &dyn output::reuse::ChunkStore);
     // the case table, by far the largest, is written beside the others
     let (small, cases_file) = rayon::join(
         || {
             let mut w = output::write_tables(&staging, &tables, settings.csv_headers)?;
-            w.extend(output::write_chunked(&staging, &[(&quarantine, output::BOTH), (&duplicates, output::BOTH)], settings.csv_headers)?);
+            w.extend(output::write_chunked(&staging, &[(&quarantine, output::BOTH), (&duplicates, output::BOTH)], settings.csv_headers, store)?);
             Ok::<_, output::OutputError>(w)
         },
         || {
             output::write_chunked(
                 &staging,
-                &[(&cases_table(&deduped.cases, case_order, names_of, hasher.has_key(), CASE_CHUNK_ROWS), output::PARQUET_ONLY)],
+                &[(&cases_table(&deduped.cases, case_order, names_of, hasher.has_key(), WIDE_ROWS), output::PARQUET_ONLY)],
                 settings.csv_headers,
+                store,
             )
         },
     );

@@ -109,10 +109,15 @@ fn a_warm_run_after_one_file_changed_parses_it_alone_and_matches_a_cold_run() {
     assert!(!tmp.path().join(".cold.courtstat.cache").exists(), "--no-cache writes no cache");
     assert_same_outputs(&warm, &cold);
 
-    // the cache holds this run's entries only: one per input file
+    // the cache holds this run's entries only: one per input file, and one
+    // per chunk of each large table's CSV and Parquet file
     let entries = files(&tmp.path().join(".warm.courtstat.cache"));
-    assert_eq!(entries.iter().filter(|p| p.extension().is_some_and(|e| e == "rows")).count() as u64, n);
-    assert!(entries.iter().all(|p| p.extension().is_some_and(|e| e == "rows") || p.ends_with("stamps.index")), "{entries:?}");
+    let ext = |x: &str| entries.iter().filter(|p| p.extension().is_some_and(|e| e == x)).count() as u64;
+    assert_eq!(ext("rows"), n);
+    let chunks = cache_stat(&second, "chunks_reused") + cache_stat(&second, "chunks_stored");
+    assert_eq!(ext("chunk"), chunks);
+    assert!(chunks >= 5, "cases.parquet, duplicates and quarantine as CSV and Parquet: {chunks}");
+    assert_eq!(ext("rows") + ext("chunk") + 1, entries.len() as u64, "{entries:?}");
 }
 
 #[test]

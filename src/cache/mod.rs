@@ -7,6 +7,9 @@
 //!
 //! Layout of the cache folder (`.NAME.courtstat.cache` beside the output):
 //! - `SHA256.SALT.rows`: one parsed file (format in `codec`);
+//! - `TABLE.FORMAT.FINGERPRINT.SALT.chunk`: one encoded chunk of a large
+//!   output table (`output::reuse`), so a refresh re-encodes only the
+//!   chunks whose rows changed;
 //! - `stamps.index` (not `.tsv`: a cache inside an input folder must not
 //!   look like an export): path, size, mtime, ctime, device and inode of each input
 //!   with the sha256 its bytes had, so an untouched file is not even read.
@@ -67,6 +70,10 @@ pub struct CacheStats {
     pub files_not_read: u64,
     /// files parsed in this run
     pub files_parsed: u64,
+    /// chunks of the large tables (per format) taken from an earlier run
+    pub chunks_reused: u64,
+    /// chunks encoded in this run and kept for the next
+    pub chunks_stored: u64,
     /// entries that could not be written or read back (costs time only)
     pub entry_errors: u64,
 }
@@ -203,6 +210,45 @@ impl Cache {
 
     pub fn stats(&self) -> CacheStats {
         self.lock().stats
+    }
+}
+
+/// Encoded chunks of the output tables (`output::reuse`), each entry the
+/// bytes with their xxh3 behind, renamed into place whole like the parses.
+impl crate::output::reuse::ChunkStore for Cache {
+    fn get(&self, name: &str) -> Option<Vec<u8>> {
+        let file = format!("{name}.{}.chunk", self.salt);
+        let mut bytes = std::fs::read(self.dir.join(&file)).ok()?;
+        let body = bytes.len().checked_sub(8);
+        let intact = body.is_some_and(|n| xxhash_rust::xxh3::xxh3_64(&bytes[..n]).to_le_bytes() == bytes[n..]);
+        let mut state = self.lock();
+        if !intact {
+            state.stats.entry_errors += 1;
+            return None;
+        }
+        bytes.truncate(bytes.len() - 8);
+        state.used.insert(file);
+        state.stats.chunks_reused += 1;
+        Some(bytes)
+    }
+
+    fn put(&self, name: &str, bytes: &[u8]) {
+        let file = format!("{name}.{}.chunk", self.salt);
+        let tmp = self.dir.join(format!("{file}.{}.tmp", std::process::id()));
+        let written = std::fs::File::create(&tmp).and_then(|mut f| {
+            use std::io::Write;
+            f.write_all(bytes)?;
+            f.write_all(&xxhash_rust::xxh3::xxh3_64(bytes).to_le_bytes())
+        });
+        let ok = written.and_then(|_| std::fs::rename(&tmp, self.dir.join(&file))).is_ok();
+        let mut state = self.lock();
+        if ok {
+            state.used.insert(file);
+            state.stats.chunks_stored += 1;
+        } else {
+            let _ = std::fs::remove_file(&tmp);
+            state.stats.entry_errors += 1;
+        }
     }
 }
 

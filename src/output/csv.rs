@@ -2,7 +2,8 @@
 //! precision in their shortest round-trip form, amounts with two decimals,
 //! ISO dates, `true`/`false`, nulls as empty fields.
 
-use super::table::{Table, Values};
+use super::reuse::ChunkStore;
+use super::table::{Chunked, Table, Values};
 use std::io::Write;
 
 /// The shortest decimal that reads back as the same double, never in
@@ -110,24 +111,75 @@ pub fn write_chunks<'t, W: Write>(
     headers: super::labels::HeaderLanguage,
 ) -> std::io::Result<()> {
     w.write_all(b"\xEF\xBB\xBF")?;
-    let mut out = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(w);
-    let mut field = String::new();
+    let mut out = writer(w);
     for (k, table) in chunks.into_iter().enumerate() {
         let table = table.borrow();
         if k == 0 {
             out.write_record(table.columns.iter().map(|c| headers.label(c.0)))?;
         }
-        for row in 0..table.rows() {
-            for (_, values) in &table.columns {
-                field.clear();
-                push_cell(values, row, &mut field);
-                out.write_field(&field)?;
-            }
-            // ends the record
-            out.write_record(None::<&[u8]>)?;
-        }
+        records_to(table, &mut out)?;
     }
     out.flush()
+}
+
+fn writer<W: Write>(w: W) -> csv::Writer<W> {
+    csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(w)
+}
+
+fn records_to<W: Write>(table: &Table, out: &mut csv::Writer<W>) -> std::io::Result<()> {
+    let mut field = String::new();
+    for row in 0..table.rows() {
+        for (_, values) in &table.columns {
+            field.clear();
+            push_cell(values, row, &mut field);
+            out.write_field(&field)?;
+        }
+        // ends the record
+        out.write_record(None::<&[u8]>)?;
+    }
+    Ok(())
+}
+
+/// A chunked table as one CSV, the bytes `write_chunks` writes, a chunk at
+/// a time (the case table's chunks are being encoded on the other threads
+/// meanwhile). With a `store`, a chunk's text is taken from an earlier run
+/// when its rows' fingerprint is the same, and kept for the next run
+/// otherwise.
+pub fn write_chunked<W: Write>(
+    table: &Chunked,
+    mut w: W,
+    headers: super::labels::HeaderLanguage,
+    store: Option<&dyn ChunkStore>,
+) -> std::io::Result<()> {
+    w.write_all(b"\xEF\xBB\xBF")?;
+    let mut head = writer(&mut w);
+    head.write_record((table.build)(0..0).columns.iter().map(|c| headers.label(c.0)))?;
+    head.flush()?;
+    drop(head);
+    for range in table.ranges.iter().filter(|r| !r.is_empty()) {
+        let entry = store.zip(table.fingerprint.as_ref()).map(|(s, f)| (s, super::reuse::entry_name(table.name, "csv", f(range.clone()))));
+        match entry {
+            None => {
+                let mut out = writer(&mut w);
+                records_to(&(table.build)(range.clone()), &mut out)?;
+                out.flush()?;
+            }
+            Some((s, name)) => {
+                let text = match s.get(&name) {
+                    Some(text) => text,
+                    None => {
+                        let mut out = writer(Vec::new());
+                        records_to(&(table.build)(range.clone()), &mut out)?;
+                        let text = out.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
+                        s.put(&name, &text);
+                        text
+                    }
+                };
+                w.write_all(&text)?;
+            }
+        }
+    }
+    w.flush()
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ pub mod manifest;
 pub mod parquet;
 pub mod parquet_file;
 pub mod publish;
+pub mod reuse;
 pub mod table;
 pub mod tables;
 
@@ -52,18 +53,24 @@ pub fn write_tables(staging: &Staging, tables: &[(Table, Formats)], headers: lab
 }
 
 /// Writes large tables chunk by chunk, in order: each chunk is built once per
-/// format (the Parquet file by `parquet_file`, not polars).
-pub fn write_chunked(staging: &Staging, tables: &[(&Chunked, Formats)], headers: labels::HeaderLanguage) -> Result<Vec<WrittenFile>, OutputError> {
+/// format (the Parquet file by `parquet_file`, not polars), or taken from
+/// `store` when an earlier run wrote the same rows (see `reuse`).
+pub fn write_chunked(
+    staging: &Staging,
+    tables: &[(&Chunked, Formats)],
+    headers: labels::HeaderLanguage,
+    store: Option<&dyn reuse::ChunkStore>,
+) -> Result<Vec<WrittenFile>, OutputError> {
     let mut written = Vec::new();
     for (t, f) in tables {
         let err = |file: &str, e: String| OutputError { path: file.to_string(), message: e };
         if f.csv {
             let file = format!("{}.csv", t.name);
-            written.push(staging.write(&file, |w| csv::write_chunks(t.chunks(), w, headers)).map_err(|e| err(&file, e.to_string()))?);
+            written.push(staging.write(&file, |w| csv::write_chunked(t, w, headers, store)).map_err(|e| err(&file, e.to_string()))?);
         }
         if f.parquet {
             let file = format!("{}.parquet", t.name);
-            written.push(staging.write(&file, |w| parquet_file::write_chunked(t, w)).map_err(|e| err(&file, e.to_string()))?);
+            written.push(staging.write(&file, |w| parquet_file::write_chunked(t, w, store)).map_err(|e| err(&file, e.to_string()))?);
         }
     }
     Ok(written)

@@ -63,8 +63,14 @@ mod tests {
         for chunked in [false, true] {
             let mut buf = Vec::new();
             if chunked {
-                let chunked = crate::output::Chunked { name: "t", rows: 4, chunk_rows: 2, build: Box::new(|_| sample()) };
-                crate::output::parquet_file::write_chunked(&chunked, &mut buf).unwrap();
+                let chunked = crate::output::Chunked {
+                    name: "t",
+                    rows: 4,
+                    ranges: crate::output::table::fixed_ranges(4, 2),
+                    build: Box::new(|_| sample()),
+                    fingerprint: None,
+                };
+                crate::output::parquet_file::write_chunked(&chunked, &mut buf, None).unwrap();
             } else {
                 write(&sample(), &mut buf).unwrap();
             }
@@ -154,14 +160,51 @@ mod tests {
             (3, 1, 1, 6),
             (500, 200, 100, 7),
         ] {
-            let chunked = crate::output::Chunked { name: "varied", rows, chunk_rows, build: Box::new(move |r| varied(r, seed)) };
+            let chunked = varied_chunked(rows, chunk_rows, seed);
             let mut ours = Vec::new();
-            crate::output::parquet_file::write_chunked_in_pages(&chunked, &mut ours, page_bytes).unwrap();
+            crate::output::parquet_file::write_chunked_in_pages(&chunked, &mut ours, page_bytes, None).unwrap();
             let mut theirs = Vec::new();
             write(&varied(0..rows, seed), &mut theirs).unwrap();
             let (ours, theirs) = (read(ours), read(theirs));
             assert_eq!(ours.schema(), theirs.schema(), "{rows} rows");
             assert!(ours.equals_missing(&theirs), "{rows} rows in chunks of {chunk_rows}:\n{ours}\n{theirs}");
+        }
+    }
+
+    fn varied_chunked(rows: usize, chunk_rows: usize, seed: u64) -> crate::output::Chunked<'static> {
+        crate::output::Chunked {
+            name: "varied",
+            rows,
+            ranges: crate::output::table::fixed_ranges(rows, chunk_rows),
+            build: Box::new(move |r| varied(r, seed)),
+            // a chunk's rows are those of its range and seed
+            fingerprint: Some(Box::new(move |r| (u128::from(seed) << 96) ^ ((r.start as u128) << 48) ^ r.end as u128)),
+        }
+    }
+
+    #[test]
+    fn reused_chunks_give_the_bytes_of_chunks_encoded_afresh() {
+        use crate::output::reuse::{tests::MemoryStore, ChunkStore};
+        for (rows, chunk_rows, page_bytes) in [(1000, 64, 1 << 20), (500, 200, 100), (0, 3, 1 << 20), (7, 3, 1)] {
+            let chunked = varied_chunked(rows, chunk_rows, 9);
+            let write = |store: Option<&dyn ChunkStore>| {
+                let mut out = Vec::new();
+                crate::output::parquet_file::write_chunked_in_pages(&chunked, &mut out, page_bytes, store).unwrap();
+                out
+            };
+            let fresh = write(None);
+            let store = MemoryStore::default();
+            assert_eq!(write(Some(&store)), fresh, "{rows} rows, filling the store");
+            let chunks = rows.div_ceil(chunk_rows);
+            assert_eq!(store.counts(), (0, chunks));
+            assert_eq!(write(Some(&store)), fresh, "{rows} rows, from the store");
+            assert_eq!(store.counts(), (chunks, 0));
+            // a damaged entry is encoded again, not trusted
+            if let Some(entry) = store.entries.lock().unwrap().values_mut().next() {
+                entry.truncate(entry.len() / 2);
+            }
+            assert_eq!(write(Some(&store)), fresh, "{rows} rows, one entry damaged");
+            assert_eq!(store.counts(), (chunks, chunks.min(1)));
         }
     }
 }

@@ -18,6 +18,7 @@
 //! readers see the same types; tests read the files back with polars and
 //! compare them with polars' own.
 
+use super::reuse::{self, ChunkStore};
 use super::table::{days_since_epoch, yuan, Chunked, Table, Values};
 use rayon::prelude::*;
 use std::io::{self, Write};
@@ -46,53 +47,82 @@ const DICTIONARY_PAGE: i32 = 2;
 
 /// Writes a chunked table as one Parquet file, one row group per chunk. The
 /// chunks are built and encoded as many at a time as there are threads, then
-/// written in order, so the bytes do not depend on the thread count.
-pub fn write_chunked<W: Write>(table: &Chunked, w: W) -> io::Result<()> {
-    write_chunked_in_pages(table, w, PAGE_BYTES)
+/// written in order, so the bytes do not depend on the thread count. With a
+/// `store`, a chunk encoded by an earlier run under the same fingerprint is
+/// taken from it, and a chunk encoded here is put in it.
+pub fn write_chunked<W: Write>(table: &Chunked, w: W, store: Option<&dyn ChunkStore>) -> io::Result<()> {
+    write_chunked_in_pages(table, w, PAGE_BYTES, store)
 }
 
 /// `write_chunked` with data pages of `page_bytes` (tests use small pages).
-pub(crate) fn write_chunked_in_pages<W: Write>(table: &Chunked, mut w: W, page_bytes: usize) -> io::Result<()> {
-    let ranges: Vec<_> = table.ranges().filter(|r| !r.is_empty()).collect();
+pub(crate) fn write_chunked_in_pages<W: Write>(table: &Chunked, mut w: W, page_bytes: usize, store: Option<&dyn ChunkStore>) -> io::Result<()> {
+    let ranges: Vec<_> = table.ranges.iter().filter(|r| !r.is_empty()).cloned().collect();
     let count = ranges.len();
-    let mut schema: Option<Vec<Column>> = None;
+    // every chunk has an empty chunk's columns (an empty table has them too)
+    let schema = columns_of(&(table.build)(0..0));
+    let format = format!("parquet-{page_bytes}");
     w.write_all(MAGIC)?;
     let mut offset = MAGIC.len() as u64;
-    let mut groups = Vec::with_capacity(count);
-    let wave = rayon::current_num_threads().max(1);
+    // each row group's footer entry, made as soon as the group is written:
+    // holding the groups' metadata (small blocks allocated between each
+    // chunk's large temporary ones) until the end kept the heap from
+    // reusing the temporaries' room for chunks of other sizes (+45 MB)
+    let (mut elements, mut rows) = (Vec::new(), 0);
+    // a wave's chunks are built and encoded on all threads and then written;
+    // only their compressed pages wait, so a wave can hold several chunks a
+    // thread, which keeps the threads busy although chunks differ in size
+    let wave = 4 * rayon::current_num_threads().max(1);
     for first in (0..count).step_by(wave) {
-        let encoded: Vec<(Vec<Column>, io::Result<RowGroup>)> = ranges[first..(first + wave).min(count)]
+        let encoded: Vec<io::Result<RowGroup>> = ranges[first..(first + wave).min(count)]
             .par_iter()
-            .map(|range| {
-                let t = (table.build)(range.clone());
-                (columns_of(&t), encode_row_group(&t, page_bytes))
-            })
-            .collect::<Vec<_>>();
-        for (columns, group) in encoded {
+            .map(|range| row_group(table, range.clone(), &schema, page_bytes, store.map(|s| (s, format.as_str()))))
+            .collect();
+        for group in encoded {
             let mut group = group?;
-            match &schema {
-                None => schema = Some(columns),
-                Some(s) if *s != columns => return Err(io::Error::other(format!("{}: chunks with different columns", table.name))),
-                Some(_) => {}
-            }
             for c in &mut group.columns {
                 w.write_all(&c.bytes)?;
                 c.start = offset;
                 offset += c.bytes.len() as u64;
                 c.bytes = Vec::new();
             }
-            groups.push(group);
+            row_group_entry(&mut elements, &group, &schema);
+            rows += group.rows;
         }
     }
-    // an empty table still has its columns: those of an empty chunk
-    let schema = schema.unwrap_or_else(|| columns_of(&(table.build)(0..0)));
-    let footer = file_metadata(&schema, &groups);
+    let footer = file_metadata(&schema, rows, count, &elements);
     w.write_all(&footer)?;
     w.write_all(&(footer.len() as u32).to_le_bytes())?;
     w.write_all(MAGIC)?;
-    drop(groups);
     crate::memory::trim();
     Ok(())
+}
+
+/// One chunk's row group: from the store when an earlier run encoded the
+/// same rows, else built and encoded here (and stored).
+fn row_group(
+    table: &Chunked,
+    range: std::ops::Range<usize>,
+    schema: &[Column],
+    page_bytes: usize,
+    store: Option<(&dyn ChunkStore, &str)>,
+) -> io::Result<RowGroup> {
+    let entry = store.zip(table.fingerprint.as_ref()).map(|((s, format), f)| (s, reuse::entry_name(table.name, format, f(range.clone()))));
+    if let Some((s, name)) = &entry {
+        let kept = s.get(name).and_then(|b| RowGroup::decode(&b)).filter(|g| g.rows == range.len() && g.columns.len() == schema.len());
+        if let Some(g) = kept {
+            return Ok(g);
+        }
+    }
+    let t = (table.build)(range);
+    if columns_of(&t) != schema {
+        return Err(io::Error::other(format!("{}: chunks with different columns", table.name)));
+    }
+    let group = encode_row_group(&t, page_bytes)?;
+    drop(t);
+    if let Some((s, name)) = &entry {
+        s.put(name, &group.encode());
+    }
+    Ok(group)
 }
 
 /// A column of the schema: its name and how it is stored.
@@ -145,6 +175,92 @@ struct Stats {
     nulls: usize,
     min: Option<Vec<u8>>,
     max: Option<Vec<u8>>,
+}
+
+impl RowGroup {
+    /// The row group as the chunk store keeps it: its rows, then each
+    /// column's pages and what the footer says of them (all but `start`,
+    /// which depends on where the group lands in the file).
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.columns.iter().map(|c| c.bytes.len() + 96).sum::<usize>() + 16);
+        let u64_ = |out: &mut Vec<u8>, v: u64| out.extend_from_slice(&v.to_le_bytes());
+        let bytes = |out: &mut Vec<u8>, b: &[u8]| {
+            out.extend_from_slice(&(b.len() as u64).to_le_bytes());
+            out.extend_from_slice(b);
+        };
+        u64_(&mut out, self.rows as u64);
+        u64_(&mut out, self.columns.len() as u64);
+        for c in &self.columns {
+            bytes(&mut out, &c.bytes);
+            u64_(&mut out, c.dictionary_page.map_or(u64::MAX, |p| p));
+            u64_(&mut out, c.data_page);
+            u64_(&mut out, c.encodings.len() as u64);
+            c.encodings.iter().for_each(|e| out.extend_from_slice(&e.to_le_bytes()));
+            u64_(&mut out, c.values as u64);
+            u64_(&mut out, c.uncompressed);
+            u64_(&mut out, c.stats.nulls as u64);
+            for bound in [&c.stats.min, &c.stats.max] {
+                match bound {
+                    None => u64_(&mut out, u64::MAX),
+                    Some(b) => bytes(&mut out, b),
+                }
+            }
+        }
+        out
+    }
+
+    /// `None` for bytes `encode` did not make.
+    fn decode(mut b: &[u8]) -> Option<RowGroup> {
+        fn u64_(b: &mut &[u8]) -> Option<u64> {
+            let (v, rest) = b.split_first_chunk::<8>()?;
+            *b = rest;
+            Some(u64::from_le_bytes(*v))
+        }
+        fn bytes(b: &mut &[u8], len: u64) -> Option<Vec<u8>> {
+            let (v, rest) = b.split_at_checked(usize::try_from(len).ok()?)?;
+            *b = rest;
+            Some(v.to_vec())
+        }
+        let rows = usize::try_from(u64_(&mut b)?).ok()?;
+        let n = u64_(&mut b)?;
+        let mut columns = Vec::with_capacity(n.min(64) as usize);
+        for _ in 0..n {
+            let len = u64_(&mut b)?;
+            let page_bytes = bytes(&mut b, len)?;
+            let dictionary_page = Some(u64_(&mut b)?).filter(|p| *p != u64::MAX);
+            let data_page = u64_(&mut b)?;
+            let mut encodings = Vec::new();
+            for _ in 0..u64_(&mut b)?.min(16) {
+                let (e, rest) = b.split_first_chunk::<4>()?;
+                b = rest;
+                encodings.push(i32::from_le_bytes(*e));
+            }
+            let values = usize::try_from(u64_(&mut b)?).ok()?;
+            let uncompressed = u64_(&mut b)?;
+            let nulls = usize::try_from(u64_(&mut b)?).ok()?;
+            let mut bound = || match u64_(&mut b)? {
+                u64::MAX => Some(None),
+                len => bytes(&mut b, len).map(Some),
+            };
+            let (min, max) = (bound()?, bound()?);
+            let compressed = page_bytes.len() as u64;
+            if data_page >= compressed || dictionary_page.is_some_and(|p| p >= data_page) {
+                return None;
+            }
+            columns.push(ColumnChunk {
+                bytes: page_bytes,
+                start: 0,
+                dictionary_page,
+                data_page,
+                encodings,
+                values,
+                uncompressed,
+                compressed,
+                stats: Stats { nulls, min, max },
+            });
+        }
+        b.is_empty().then_some(RowGroup { rows, columns })
+    }
 }
 
 fn encode_row_group(t: &Table, page_bytes: usize) -> io::Result<RowGroup> {
@@ -510,7 +626,51 @@ fn varint(out: &mut Vec<u8>, mut v: u64) {
 }
 
 /// The footer: schema, row groups with their column chunks' metadata.
-fn file_metadata(schema: &[Column], groups: &[RowGroup]) -> Vec<u8> {
+/// A row group's entry in the footer's list, once its columns are written.
+fn row_group_entry(out: &mut Vec<u8>, g: &RowGroup, schema: &[Column]) {
+    let mut t = Thrift { out: std::mem::take(out), last: vec![0] };
+    t.elem_begin();
+    t.list(1, STRUCT, g.columns.len());
+    for (c, col) in g.columns.iter().zip(schema) {
+        let first_page = c.start + c.dictionary_page.unwrap_or(c.data_page);
+        t.elem_begin();
+        t.i64(2, first_page as i64);
+        t.begin(3);
+        t.i32(1, col.physical);
+        t.list(2, I32, c.encodings.len());
+        for e in &c.encodings {
+            t.elem_i32(*e);
+        }
+        t.list(3, BINARY, 1);
+        t.elem_binary(col.name.as_bytes());
+        t.i32(4, CODEC_ZSTD);
+        t.i64(5, c.values as i64);
+        t.i64(6, c.uncompressed as i64);
+        t.i64(7, c.compressed as i64);
+        t.i64(9, (c.start + c.data_page) as i64);
+        if let Some(d) = c.dictionary_page {
+            t.i64(11, (c.start + d) as i64);
+        }
+        t.begin(12);
+        t.i64(3, c.stats.nulls as i64);
+        if let (Some(lo), Some(hi)) = (&c.stats.min, &c.stats.max) {
+            t.binary(5, hi);
+            t.binary(6, lo);
+        }
+        t.end();
+        t.end();
+        t.end();
+    }
+    t.i64(2, g.columns.iter().map(|c| c.uncompressed as i64).sum());
+    t.i64(3, g.rows as i64);
+    t.i64(6, g.columns.iter().map(|c| c.compressed as i64).sum());
+    t.end();
+    *out = t.out;
+}
+
+/// The footer: the schema, then `groups` row groups of `rows` rows in all,
+/// whose list entries are `row_groups` (from `row_group_entry`).
+fn file_metadata(schema: &[Column], rows: usize, groups: usize, row_groups: &[u8]) -> Vec<u8> {
     let mut t = Thrift::new();
     t.i32(1, 1);
     // schema: the root, then one leaf per column
@@ -539,46 +699,9 @@ fn file_metadata(schema: &[Column], groups: &[RowGroup]) -> Vec<u8> {
         }
         t.end();
     }
-    t.i64(3, groups.iter().map(|g| g.rows as i64).sum());
-    t.list(4, STRUCT, groups.len());
-    for g in groups {
-        t.elem_begin();
-        t.list(1, STRUCT, g.columns.len());
-        for (c, col) in g.columns.iter().zip(schema) {
-            let first_page = c.start + c.dictionary_page.unwrap_or(c.data_page);
-            t.elem_begin();
-            t.i64(2, first_page as i64);
-            t.begin(3);
-            t.i32(1, col.physical);
-            t.list(2, I32, c.encodings.len());
-            for e in &c.encodings {
-                t.elem_i32(*e);
-            }
-            t.list(3, BINARY, 1);
-            t.elem_binary(col.name.as_bytes());
-            t.i32(4, CODEC_ZSTD);
-            t.i64(5, c.values as i64);
-            t.i64(6, c.uncompressed as i64);
-            t.i64(7, c.compressed as i64);
-            t.i64(9, (c.start + c.data_page) as i64);
-            if let Some(d) = c.dictionary_page {
-                t.i64(11, (c.start + d) as i64);
-            }
-            t.begin(12);
-            t.i64(3, c.stats.nulls as i64);
-            if let (Some(lo), Some(hi)) = (&c.stats.min, &c.stats.max) {
-                t.binary(5, hi);
-                t.binary(6, lo);
-            }
-            t.end();
-            t.end();
-            t.end();
-        }
-        t.i64(2, g.columns.iter().map(|c| c.uncompressed as i64).sum());
-        t.i64(3, g.rows as i64);
-        t.i64(6, g.columns.iter().map(|c| c.compressed as i64).sum());
-        t.end();
-    }
+    t.i64(3, rows as i64);
+    t.list(4, STRUCT, groups);
+    t.out.extend_from_slice(row_groups);
     t.binary(6, concat!("courtstat version ", env!("CARGO_PKG_VERSION")).as_bytes());
     // every column's statistics in the order of its type
     t.list(7, STRUCT, schema.len());

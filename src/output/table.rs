@@ -2,6 +2,7 @@
 //! that the CSV and the Parquet writer format one thing in one place each.
 
 use chrono::NaiveDate;
+use std::ops::Range;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Values {
@@ -122,27 +123,79 @@ impl Table {
 }
 
 /// A table too large to hold whole as columns (the case, duplicates and
-/// quarantine tables): built `chunk_rows` rows at a time, once per format,
+/// quarantine tables): built a chunk of rows at a time, once per format,
 /// each chunk one Parquet row group.
 pub struct Chunked<'a> {
     pub name: &'static str,
     pub rows: usize,
-    pub chunk_rows: usize,
+    /// the chunks' row ranges in order, covering `0..rows`; at least one
+    /// (empty for no rows)
+    pub ranges: Vec<Range<usize>>,
     /// the table's rows in `range`, in output order
-    pub build: Box<dyn Fn(std::ops::Range<usize>) -> Table + Sync + 'a>,
+    pub build: Box<dyn Fn(Range<usize>) -> Table + Sync + 'a>,
+    /// a fingerprint of everything the rows in `range` show, when the table
+    /// can tell: a chunk encoded by an earlier run under the same
+    /// fingerprint is reused instead of built again (see `output::reuse`)
+    pub fingerprint: Option<Box<dyn Fn(Range<usize>) -> u128 + Sync + 'a>>,
 }
 
 impl Chunked<'_> {
-    /// The chunks' row ranges in order; at least one (empty for no rows).
-    pub fn ranges(&self) -> impl Iterator<Item = std::ops::Range<usize>> + Send + '_ {
-        let size = self.chunk_rows.max(1);
-        (0..self.rows.div_ceil(size).max(1)).map(move |k| k * size..((k + 1) * size).min(self.rows))
-    }
-
     /// The chunks in order; at least one (an empty table has its columns).
     pub fn chunks(&self) -> impl Iterator<Item = Table> + Send + '_ {
-        self.ranges().map(move |r| (self.build)(r))
+        self.ranges.iter().map(move |r| (self.build)(r.clone()))
     }
+}
+
+/// `rows` rows in chunks of `size`; at least one chunk.
+pub fn fixed_ranges(rows: usize, size: usize) -> Vec<Range<usize>> {
+    let size = size.max(1);
+    (0..rows.div_ceil(size).max(1)).map(|k| k * size..((k + 1) * size).min(rows)).collect()
+}
+
+/// How large content-defined chunks are: at least `min` rows, about `min +
+/// spacing` on average (`spacing` a power of two), at most `max`.
+#[derive(Debug, Clone, Copy)]
+pub struct ChunkSizes {
+    pub min: usize,
+    pub spacing: u64,
+    pub max: usize,
+}
+
+/// Content-defined chunks: a chunk ends before a row whose `row_hash` is a
+/// multiple of `sizes.spacing` once it has `sizes.min` rows, and at
+/// `sizes.max` rows otherwise. A boundary depends on the row there, not on
+/// its position, so a row added, dropped or changed moves the boundaries of
+/// its own chunk only (rarely the next ones too): every other chunk keeps
+/// its exact rows, and its encoded bytes can be reused by the next run (a
+/// nightly refresh changes a few courts' rows out of millions). At least
+/// one chunk.
+pub fn content_defined_ranges(rows: usize, sizes: ChunkSizes, row_hash: impl Fn(usize) -> u64) -> Vec<Range<usize>> {
+    let mask = sizes.spacing.next_power_of_two() - 1;
+    let (min, max) = (sizes.min.max(1), sizes.max.max(sizes.min.max(1)));
+    let mut ranges = Vec::with_capacity(rows / (min + mask as usize) + 1);
+    let mut start = 0;
+    let mut i = min;
+    while i < rows {
+        if i - start >= max || row_hash(i) & mask == 0 {
+            ranges.push(start..i);
+            start = i;
+            i += min;
+        } else {
+            i += 1;
+        }
+    }
+    ranges.push(start..rows);
+    ranges
+}
+
+/// A well-mixed 64-bit value of `x` (splitmix64's finaliser): the chunk
+/// boundaries' hashes, the same in every run and on every machine.
+pub fn mix64(mut x: u64) -> u64 {
+    x ^= x >> 30;
+    x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x ^= x >> 27;
+    x = x.wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
 }
 
 #[cfg(test)]
@@ -160,6 +213,31 @@ mod tests {
         #[test]
         fn yuan_is_the_i128_conversion(fen in proptest::prop_oneof![proptest::num::i128::ANY, -(1i128 << 90)..(1i128 << 90), -(1i128 << 60)..(1i128 << 60)]) {
             proptest::prop_assert_eq!(yuan(fen).to_bits(), (fen as f64 / 100.0).to_bits());
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn content_defined_chunks_cover_the_rows_within_their_sizes(
+            hashes in proptest::collection::vec(proptest::num::u64::ANY, 0..400),
+            min in 1usize..20, spacing in 1u64..16, extra in 0usize..40, insert_at in proptest::num::usize::ANY, inserted in proptest::num::u64::ANY,
+        ) {
+            let sizes = ChunkSizes { min, spacing, max: min + extra };
+            let ranges = content_defined_ranges(hashes.len(), sizes, |i| hashes[i]);
+            proptest::prop_assert_eq!(ranges.first().map(|r| r.start), Some(0));
+            proptest::prop_assert_eq!(ranges.last().map(|r| r.end), Some(hashes.len()));
+            for pair in ranges.windows(2) {
+                proptest::prop_assert_eq!(pair[0].end, pair[1].start);
+                proptest::prop_assert!((min..=min + extra).contains(&pair[0].len()), "{:?}", ranges);
+            }
+            proptest::prop_assert!(ranges.last().unwrap().len() <= min + extra);
+            // a row inserted leaves every chunk that ends before it as it was
+            let at = insert_at % (hashes.len() + 1);
+            let mut changed = hashes.clone();
+            changed.insert(at, inserted);
+            let after = content_defined_ranges(changed.len(), sizes, |i| changed[i]);
+            let before_row: Vec<_> = ranges.iter().filter(|r| r.end < at).collect();
+            proptest::prop_assert_eq!(before_row, after.iter().filter(|r| r.end < at).collect::<Vec<_>>());
         }
     }
 

@@ -1,13 +1,14 @@
 //! Builds each output table of §9 from the stages' typed results, with the
 //! contract's column order and row order.
 
-use super::table::{Chunked, Table};
+use super::table::{content_defined_ranges, mix64, ChunkSizes, Chunked, Table};
 use crate::dedup::Duplicate;
 use crate::domain::Case;
 use crate::indicators::{ratio, Figures, Indicators, Period};
 use crate::normalize::QuarantinedRow;
 use crate::rank::{Rankings, Standing};
 use crate::reference::{CourtLevel, Courts};
+use std::sync::Arc;
 
 /// Appends §7's columns, in order, for a list of figures.
 fn figures_columns(t: &mut Table, f: &[&Figures]) {
@@ -109,17 +110,24 @@ pub fn monthly_table(ind: &Indicators, courts: &Courts) -> Table {
 }
 
 /// Quarantined rows sorted by file name, then line as a number.
-pub fn quarantine_table<'a>(rows: &'a [QuarantinedRow], files: &'a [String], chunk_rows: usize) -> Chunked<'a> {
+pub fn quarantine_table<'a>(rows: &'a [QuarantinedRow], files: &'a [String], sizes: ChunkSizes) -> Chunked<'a> {
     let mut order: Vec<u32> = (0..rows.len() as u32).collect();
     let key = |i: &u32| {
         let r = &rows[*i as usize];
         (files[r.file as usize].as_str(), r.line)
     };
     order.sort_by(|a, b| key(a).cmp(&key(b)));
+    let order: Arc<[u32]> = order.into();
+    let file_hashes = name_hashes(files);
+    let ranges = content_defined_ranges(rows.len(), sizes, |k| {
+        let r = &rows[order[k] as usize];
+        mix64(file_hashes[r.file as usize] ^ mix64(r.line))
+    });
+    let fingerprinted = order.clone();
     Chunked {
         name: "quarantine",
         rows: rows.len(),
-        chunk_rows,
+        ranges,
         build: Box::new(move |range| {
             let part: Vec<&QuarantinedRow> = order[range].iter().map(|&i| &rows[i as usize]).collect();
             let mut t = Table::new("quarantine");
@@ -129,17 +137,39 @@ pub fn quarantine_table<'a>(rows: &'a [QuarantinedRow], files: &'a [String], chu
                 .text("raw", part.iter().map(|r| Some(r.raw.clone())).collect());
             t
         }),
+        fingerprint: Some(Box::new(move |range| {
+            let mut f = Fingerprint::default();
+            for &i in &fingerprinted[range] {
+                let r = &rows[i as usize];
+                f.u32(r.file).u64(file_hashes[r.file as usize]).u64(r.line).u32(r.reason as u32).text(&r.raw);
+            }
+            f.finish()
+        })),
     }
 }
 
 /// `d` already sorted by case number (as dedup returns it).
-pub fn duplicates_table<'a>(d: &'a [Duplicate], courts: &'a Courts, files: &'a [String], chunk_rows: usize) -> Chunked<'a> {
+pub fn duplicates_table<'a>(dups: &'a [Duplicate], courts: &'a Courts, files: &'a [String], sizes: ChunkSizes) -> Chunked<'a> {
+    let file_hashes = name_hashes(files);
     Chunked {
         name: "duplicates",
-        rows: d.len(),
-        chunk_rows,
+        rows: dups.len(),
+        ranges: content_defined_ranges(dups.len(), sizes, |k| number_hash(&dups[k].key, dups[k].court)),
+        fingerprint: Some(Box::new(move |range| {
+            let mut f = Fingerprint::default();
+            for x in &dups[range] {
+                f.key(&x.key)
+                    .u32(x.court)
+                    .u32(x.versions)
+                    .u32(x.kept_file)
+                    .u64(file_hashes[x.kept_file as usize])
+                    .u32(x.kept_line)
+                    .u8(u8::from(x.conflict));
+            }
+            f.finish()
+        })),
         build: Box::new(move |range| {
-            let d = &d[range];
+            let d = &dups[range];
             let mut numbers = String::with_capacity(d.len() * 30);
             let spans = d
                 .iter()
@@ -198,17 +228,111 @@ pub struct CaseNames<'a> {
 /// The deduplicated case table sorted by canonical case number, in chunks;
 /// `order` is `number_order::by_case_number` of the cases (computed by the
 /// caller, beside the indicators).
-pub fn cases_table<'a>(cases: &'a [Case], order: Vec<u32>, names: CaseNames<'a>, with_parties: bool, chunk_rows: usize) -> Chunked<'a> {
+pub fn cases_table<'a>(cases: &'a [Case], order: Vec<u32>, names: CaseNames<'a>, with_parties: bool, sizes: ChunkSizes) -> Chunked<'a> {
+    let ranges = content_defined_ranges(order.len(), sizes, |k| {
+        let c = &cases[order[k] as usize];
+        number_hash(&c.key, c.court)
+    });
+    let order: Arc<[u32]> = order.into();
+    let fingerprinted = order.clone();
+    let (file_hashes, cause_hashes) = (name_hashes(names.files), name_hashes(names.causes));
     Chunked {
         name: "cases",
         rows: order.len(),
-        chunk_rows,
+        ranges,
         build: Box::new(move |range| {
             // copied together first: the order is by case number, scattered
-            // over memory, and the table reads every case once per column
-            let part: Vec<Case> = order[range].iter().map(|&i| cases[i as usize].clone()).collect();
+            // over memory, and the table reads every case once per column.
+            // Room for the largest chunk: chunks differ in size, and the
+            // heap, given the same size for this largest block each time,
+            // reuses it (exact sizes cost 30-40 MB of fragmented heap)
+            let mut part: Vec<Case> = Vec::with_capacity(sizes.max);
+            part.extend(order[range].iter().map(|&i| cases[i as usize].clone()));
             cases_rows(&part, &names, with_parties)
         }),
+        fingerprint: Some(Box::new(move |range| {
+            // room for the largest chunk, as for `part` above
+            let mut f = Fingerprint::with_capacity(sizes.max * 120);
+            f.u8(u8::from(with_parties));
+            for &i in &fingerprinted[range] {
+                fingerprint_case(&mut f, &cases[i as usize], &file_hashes, &cause_hashes);
+            }
+            f.finish()
+        })),
+    }
+}
+
+/// Everything of a case its row in the case table shows, for the chunk
+/// fingerprint. A court's code, name and city are its id's (the courts
+/// table is part of the cache's salt); a file or cause shows as its name,
+/// and its index orders the chunk's dictionary page, so both count.
+fn fingerprint_case(f: &mut Fingerprint, c: &Case, file_hashes: &[u64], cause_hashes: &[u64]) {
+    let date = |d: Option<chrono::NaiveDate>| d.map_or(u32::MAX, |d| chrono::Datelike::num_days_from_ce(&d) as u32);
+    f.key(&c.key).u32(c.court).u32(date(Some(c.filing))).u32(date(c.closing)).u8(c.method.map_or(u8::MAX, |m| m as u8));
+    match c.cause {
+        Some(id) => f.u32(id.index() as u32).u64(cause_hashes[id.index()]),
+        None => f.u32(u32::MAX),
+    };
+    f.u8(c.category as u8)
+        .u64(c.claim.get().map_or(i64::MIN, |x| x.0) as u64)
+        .u64(c.recovered.get().map_or(i64::MIN, |x| x.0) as u64)
+        .u32(c.suspended_days)
+        .u32(c.extended_days)
+        .u8(u8::from(c.enterprise));
+    let parties = c.parties.as_deref();
+    for h in [parties.and_then(|p| p.applicant), parties.and_then(|p| p.respondent)] {
+        match h {
+            Some(h) => f.u8(1).bytes(&h),
+            None => f.u8(0),
+        };
+    }
+    f.u64(c.updated_at.to_bits() as u64).u32(date(c.deadline)).u32(c.file).u64(file_hashes[c.file as usize]).u32(c.line);
+}
+
+/// Where content-defined chunk boundaries fall in a table sorted by case
+/// number: a hash of the number itself (see `content_defined_ranges`).
+fn number_hash(key: &crate::domain::CaseKey, court: u32) -> u64 {
+    let head = (u64::from(key.year) << 48) ^ (u64::from(court) << 24) ^ u64::from(key.special_code.map_or(0, u32::from));
+    mix64(mix64(head ^ key.type_code.bits()) ^ key.seq)
+}
+
+/// A 64-bit hash of each name (file or cause), for chunk fingerprints.
+fn name_hashes(names: &[String]) -> Vec<u64> {
+    names.iter().map(|n| xxhash_rust::xxh3::xxh3_64(n.as_bytes())).collect()
+}
+
+/// The bytes of a chunk's rows, as the fields are laid end to end, and their
+/// 128-bit xxh3 (a chance collision is out of reach at any scale).
+#[derive(Default)]
+struct Fingerprint(Vec<u8>);
+
+impl Fingerprint {
+    fn with_capacity(n: usize) -> Self {
+        Fingerprint(Vec::with_capacity(n))
+    }
+    fn u8(&mut self, v: u8) -> &mut Self {
+        self.0.push(v);
+        self
+    }
+    fn u32(&mut self, v: u32) -> &mut Self {
+        self.bytes(&v.to_le_bytes())
+    }
+    fn u64(&mut self, v: u64) -> &mut Self {
+        self.bytes(&v.to_le_bytes())
+    }
+    fn bytes(&mut self, b: &[u8]) -> &mut Self {
+        self.0.extend_from_slice(b);
+        self
+    }
+    /// length first, so that two texts cannot run into each other
+    fn text(&mut self, t: &str) -> &mut Self {
+        self.u64(t.len() as u64).bytes(t.as_bytes())
+    }
+    fn key(&mut self, k: &crate::domain::CaseKey) -> &mut Self {
+        self.u32(u32::from(k.year)).u32(k.special_code.map_or(u32::MAX, u32::from)).u64(k.type_code.bits()).u64(k.seq)
+    }
+    fn finish(&self) -> u128 {
+        xxhash_rust::xxh3::xxh3_128(&self.0)
     }
 }
 
@@ -296,7 +420,7 @@ mod tests {
 
     fn csv_of(t: &Chunked) -> Vec<u8> {
         let mut out = Vec::new();
-        crate::output::csv::write_chunks(t.chunks(), &mut out, crate::output::labels::HeaderLanguage::English).unwrap();
+        crate::output::csv::write_chunked(t, &mut out, crate::output::labels::HeaderLanguage::English, None).unwrap();
         out
     }
 
@@ -319,22 +443,110 @@ mod tests {
         let quarantined: Vec<QuarantinedRow> = (0..7)
             .map(|i| QuarantinedRow { file: i % 2, line: 10 - u64::from(i), reason: QuarantineReason::BadAmount, raw: format!("row {i}") })
             .collect();
+        let whole_sizes = ChunkSizes { min: 100, spacing: 1, max: 100 };
+        let small = ChunkSizes { min: 1, spacing: 2, max: 3 };
         for (whole, parts) in [
-            (duplicates_table(&dups, &courts, &files, 100), duplicates_table(&dups, &courts, &files, 3)),
-            (quarantine_table(&quarantined, &files, 100), quarantine_table(&quarantined, &files, 2)),
+            (duplicates_table(&dups, &courts, &files, whole_sizes), duplicates_table(&dups, &courts, &files, small)),
+            (quarantine_table(&quarantined, &files, whole_sizes), quarantine_table(&quarantined, &files, small)),
         ] {
-            assert_eq!(parts.chunks().count(), 7usize.div_ceil(parts.chunk_rows));
+            assert_eq!(whole.chunks().count(), 1);
+            assert!(parts.chunks().count() >= 3, "{:?}", parts.ranges);
             let text = csv_of(&whole);
             assert_eq!(csv_of(&parts), text);
             assert_eq!(String::from_utf8(text).unwrap().lines().count(), 8);
         }
         // sorted by file name, then line as a number
-        let q = String::from_utf8(csv_of(&quarantine_table(&quarantined, &files, 2))).unwrap();
+        let q = String::from_utf8(csv_of(&quarantine_table(&quarantined, &files, small))).unwrap();
         assert!(q.lines().nth(1).unwrap().starts_with("a.csv,5,"), "{q}");
         // an empty table still has its header
-        let none = duplicates_table(&[], &courts, &files, 3);
+        let none = duplicates_table(&[], &courts, &files, small);
         assert_eq!(none.chunks().count(), 1);
         assert_eq!(String::from_utf8(csv_of(&none)).unwrap().lines().count(), 1);
+    }
+
+    fn case_chunks<'a>(cases: &'a [Case], names: CaseNames<'a>, sizes: ChunkSizes) -> Chunked<'a> {
+        let order = crate::number_order::by_case_number(cases, |c| c.number(names.courts));
+        cases_table(cases, order, names, true, sizes)
+    }
+
+    #[test]
+    fn a_case_differing_in_any_shown_field_changes_its_chunk_fingerprint() {
+        use crate::domain::{ClosureMethod, MaybeFen, PartyHashes, UpdatedAt};
+        let courts = crate::dedup::tests::courts();
+        let files = vec!["a.csv".to_string(), "b.csv".to_string()];
+        let causes = vec!["借款合同纠纷".to_string(), "买卖合同纠纷".to_string()];
+        let names = CaseNames { courts: &courts, files: &files, causes: &causes };
+        let base = crate::dedup::tests::case(7, 0, 3);
+        let edits: Vec<fn(&mut Case)> = vec![
+            |c| c.key.year = 2022,
+            |c| c.key.special_code = Some('知'),
+            |c| c.key.type_code = crate::domain::TypeCode::new("执恢").unwrap(),
+            |c| c.key.seq = 8,
+            |c| c.court = 1,
+            |c| c.filing = chrono::NaiveDate::from_ymd_opt(2023, 1, 11).unwrap(),
+            |c| c.closing = chrono::NaiveDate::from_ymd_opt(2023, 2, 1),
+            |c| c.method = Some(ClosureMethod::Completed),
+            |c| c.cause = crate::domain::CauseId::at(1),
+            |c| c.category = crate::reference::CauseCategory::Contract,
+            |c| c.claim = MaybeFen::new(Some(crate::domain::Fen(100))),
+            |c| c.recovered = MaybeFen::new(Some(crate::domain::Fen(100))),
+            |c| c.suspended_days = 1,
+            |c| c.extended_days = 1,
+            |c| c.enterprise = true,
+            |c| c.parties = Some(Box::new(PartyHashes { applicant: Some([1; 16]), respondent: None })),
+            |c| c.parties = Some(Box::new(PartyHashes { applicant: None, respondent: Some([1; 16]) })),
+            |c| c.updated_at = UpdatedAt::new(chrono::NaiveDateTime::parse_from_str("2023-08-25 10:00", "%Y-%m-%d %H:%M").ok()),
+            |c| c.deadline = chrono::NaiveDate::from_ymd_opt(2023, 7, 10),
+            |c| c.file = 1,
+            |c| c.line = 4,
+        ];
+        let fingerprint = |c: &Case, names: CaseNames| {
+            let cases = [c.clone()];
+            let t = case_chunks(&cases, names, ChunkSizes { min: 1, spacing: 1, max: 1 });
+            (t.fingerprint.as_ref().unwrap())(0..1)
+        };
+        let before = fingerprint(&base, names);
+        assert_eq!(fingerprint(&base.clone(), names), before, "the same rows, the same fingerprint");
+        for (k, edit) in edits.iter().enumerate() {
+            let mut c = base.clone();
+            edit(&mut c);
+            assert_ne!(fingerprint(&c, names), before, "edit {k} went unnoticed");
+        }
+        // a renamed file or cause shows in the row, so it counts too
+        let mut with_cause = base.clone();
+        with_cause.cause = crate::domain::CauseId::at(0);
+        let renamed_files = vec!["c.csv".to_string(), "b.csv".to_string()];
+        let renamed_causes = vec!["其他".to_string(), "买卖合同纠纷".to_string()];
+        assert_ne!(fingerprint(&base, CaseNames { files: &renamed_files, ..names }), before);
+        assert_ne!(fingerprint(&with_cause, CaseNames { causes: &renamed_causes, ..names }), fingerprint(&with_cause, names));
+    }
+
+    #[test]
+    fn a_changed_or_added_case_re_encodes_its_own_chunk_and_reuses_the_others() {
+        use crate::output::reuse::tests::MemoryStore;
+        let courts = crate::dedup::tests::courts();
+        let files = vec!["a.csv".to_string()];
+        let names = CaseNames { courts: &courts, files: &files, causes: &[] };
+        let sizes = ChunkSizes { min: 20, spacing: 32, max: 200 };
+        let mut cases: Vec<Case> = (1..=2000).map(|seq| crate::dedup::tests::case(seq, 0, seq as u32 + 1)).collect();
+        let write = |cases: &[Case], store: Option<&dyn crate::output::reuse::ChunkStore>| {
+            let t = case_chunks(cases, names, sizes);
+            let mut out = Vec::new();
+            crate::output::parquet_file::write_chunked(&t, &mut out, store).unwrap();
+            (out, t.ranges.len())
+        };
+        let store = MemoryStore::default();
+        let (_, chunks) = write(&cases, Some(&store));
+        assert!(chunks > 20, "{chunks} chunks");
+        assert_eq!(store.counts(), (0, chunks));
+        cases[1000].closing = chrono::NaiveDate::from_ymd_opt(2023, 5, 1);
+        cases.push(crate::dedup::tests::case(5000, 0, 9999));
+        cases.insert(10, crate::dedup::tests::case(7_000_000, 0, 7));
+        let (reused, chunks) = write(&cases, Some(&store));
+        assert_eq!(reused, write(&cases, None).0, "reused chunks give the bytes of a fresh write");
+        let (hits, encoded) = store.counts();
+        assert_eq!(hits + encoded, chunks);
+        assert!((3..=6).contains(&encoded), "{encoded} of {chunks} chunks encoded again");
     }
 
     #[test]

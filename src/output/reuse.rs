@@ -1,0 +1,55 @@
+//! Encoded chunks of the large tables kept between runs. A nightly refresh
+//! where one court's file changed alters a few chunks of the case table
+//! out of a hundred; encoding and compressing the other chunks again was
+//! most of a warm run. Each chunk is stored under the fingerprint of what
+//! its rows show (`Chunked::fingerprint`) and the format it was written in,
+//! so a reused chunk is byte for byte the chunk a cold run would write.
+
+/// Where encoded chunks are kept (the incremental cache). The store checks
+/// its entries' integrity: `get` returns what `put` was given, or nothing.
+pub trait ChunkStore: Sync {
+    fn get(&self, name: &str) -> Option<Vec<u8>>;
+    fn put(&self, name: &str, bytes: &[u8]);
+}
+
+/// The name of a chunk's entry: the table, the format and how it was
+/// written (`format`), and the fingerprint of its rows.
+pub fn entry_name(table: &str, format: &str, fingerprint: u128) -> String {
+    format!("{table}.{format}.{fingerprint:032x}")
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::ChunkStore;
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    /// A store in memory that counts what it was asked.
+    #[derive(Default)]
+    pub(crate) struct MemoryStore {
+        pub(crate) entries: Mutex<HashMap<String, Vec<u8>>>,
+        pub(crate) hits: std::sync::atomic::AtomicUsize,
+        pub(crate) puts: std::sync::atomic::AtomicUsize,
+    }
+
+    impl ChunkStore for MemoryStore {
+        fn get(&self, name: &str) -> Option<Vec<u8>> {
+            let got = self.entries.lock().unwrap().get(name).cloned();
+            if got.is_some() {
+                self.hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            got
+        }
+        fn put(&self, name: &str, bytes: &[u8]) {
+            self.puts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.entries.lock().unwrap().insert(name.to_string(), bytes.to_vec());
+        }
+    }
+
+    impl MemoryStore {
+        pub(crate) fn counts(&self) -> (usize, usize) {
+            use std::sync::atomic::Ordering::Relaxed;
+            (self.hits.swap(0, Relaxed), self.puts.swap(0, Relaxed))
+        }
+    }
+}
