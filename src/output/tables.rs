@@ -252,8 +252,8 @@ pub fn cases_table<'a>(cases: &'a [Case], order: Vec<u32>, names: CaseNames<'a>,
         }),
         fingerprint: Some(Box::new(move |range| {
             // room for the largest chunk, as for `part` above
-            let mut f = Fingerprint::with_capacity(sizes.max * 120);
-            f.u8(u8::from(with_parties));
+            let mut f = Fingerprint::with_capacity(sizes.max * CASE_RECORD);
+            f.put(&[u8::from(with_parties)]);
             for &i in &fingerprinted[range] {
                 fingerprint_case(&mut f, &cases[i as usize], &file_hashes, &cause_hashes);
             }
@@ -265,15 +265,18 @@ pub fn cases_table<'a>(cases: &'a [Case], order: Vec<u32>, names: CaseNames<'a>,
 /// Everything of a case its row in the case table shows, for the chunk
 /// fingerprint. A court's code, name and city are its id's (the courts
 /// table is part of the cache's salt); a file or cause shows as its name,
-/// and its index orders the chunk's dictionary page, so both count.
+/// and its index orders the chunk's dictionary page, so both count. Laid
+/// out in a fixed record (absent values as fixed markers) and appended
+/// whole: field by field, the appends cost more than the hashing.
 fn fingerprint_case(f: &mut Fingerprint, c: &Case, file_hashes: &[u64], cause_hashes: &[u64]) {
     let date = |d: Option<chrono::NaiveDate>| d.map_or(u32::MAX, |d| chrono::Datelike::num_days_from_ce(&d) as u32);
-    f.key(&c.key).u32(c.court).u32(date(Some(c.filing))).u32(date(c.closing)).u8(c.method.map_or(u8::MAX, |m| m as u8));
+    let mut r = Record::<CASE_RECORD>::default();
+    r.key(&c.key).u32(c.court).u32(date(Some(c.filing))).u32(date(c.closing)).u8(c.method.map_or(u8::MAX, |m| m as u8));
     match c.cause {
-        Some(id) => f.u32(id.index() as u32).u64(cause_hashes[id.index()]),
-        None => f.u32(u32::MAX),
+        Some(id) => r.u32(id.index() as u32).u64(cause_hashes[id.index()]),
+        None => r.u32(u32::MAX).u64(0),
     };
-    f.u8(c.category as u8)
+    r.u8(c.category as u8)
         .u64(c.claim.get().map_or(i64::MIN, |x| x.0) as u64)
         .u64(c.recovered.get().map_or(i64::MIN, |x| x.0) as u64)
         .u32(c.suspended_days)
@@ -282,12 +285,17 @@ fn fingerprint_case(f: &mut Fingerprint, c: &Case, file_hashes: &[u64], cause_ha
     let parties = c.parties.as_deref();
     for h in [parties.and_then(|p| p.applicant), parties.and_then(|p| p.respondent)] {
         match h {
-            Some(h) => f.u8(1).bytes(&h),
-            None => f.u8(0),
+            Some(h) => r.u8(1).put(&h),
+            None => r.u8(0).put(&[0; 16]),
         };
     }
-    f.u64(c.updated_at.to_bits() as u64).u32(date(c.deadline)).u32(c.file).u64(file_hashes[c.file as usize]).u32(c.line);
+    r.u64(c.updated_at.to_bits() as u64).u32(date(c.deadline)).u32(c.file).u64(file_hashes[c.file as usize]).u32(c.line);
+    debug_assert_eq!(r.at, CASE_RECORD);
+    f.put(&r.bytes);
 }
+
+/// The bytes of `fingerprint_case`'s record (checked by a debug assertion).
+const CASE_RECORD: usize = 137;
 
 /// Where content-defined chunk boundaries fall in a table sorted by case
 /// number: a hash of the number itself (see `content_defined_ranges`).
@@ -301,38 +309,65 @@ fn name_hashes(names: &[String]) -> Vec<u64> {
     names.iter().map(|n| xxhash_rust::xxh3::xxh3_64(n.as_bytes())).collect()
 }
 
-/// The bytes of a chunk's rows, as the fields are laid end to end, and their
-/// 128-bit xxh3 (a chance collision is out of reach at any scale).
+/// Fields laid end to end, little-endian.
+trait Sink {
+    fn put(&mut self, b: &[u8]) -> &mut Self;
+    fn u8(&mut self, v: u8) -> &mut Self {
+        self.put(&[v])
+    }
+    fn u32(&mut self, v: u32) -> &mut Self {
+        self.put(&v.to_le_bytes())
+    }
+    fn u64(&mut self, v: u64) -> &mut Self {
+        self.put(&v.to_le_bytes())
+    }
+    /// length first, so that two texts cannot run into each other
+    fn text(&mut self, t: &str) -> &mut Self {
+        self.u64(t.len() as u64).put(t.as_bytes())
+    }
+    fn key(&mut self, k: &crate::domain::CaseKey) -> &mut Self {
+        self.u32(u32::from(k.year)).u32(k.special_code.map_or(u32::MAX, u32::from)).u64(k.type_code.bits()).u64(k.seq)
+    }
+}
+
+/// The bytes of a chunk's rows, and their 128-bit xxh3 (a chance collision
+/// is out of reach at any scale).
 #[derive(Default)]
 struct Fingerprint(Vec<u8>);
+
+impl Sink for Fingerprint {
+    fn put(&mut self, b: &[u8]) -> &mut Self {
+        self.0.extend_from_slice(b);
+        self
+    }
+}
 
 impl Fingerprint {
     fn with_capacity(n: usize) -> Self {
         Fingerprint(Vec::with_capacity(n))
     }
-    fn u8(&mut self, v: u8) -> &mut Self {
-        self.0.push(v);
-        self
-    }
-    fn u32(&mut self, v: u32) -> &mut Self {
-        self.bytes(&v.to_le_bytes())
-    }
-    fn u64(&mut self, v: u64) -> &mut Self {
-        self.bytes(&v.to_le_bytes())
-    }
-    fn bytes(&mut self, b: &[u8]) -> &mut Self {
-        self.0.extend_from_slice(b);
-        self
-    }
-    /// length first, so that two texts cannot run into each other
-    fn text(&mut self, t: &str) -> &mut Self {
-        self.u64(t.len() as u64).bytes(t.as_bytes())
-    }
-    fn key(&mut self, k: &crate::domain::CaseKey) -> &mut Self {
-        self.u32(u32::from(k.year)).u32(k.special_code.map_or(u32::MAX, u32::from)).u64(k.type_code.bits()).u64(k.seq)
-    }
     fn finish(&self) -> u128 {
         xxhash_rust::xxh3::xxh3_128(&self.0)
+    }
+}
+
+/// A record of `N` bytes filled in place, whose writes compile to stores.
+struct Record<const N: usize> {
+    bytes: [u8; N],
+    at: usize,
+}
+
+impl<const N: usize> Default for Record<N> {
+    fn default() -> Self {
+        Record { bytes: [0; N], at: 0 }
+    }
+}
+
+impl<const N: usize> Sink for Record<N> {
+    fn put(&mut self, b: &[u8]) -> &mut Self {
+        self.bytes[self.at..self.at + b.len()].copy_from_slice(b);
+        self.at += b.len();
+        self
     }
 }
 
