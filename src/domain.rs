@@ -168,9 +168,14 @@ impl TypeCode {
         out.extend(self.chars());
     }
 
-    /// The packed characters, for hashing.
+    /// The packed characters, for hashing and the cache.
     pub fn bits(self) -> u64 {
         self.0
+    }
+
+    /// The code whose `bits` these are; `None` for bits no code has.
+    pub fn from_bits(bits: u64) -> Option<TypeCode> {
+        TypeCode::from_chars(TypeCode(bits).chars()).filter(|t| t.0 == bits)
     }
 
     /// 首次执行: the only type the headline indicators count.
@@ -511,6 +516,14 @@ mod tests {
             for b in codes {
                 assert_eq!(ta.cmp(&TypeCode::new(b).unwrap()), a.cmp(b), "{a} {b}");
             }
+        }
+        for t in ["执", "执恢", "执保", "民初", "刑终"] {
+            let code = TypeCode::new(t).unwrap();
+            assert_eq!(TypeCode::from_bits(code.bits()), Some(code), "{t}");
+        }
+        // no characters, a gap before a character, a surrogate
+        for bits in [0, 'a' as u64, ('执' as u64) << 21, 0xD800 << 42] {
+            assert_eq!(TypeCode::from_bits(bits), None, "{bits:x}");
         }
         assert_eq!(TypeCode::new(""), None);
         assert_eq!(TypeCode::new("执执执执"), None);
