@@ -1,6 +1,7 @@
 //! The incremental cache on the real binary: a warm run after one file
 //! changed publishes the very bytes a cold run does, parses only that file,
-//! and neither a damaged entry nor a changed setting can leak a stale parse.
+//! reuses the large tables' unchanged chunks, and neither a damaged entry
+//! nor a changed setting can leak a stale parse or chunk.
 
 use assert_cmd::Command;
 use std::fs;
@@ -131,6 +132,15 @@ fn a_touched_file_is_read_again_and_its_unchanged_content_still_hits() {
     let m = run(&input, &out, &[]);
     let n = files(&input).len() as u64;
     assert_eq!((cache_stat(&m, "files_cached"), cache_stat(&m, "files_not_read"), cache_stat(&m, "files_parsed")), (n, n - 1, 0));
+    // nothing changed: every chunk of the large tables is taken as it was
+    assert_eq!(
+        (cache_stat(&m, "chunks_reused"), cache_stat(&m, "chunks_stored")),
+        (5, 0),
+        "cases.parquet, duplicates and quarantine as CSV and Parquet"
+    );
+    let cold = tmp.path().join("cold");
+    run(&input, &cold, &["--no-cache"]);
+    assert_same_outputs(&out, &cold);
 }
 
 #[test]
@@ -139,8 +149,11 @@ fn damaged_entries_are_parsed_afresh_and_change_nothing() {
     let input = export(tmp.path());
     let (warm, cold) = (tmp.path().join("warm"), tmp.path().join("cold"));
     run(&input, &warm, &[]);
+    // the parses and the encoded chunks
     let entries: Vec<PathBuf> =
-        files(&tmp.path().join(".warm.courtstat.cache")).into_iter().filter(|p| p.extension().is_some_and(|e| e == "rows")).collect();
+        files(&tmp.path().join(".warm.courtstat.cache")).into_iter().filter(|p| p.extension().is_some_and(|e| e == "rows" || e == "chunk")).collect();
+    let chunks = entries.iter().filter(|p| p.extension().is_some_and(|e| e == "chunk")).count() as u64;
+    assert_eq!(chunks, 5);
     for (i, e) in entries.iter().enumerate() {
         let mut b = fs::read(e).unwrap();
         if i % 2 == 0 {
@@ -153,7 +166,8 @@ fn damaged_entries_are_parsed_afresh_and_change_nothing() {
     }
     let m = run(&input, &warm, &[]);
     let n = files(&input).len() as u64;
-    assert_eq!((cache_stat(&m, "files_parsed"), cache_stat(&m, "entry_errors")), (n, n));
+    assert_eq!((cache_stat(&m, "files_parsed"), cache_stat(&m, "entry_errors")), (n, n + chunks));
+    assert_eq!((cache_stat(&m, "chunks_reused"), cache_stat(&m, "chunks_stored")), (0, chunks));
     run(&input, &cold, &["--no-cache"]);
     assert_same_outputs(&warm, &cold);
 }
