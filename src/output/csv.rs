@@ -100,25 +100,11 @@ pub fn write<W: Write>(table: &Table, w: W) -> std::io::Result<()> {
     write_with(table, w, super::labels::HeaderLanguage::English)
 }
 
-pub fn write_with<W: Write>(table: &Table, w: W, headers: super::labels::HeaderLanguage) -> std::io::Result<()> {
-    write_chunks(std::iter::once(table), w, headers)
-}
-
-/// One CSV from the chunks of a table, in order: the header from the first.
-pub fn write_chunks<'t, W: Write>(
-    chunks: impl IntoIterator<Item = impl std::borrow::Borrow<Table> + 't>,
-    mut w: W,
-    headers: super::labels::HeaderLanguage,
-) -> std::io::Result<()> {
+pub fn write_with<W: Write>(table: &Table, mut w: W, headers: super::labels::HeaderLanguage) -> std::io::Result<()> {
     w.write_all(b"\xEF\xBB\xBF")?;
     let mut out = writer(w);
-    for (k, table) in chunks.into_iter().enumerate() {
-        let table = table.borrow();
-        if k == 0 {
-            out.write_record(table.columns.iter().map(|c| headers.label(c.0)))?;
-        }
-        records_to(table, &mut out)?;
-    }
+    out.write_record(table.columns.iter().map(|c| headers.label(c.0)))?;
+    records_to(table, &mut out)?;
     out.flush()
 }
 
@@ -140,7 +126,8 @@ fn records_to<W: Write>(table: &Table, out: &mut csv::Writer<W>) -> std::io::Res
     Ok(())
 }
 
-/// A chunked table as one CSV, the bytes `write_chunks` writes, a chunk at
+/// A chunked table as one CSV, the bytes `write_with` writes for the whole
+/// table, a chunk at
 /// a time (the case table's chunks are being encoded on the other threads
 /// meanwhile). With a `store`, a chunk's text is taken from an earlier run
 /// when its rows' fingerprint is the same, and kept for the next run

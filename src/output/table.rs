@@ -139,13 +139,6 @@ pub struct Chunked<'a> {
     pub fingerprint: Option<Box<dyn Fn(Range<usize>) -> u128 + Sync + 'a>>,
 }
 
-impl Chunked<'_> {
-    /// The chunks in order; at least one (an empty table has its columns).
-    pub fn chunks(&self) -> impl Iterator<Item = Table> + Send + '_ {
-        self.ranges.iter().map(move |r| (self.build)(r.clone()))
-    }
-}
-
 /// `rows` rows in chunks of `size`; at least one chunk.
 pub fn fixed_ranges(rows: usize, size: usize) -> Vec<Range<usize>> {
     let size = size.max(1);
