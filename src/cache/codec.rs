@@ -33,16 +33,24 @@ pub fn encode(p: &Parsed) -> Vec<u8> {
             rows_to(&mut w, rows);
         }
     }
-    let sum = xxhash_rust::xxh3::xxh3_64(&w.0);
-    w.u64(sum);
+    let sum = with_checksum(&w.0);
+    w.0.extend_from_slice(&sum);
     w.0
 }
 
-pub fn decode(bytes: &[u8]) -> Option<Parsed> {
+/// `body` followed by its xxh3: how every cache entry ends.
+pub fn with_checksum(body: &[u8]) -> [u8; 8] {
+    xxhash_rust::xxh3::xxh3_64(body).to_le_bytes()
+}
+
+/// The body of an entry whose checksum holds; `None` for a damaged one.
+pub fn checked(bytes: &[u8]) -> Option<&[u8]> {
     let (body, sum) = bytes.split_at_checked(bytes.len().checked_sub(8)?)?;
-    if xxhash_rust::xxh3::xxh3_64(body) != u64::from_le_bytes(sum.try_into().ok()?) {
-        return None;
-    }
+    (with_checksum(body) == sum).then_some(body)
+}
+
+pub fn decode(bytes: &[u8]) -> Option<Parsed> {
+    let body = checked(bytes)?;
     let mut r = Reader { b: body.strip_prefix(MAGIC)? };
     let encoding = match r.u8()? {
         0 => Encoding::Utf8,

@@ -161,17 +161,27 @@ impl Cache {
 
     /// Stores a fresh parse. Failing to store costs the next run time only.
     pub fn put(&self, sha256: &str, parsed: &Parsed) {
-        let name = self.entry_name(sha256);
+        self.lock().stats.files_parsed += 1;
+        self.write_entry(self.entry_name(sha256), &[&codec::encode(parsed)]);
+    }
+
+    /// Writes an entry whole (its parts one after another) and renames it
+    /// into place; `true` when it was. Failing costs the next run time only.
+    fn write_entry(&self, name: String, parts: &[&[u8]]) -> bool {
         let tmp = self.dir.join(format!("{name}.{}.tmp", std::process::id()));
-        let ok = std::fs::write(&tmp, codec::encode(parsed)).and_then(|_| std::fs::rename(&tmp, self.dir.join(&name))).is_ok();
+        let written = std::fs::File::create(&tmp).and_then(|mut f| {
+            use std::io::Write;
+            parts.iter().try_for_each(|p| f.write_all(p))
+        });
+        let ok = written.and_then(|_| std::fs::rename(&tmp, self.dir.join(&name))).is_ok();
         let mut state = self.lock();
-        state.stats.files_parsed += 1;
         if ok {
             state.used.insert(name);
         } else {
             let _ = std::fs::remove_file(&tmp);
             state.stats.entry_errors += 1;
         }
+        ok
     }
 
     /// Records that the file had `sha256` when it had `stamp` (taken before
@@ -219,35 +229,21 @@ impl crate::output::reuse::ChunkStore for Cache {
     fn get(&self, name: &str) -> Option<Vec<u8>> {
         let file = format!("{name}.{}.chunk", self.salt);
         let mut bytes = std::fs::read(self.dir.join(&file)).ok()?;
-        let body = bytes.len().checked_sub(8);
-        let intact = body.is_some_and(|n| xxhash_rust::xxh3::xxh3_64(&bytes[..n]).to_le_bytes() == bytes[n..]);
+        let body = codec::checked(&bytes).map(<[u8]>::len);
         let mut state = self.lock();
-        if !intact {
+        let Some(len) = body else {
             state.stats.entry_errors += 1;
             return None;
-        }
-        bytes.truncate(bytes.len() - 8);
+        };
+        bytes.truncate(len);
         state.used.insert(file);
         state.stats.chunks_reused += 1;
         Some(bytes)
     }
 
     fn put(&self, name: &str, bytes: &[u8]) {
-        let file = format!("{name}.{}.chunk", self.salt);
-        let tmp = self.dir.join(format!("{file}.{}.tmp", std::process::id()));
-        let written = std::fs::File::create(&tmp).and_then(|mut f| {
-            use std::io::Write;
-            f.write_all(bytes)?;
-            f.write_all(&xxhash_rust::xxh3::xxh3_64(bytes).to_le_bytes())
-        });
-        let ok = written.and_then(|_| std::fs::rename(&tmp, self.dir.join(&file))).is_ok();
-        let mut state = self.lock();
-        if ok {
-            state.used.insert(file);
-            state.stats.chunks_stored += 1;
-        } else {
-            let _ = std::fs::remove_file(&tmp);
-            state.stats.entry_errors += 1;
+        if self.write_entry(format!("{name}.{}.chunk", self.salt), &[bytes, &codec::with_checksum(bytes)]) {
+            self.lock().stats.chunks_stored += 1;
         }
     }
 }

@@ -144,7 +144,7 @@ pub fn write_chunked<W: Write>(
     head.flush()?;
     drop(head);
     for range in table.ranges.iter().filter(|r| !r.is_empty()) {
-        let entry = store.zip(table.fingerprint.as_ref()).map(|(s, f)| (s, super::reuse::entry_name(table.name, "csv", f(range.clone()))));
+        let entry = super::reuse::entry(store, table, "csv", range.clone());
         match entry {
             None => {
                 let mut out = writer(&mut w);

@@ -75,7 +75,7 @@ pub(crate) fn write_chunked_in_pages<W: Write>(table: &Chunked, mut w: W, page_b
     for first in (0..count).step_by(wave) {
         let encoded: Vec<io::Result<RowGroup>> = ranges[first..(first + wave).min(count)]
             .par_iter()
-            .map(|range| row_group(table, range.clone(), &schema, page_bytes, store.map(|s| (s, format.as_str()))))
+            .map(|range| row_group(table, range.clone(), &schema, page_bytes, store, &format))
             .collect();
         for group in encoded {
             let mut group = group?;
@@ -104,9 +104,10 @@ fn row_group(
     range: std::ops::Range<usize>,
     schema: &[Column],
     page_bytes: usize,
-    store: Option<(&dyn ChunkStore, &str)>,
+    store: Option<&dyn ChunkStore>,
+    format: &str,
 ) -> io::Result<RowGroup> {
-    let entry = store.zip(table.fingerprint.as_ref()).map(|((s, format), f)| (s, reuse::entry_name(table.name, format, f(range.clone()))));
+    let entry = reuse::entry(store, table, format, range.clone());
     if let Some((s, name)) = &entry {
         let kept = s.get(name).and_then(|b| RowGroup::decode(&b)).filter(|g| g.rows == range.len() && g.columns.len() == schema.len());
         if let Some(g) = kept {

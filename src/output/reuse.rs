@@ -12,10 +12,17 @@ pub trait ChunkStore: Sync {
     fn put(&self, name: &str, bytes: &[u8]);
 }
 
-/// The name of a chunk's entry: the table, the format and how it was
-/// written (`format`), and the fingerprint of its rows.
-pub fn entry_name(table: &str, format: &str, fingerprint: u128) -> String {
-    format!("{table}.{format}.{fingerprint:032x}")
+/// The store and the name of the entry of `table`'s chunk of `rows` in
+/// `format` (which says how it was written), when there is a store and the
+/// table can fingerprint its rows: the table, the format, the fingerprint.
+pub fn entry<'s>(
+    store: Option<&'s dyn ChunkStore>,
+    table: &super::Chunked,
+    format: &str,
+    rows: std::ops::Range<usize>,
+) -> Option<(&'s dyn ChunkStore, String)> {
+    let (store, fingerprint) = store.zip(table.fingerprint.as_ref())?;
+    Some((store, format!("{}.{format}.{:032x}", table.name, fingerprint(rows))))
 }
 
 #[cfg(test)]
