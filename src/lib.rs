@@ -21,6 +21,7 @@ pub mod output;
 pub mod progress;
 pub mod rank;
 pub mod reference;
+pub mod refresh;
 pub mod report;
 mod summary;
 pub mod validate;
@@ -268,30 +269,63 @@ fn outcome(p: cache::Parsed, sha256: String, index: u32, max_bad: f64) -> FileOu
 
 /// Runs the whole job and publishes its outputs, or publishes nothing.
 pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSummary, Error> {
-    let mut timings: BTreeMap<&'static str, u64> = BTreeMap::new();
-    let mut memory: BTreeMap<&'static str, u64> = BTreeMap::new();
-    let started = Instant::now();
+    let mut clock = RunClock::default();
     memory::return_large_frees_to_the_os();
     let courts = Courts::load(settings.courts.as_deref())?;
     let causes = Causes::load(settings.causes.as_deref())?;
     check_out_not_inside_inputs(settings)?;
     let _lock = output::lock::acquire(&settings.out, settings.wait_for_lock)?;
 
-    // 1 + 2. ingest and normalize, one file per task, results in input order
     let discovery = discover_inputs(settings)?;
     progress.start_reading(discovery.files.len(), discovery.files.iter().map(|f| f.size).sum());
     let hasher = normalize::parties::PartyHasher::new(settings.hash_key.clone());
     let ctx = RowContext::new(settings, &courts, &causes, &hasher);
-    let t = Instant::now();
-    let clock = StageClock::default();
+    let stage_clock = StageClock::default();
     let cache = open_cache(settings, &courts, &causes, &hasher);
-    let mut outcomes =
-        read_and_validate_all(&discovery.files, &ctx, settings.max_bad_row_ratio, &clock, cache.as_ref(), &|f| progress.file_done(f.size));
-    timings.insert("ingest_normalize", t.elapsed().as_millis() as u64);
-    // summed over threads: CPU time, so it can exceed the wall time above
-    timings.insert("read_decode_cpu", StageClock::ms(&clock.read_decode));
-    timings.insert("validate_cpu", StageClock::ms(&clock.validate));
     let names: Vec<String> = discovery.files.iter().map(|f| f.name.clone()).collect();
+    // each large table's chunk fingerprints as written, for the run state
+    let seen: [std::sync::Mutex<BTreeMap<usize, u128>>; 3] = Default::default();
+    let run = Run { settings, courts: &courts, hasher: &hasher, cache: cache.as_ref(), names: &names, discovery: &discovery, progress, seen: &seen };
+
+    // a refresh of the courts whose files changed, when the last run left
+    // its state; anything it cannot vouch for goes the full way below
+    let key = cache.as_ref().map(|_| refresh::state_key(settings, &names));
+    if let Some((c, state)) = cache.as_ref().zip(key.as_ref()).and_then(|(c, k)| refresh::load(c, k).map(|s| (c, s))) {
+        let t = Instant::now();
+        let inputs = refresh::Inputs {
+            files: &discovery.files,
+            names: &names,
+            ctx: &ctx,
+            courts: &courts,
+            period: &settings.period,
+            max_bad: settings.max_bad_row_ratio,
+            cache: c,
+            clock: &stage_clock,
+            done: &|f| progress.file_done(f.size),
+        };
+        if let Some(r) = refresh::refresh(&inputs, state, key.clone().unwrap_or_default()) {
+            clock.timings.insert("refresh", t.elapsed().as_millis() as u64);
+            clock.memory.insert("after_refresh", memory::mb().0);
+            match run.publish_refreshed(r, &mut clock) {
+                // a stored chunk turned out damaged: start over, in full
+                Err(Error::Output(e)) if e.message.contains(output::table::UNAVAILABLE) => {
+                    clock = RunClock::default();
+                    c.restart_stats();
+                    seen.iter().for_each(|m| m.lock().unwrap_or_else(|e| e.into_inner()).clear());
+                }
+                done => return done,
+            }
+        }
+    }
+
+    // 1 + 2. ingest and normalize, one file per task, results in input order
+    let t = Instant::now();
+    let mut outcomes =
+        read_and_validate_all(&discovery.files, &ctx, settings.max_bad_row_ratio, &stage_clock, cache.as_ref(), &|f| progress.file_done(f.size));
+    clock.timings.insert("ingest_normalize", t.elapsed().as_millis() as u64);
+    // summed over threads: CPU time, so it can exceed the wall time above
+    clock.timings.insert("read_decode_cpu", StageClock::ms(&stage_clock.read_decode));
+    clock.timings.insert("validate_cpu", StageClock::ms(&stage_clock.validate));
 
     let rejected: Vec<(String, Rejection)> = outcomes.iter().zip(&names).filter_map(|(o, n)| o.rejection.clone().map(|r| (n.clone(), r))).collect();
     if !rejected.is_empty() && !settings.allow_partial {
@@ -299,11 +333,14 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
         return Err(Error::Rejected(rejected));
     }
     let incomplete = incomplete_units(&outcomes, &courts);
-    memory.insert("after_ingest_normalize", memory::mb().0);
+    clock.memory.insert("after_ingest_normalize", memory::mb().0);
 
     // manifest entries, then the accepted files' rows in input order
     let t = Instant::now();
     let mut entries = Vec::with_capacity(outcomes.len());
+    // what the run state keeps of each file (with a cache and no rejection)
+    let keep_state = cache.is_some() && rejected.is_empty();
+    let mut file_states = Vec::new();
     // sized up front: growing by doubling would briefly hold two copies
     let accepted_cases = outcomes.iter().filter(|o| o.rejection.is_none()).filter_map(|o| o.rows.as_ref()).map(|r| r.cases.len()).sum();
     let mut all_cases = Vec::with_capacity(accepted_cases);
@@ -312,15 +349,16 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
     let prefault_step = (8 << 20) / std::mem::size_of::<domain::Case>();
     let mut prefaulted = 0;
     let mut quarantined = Vec::new();
-    let mut warnings: BTreeMap<&'static str, u64> = BTreeMap::new();
     let mut causes = normalize::RunCauses::default();
     let mut trims = memory::TrimEvery::new();
     for ((o, f), name) in outcomes.iter_mut().zip(&discovery.files).zip(&names) {
         let rows = o.rows.take();
         entries.push(file_entry(o, f, name, rows.as_ref()));
         if let (None, Some(mut rows)) = (&o.rejection, rows) {
-            for (w, n) in &rows.warnings {
-                *warnings.entry(w.code()).or_default() += n;
+            if keep_state {
+                let courts: std::collections::BTreeSet<_> = rows.cases.iter().map(|c| c.court).collect();
+                let entry = entries.last().cloned().unwrap_or_else(|| file_entry(o, f, name, None));
+                file_states.push((o.sha256.clone().unwrap_or_default(), entry, courts.into_iter().collect(), rows.causes.clone()));
             }
             causes.renumber(&mut rows);
             let moved = rows.cases.len();
@@ -339,9 +377,7 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
     let causes = causes.names;
     // the per-file vectors just emptied into `all_cases`
     memory::trim();
-    let rows_read: u64 = entries.iter().filter(|e| e.rejected.is_none()).map(|e| e.data_records).sum();
-    let cases_valid = all_cases.len() as u64;
-    timings.insert("merge", t.elapsed().as_millis() as u64);
+    clock.timings.insert("merge", t.elapsed().as_millis() as u64);
 
     // 3. dedup
     progress.stage("dedup");
@@ -349,147 +385,257 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
     let deduped = dedup::dedup(all_cases, &courts);
     // the dedup maps and the dropped versions' space
     memory::trim();
-    timings.insert("dedup", t.elapsed().as_millis() as u64);
-    memory.insert("after_dedup", memory::mb().0);
+    clock.timings.insert("dedup", t.elapsed().as_millis() as u64);
+    clock.memory.insert("after_dedup", memory::mb().0);
 
     // 4. indicators, and beside them the case table's order (mostly one
     // core's work each)
     progress.stage("indicators");
     let t = Instant::now();
-    let (ind, case_order) = rayon::join(
-        || indicators::compute(&deduped.cases, &courts, &settings.period, &incomplete),
+    let (tallies, case_order) = rayon::join(
+        || indicators::court_tallies(&deduped.cases, &courts, &settings.period),
         || number_order::by_case_number(&deduped.cases, |c| c.number(&courts)),
     );
-    timings.insert("indicators", t.elapsed().as_millis() as u64);
+    let draft = keep_state
+        .then(|| {
+            refresh::draft_of_full_run(refresh::FullRun {
+                key: key.clone().unwrap_or_default(),
+                causes: &causes,
+                names: &names,
+                files: file_states,
+                cases: &deduped.cases,
+                case_order: &case_order,
+                duplicates: &deduped.duplicates,
+                quarantined: &quarantined,
+                tallies: &tallies,
+                courts: &courts,
+            })
+        })
+        .flatten();
+    let ind = indicators::roll_up(tallies, &courts, &settings.period, &incomplete);
+    clock.timings.insert("indicators", t.elapsed().as_millis() as u64);
 
-    // 5. rank
-    let t = Instant::now();
-    let rank_settings = rank::RankSettings { min_closed: settings.min_closed, tiers: settings.tiers };
-    let ranks = rank::rank(&ind, &courts, &rank_settings);
-    timings.insert("rank", t.elapsed().as_millis() as u64);
-
-    memory.insert("peak_before_write", memory::mb().1);
-
-    // 6. output
-    progress.stage("writing tables");
-    let t = Instant::now();
     use output::tables::*;
-    let tables = vec![
-        (court_table(&ind, &ranks, &courts, &settings.period), output::BOTH),
-        (city_table(&ind, &ranks, &settings.period), output::BOTH),
-        (province_table(&ind, &settings.period), output::BOTH),
-        (monthly_table(&ind, &courts), output::BOTH),
-    ];
-    // the large tables are built a chunk (a Parquet row group) at a time, its
-    // boundaries content-defined so that a refresh can reuse the chunks whose
-    // rows did not change. Two chunks are built at once, so wide rows (cases,
-    // and quarantined rows with their raw text) come in smaller chunks:
-    // about 24k rows, at most 32k, against about 32k and at most 64k.
-    use output::table::ChunkSizes;
-    const WIDE_ROWS: ChunkSizes = ChunkSizes { min: 1 << 14, spacing: 1 << 13, max: 1 << 15 };
-    const NARROW_ROWS: ChunkSizes = ChunkSizes { min: 1 << 14, spacing: 1 << 14, max: 1 << 16 };
-    let quarantine = quarantine_table(&quarantined, &names, WIDE_ROWS);
-    let duplicates = duplicates_table(&deduped.duplicates, &courts, &names, NARROW_ROWS);
     let names_of = CaseNames { courts: &courts, files: &names, causes: &causes };
-    let staging =
-        output::Staging::new(&settings.out).map_err(|e| output::OutputError { path: settings.out.display().to_string(), message: e.to_string() })?;
-    let store = cache.as_ref().map(|c| c as &dyn output::reuse::ChunkStore);
-    // the case table, by far the largest, is written beside the others
-    let (small, cases_file) = rayon::join(
-        || {
-            let mut w = output::write_tables(&staging, &tables, settings.csv_headers)?;
-            w.extend(output::write_chunked(&staging, &[(&quarantine, output::BOTH), (&duplicates, output::BOTH)], settings.csv_headers, store)?);
-            Ok::<_, output::OutputError>(w)
+    let results = Results {
+        entries,
+        rejected,
+        ind,
+        counts: refresh::Counts {
+            cases_kept: deduped.cases.len() as u64,
+            duplicate_keys: deduped.duplicates.len() as u64,
+            duplicate_conflicts: deduped.duplicates.iter().filter(|d| d.conflict).count() as u64,
         },
-        || {
-            output::write_chunked(
-                &staging,
-                &[(&cases_table(&deduped.cases, case_order, names_of, hasher.has_key(), WIDE_ROWS), output::PARQUET_ONLY)],
-                settings.csv_headers,
-                store,
-            )
-        },
-    );
-    let mut written = small?;
-    written.extend(cases_file?);
-    timings.insert("write", t.elapsed().as_millis() as u64);
-    // every output is written: entries this run did not use can go
-    let cache_stats = cache.as_ref().map(cache::Cache::finish);
-    let (rss, peak) = memory::mb();
-    memory.insert("after_write", rss);
-    memory.insert("peak", peak);
-    timings.insert("total", started.elapsed().as_millis() as u64);
-
-    let mut by_reason: BTreeMap<&'static str, u64> = domain::QuarantineReason::ALL.iter().map(|r| (r.code(), 0)).collect();
-    for q in &quarantined {
-        *by_reason.entry(q.reason.code()).or_default() += 1;
-    }
-    let complete = rejected.is_empty();
-    let manifest = Manifest {
-        tool: "courtstat",
-        version: env!("CARGO_PKG_VERSION"),
-        complete,
-        settings: settings.to_json(),
-        party_names: if hasher.has_key() {
-            "replaced by HMAC-SHA-256 keyed hashes (applicant_hash, respondent_hash)".into()
-        } else {
-            format!("no hash key set: party columns left out of cases.parquet, shown as {} in quarantine.csv", normalize::parties::REDACTED)
-        },
-        files: entries,
-        ignored_files: discovery.ignored.clone(),
-        rejected_files: rejected.iter().map(|(n, _)| n.clone()).collect(),
-        rows_read,
-        rows_quarantined: quarantined.len() as u64,
-        quarantine_by_reason: by_reason.clone(),
-        warnings: warnings.clone(),
-        cases_valid,
-        duplicates_dropped: deduped.dropped,
-        duplicate_keys: deduped.duplicates.len() as u64,
-        duplicate_conflicts: deduped.duplicates.iter().filter(|d| d.conflict).count() as u64,
-        cases_kept: deduped.cases.len() as u64,
-        courts_ranked: ranks.ranked_courts(),
-        rows_per_output: tables
-            .iter()
-            .map(|(t, _)| (t.name, t.rows()))
-            .chain([(quarantine.name, quarantine.rows), (duplicates.name, duplicates.rows), ("cases", deduped.cases.len())])
-            .collect(),
-        outputs: written,
-        cache: cache_stats,
-        timings_ms: timings,
-        memory_mb: memory,
+        quarantine: quarantine_table(&quarantined, &names, quarantine_chunks()),
+        duplicates: duplicates_table(&deduped.duplicates, &courts, &names, duplicate_chunks()),
+        cases: cases_table(&deduped.cases, case_order, names_of, hasher.has_key(), case_chunks()),
+        draft,
     };
-    let mut manifest = manifest;
-    progress.stage("writing report.html");
-    let report_input = report::ReportInput {
-        court: report::StrTable::from_table(&tables[0].0),
-        city: report::StrTable::from_table(&tables[1].0),
-        province: report::StrTable::from_table(&tables[2].0),
-        monthly: report::StrTable::from_table(&tables[3].0),
-        manifest: serde_json::to_value(&manifest).unwrap_or_default(),
-    };
-    let html = report::render(&report_input);
-    let written = staging
-        .write("report.html", |w| w.write_all(html.as_bytes()))
-        .map_err(|e| output::OutputError { path: "report.html".into(), message: e.to_string() })?;
-    manifest.outputs.push(written);
-    output::write_json(&staging, "run.json", &manifest)?;
-    staging.publish().map_err(|e| output::OutputError { path: settings.out.display().to_string(), message: e.to_string() })?;
-    progress.finish();
-    let summary = RunSummary {
-        out: settings.out.clone(),
-        files: names.len(),
-        rejected: rejected.into_iter().map(|(n, _)| n).collect(),
-        rows: rows_read,
-        quarantined: by_reason.into_iter().filter(|(_, n)| *n > 0).collect(),
-        duplicates_dropped: deduped.dropped,
-        cases: deduped.cases.len() as u64,
-        courts_ranked: ranks.ranked_courts(),
-        warnings,
-        cache: cache_stats,
-    };
-    drop((quarantine, duplicates, tables));
-    free_in_background((deduped, quarantined, outcomes, manifest));
+    let summary = run.publish(results, &mut clock)?;
+    free_in_background((deduped, quarantined, outcomes));
     Ok(summary)
+}
+
+/// Wall times and memory per stage, for the manifest.
+struct RunClock {
+    started: Instant,
+    timings: BTreeMap<&'static str, u64>,
+    memory: BTreeMap<&'static str, u64>,
+}
+
+impl Default for RunClock {
+    fn default() -> Self {
+        RunClock { started: Instant::now(), timings: BTreeMap::new(), memory: BTreeMap::new() }
+    }
+}
+
+/// What every path of a run shares.
+struct Run<'a> {
+    settings: &'a Settings,
+    courts: &'a Courts,
+    hasher: &'a normalize::parties::PartyHasher,
+    cache: Option<&'a cache::Cache>,
+    names: &'a [String],
+    discovery: &'a ingest::Discovery,
+    progress: &'a progress::Progress,
+    seen: &'a [std::sync::Mutex<BTreeMap<usize, u128>>; 3],
+}
+
+/// A run's findings, ready to write: the full path and the refresh end here.
+struct Results<'a> {
+    entries: Vec<FileEntry>,
+    rejected: Vec<(String, Rejection)>,
+    ind: indicators::Indicators,
+    counts: refresh::Counts,
+    quarantine: output::Chunked<'a>,
+    duplicates: output::Chunked<'a>,
+    cases: output::Chunked<'a>,
+    /// the run state to keep, when there is a cache
+    draft: Option<refresh::Draft>,
+}
+
+impl Run<'_> {
+    /// Writes a refresh's results: its chunks either built from the rows it
+    /// holds or reused.
+    fn publish_refreshed(&self, r: refresh::Refreshed, clock: &mut RunClock) -> Result<RunSummary, Error> {
+        use output::tables::*;
+        let refresh::Refreshed { outcomes, entries, indicators, counts, cases, duplicates, quarantined, sources, draft } = r;
+        let [case_sources, dup_sources, q_sources] = sources;
+        let causes = draft.causes.clone();
+        let names_of = CaseNames { courts: self.courts, files: self.names, causes: &causes };
+        fn patched<'a>(held: output::Chunked<'a>, layout: &refresh::Layout, sources: Vec<output::table::Source>) -> output::Chunked<'a> {
+            output::Chunked::patched(held, layout.rows, layout.ranges.clone(), sources)
+        }
+        let order: Vec<u32> = (0..cases.len() as u32).collect();
+        let results = Results {
+            entries,
+            rejected: Vec::new(),
+            ind: indicators,
+            counts,
+            quarantine: patched(quarantine_table(&quarantined, self.names, quarantine_chunks()), &draft.layouts[2], q_sources),
+            duplicates: patched(duplicates_table(&duplicates, self.courts, self.names, duplicate_chunks()), &draft.layouts[1], dup_sources),
+            cases: patched(cases_table(&cases, order, names_of, self.hasher.has_key(), case_chunks()), &draft.layouts[0], case_sources),
+            draft: Some(draft),
+        };
+        let summary = self.publish(results, clock)?;
+        free_in_background((cases, duplicates, quarantined, outcomes));
+        Ok(summary)
+    }
+
+    /// Stages 5 and 6: ranks, writes every output into a staging folder and
+    /// publishes it; keeps the run state for the next refresh.
+    fn publish(&self, r: Results, clock: &mut RunClock) -> Result<RunSummary, Error> {
+        let (settings, courts, progress) = (self.settings, self.courts, self.progress);
+        // 5. rank
+        let t = Instant::now();
+        let rank_settings = rank::RankSettings { min_closed: settings.min_closed, tiers: settings.tiers };
+        let ranks = rank::rank(&r.ind, courts, &rank_settings);
+        clock.timings.insert("rank", t.elapsed().as_millis() as u64);
+        clock.memory.insert("peak_before_write", memory::mb().1);
+
+        // 6. output
+        progress.stage("writing tables");
+        let t = Instant::now();
+        use output::tables::*;
+        let tables = vec![
+            (court_table(&r.ind, &ranks, courts, &settings.period), output::BOTH),
+            (city_table(&r.ind, &ranks, &settings.period), output::BOTH),
+            (province_table(&r.ind, &settings.period), output::BOTH),
+            (monthly_table(&r.ind, courts), output::BOTH),
+        ];
+        let [seen_cases, seen_dups, seen_quarantine] = self.seen;
+        let (quarantine, duplicates, cases) =
+            (r.quarantine.recording(seen_quarantine), r.duplicates.recording(seen_dups), r.cases.recording(seen_cases));
+        let staging = output::Staging::new(&settings.out)
+            .map_err(|e| output::OutputError { path: settings.out.display().to_string(), message: e.to_string() })?;
+        let store = self.cache.map(|c| c as &dyn output::reuse::ChunkStore);
+        // the case table, by far the largest, is written beside the others
+        let (small, cases_file) = rayon::join(
+            || {
+                let mut w = output::write_tables(&staging, &tables, settings.csv_headers)?;
+                w.extend(output::write_chunked(&staging, &[(&quarantine, output::BOTH), (&duplicates, output::BOTH)], settings.csv_headers, store)?);
+                Ok::<_, output::OutputError>(w)
+            },
+            || output::write_chunked(&staging, &[(&cases, output::PARQUET_ONLY)], settings.csv_headers, store),
+        );
+        let mut written = small?;
+        written.extend(cases_file?);
+        clock.timings.insert("write", t.elapsed().as_millis() as u64);
+        // every output is written: the state for the next run, then entries
+        // this run did not use can go
+        if let (Some(c), Some(draft)) = (self.cache, r.draft) {
+            let lock = |m: &'_ std::sync::Mutex<BTreeMap<usize, u128>>| m.lock().map(|g| g.clone()).unwrap_or_default();
+            let seen = [lock(seen_cases), lock(seen_dups), lock(seen_quarantine)];
+            let (key, state) = draft.finish([&seen[0], &seen[1], &seen[2]]);
+            refresh::save(c, &key, &state);
+        }
+        let cache_stats = self.cache.map(cache::Cache::finish);
+        let (rss, peak) = memory::mb();
+        clock.memory.insert("after_write", rss);
+        clock.memory.insert("peak", peak);
+        clock.timings.insert("total", clock.started.elapsed().as_millis() as u64);
+
+        let accepted = || r.entries.iter().filter(|e| e.rejected.is_none());
+        let mut by_reason: BTreeMap<String, u64> = domain::QuarantineReason::ALL.iter().map(|q| (q.code().to_string(), 0)).collect();
+        let mut warnings: BTreeMap<String, u64> = BTreeMap::new();
+        for e in accepted() {
+            for (k, n) in &e.quarantine_by_reason {
+                *by_reason.entry(k.clone()).or_default() += n;
+            }
+            for (k, n) in &e.warnings {
+                *warnings.entry(k.clone()).or_default() += n;
+            }
+        }
+        let rows_read: u64 = accepted().map(|e| e.data_records).sum();
+        let rows_quarantined: u64 = accepted().map(|e| e.quarantined).sum();
+        let cases_valid: u64 = accepted().map(|e| e.cases).sum();
+        let duplicates_dropped = cases_valid - r.counts.cases_kept;
+        let hasher = self.hasher;
+        let mut manifest = Manifest {
+            tool: "courtstat",
+            version: env!("CARGO_PKG_VERSION"),
+            complete: r.rejected.is_empty(),
+            settings: settings.to_json(),
+            party_names: if hasher.has_key() {
+                "replaced by HMAC-SHA-256 keyed hashes (applicant_hash, respondent_hash)".into()
+            } else {
+                format!("no hash key set: party columns left out of cases.parquet, shown as {} in quarantine.csv", normalize::parties::REDACTED)
+            },
+            files: r.entries,
+            ignored_files: self.discovery.ignored.clone(),
+            rejected_files: r.rejected.iter().map(|(n, _)| n.clone()).collect(),
+            rows_read,
+            rows_quarantined,
+            quarantine_by_reason: by_reason.clone(),
+            warnings: warnings.clone(),
+            cases_valid,
+            duplicates_dropped,
+            duplicate_keys: r.counts.duplicate_keys,
+            duplicate_conflicts: r.counts.duplicate_conflicts,
+            cases_kept: r.counts.cases_kept,
+            courts_ranked: ranks.ranked_courts(),
+            rows_per_output: tables
+                .iter()
+                .map(|(t, _)| (t.name, t.rows()))
+                .chain([(quarantine.name, quarantine.rows), (duplicates.name, duplicates.rows), (cases.name, cases.rows)])
+                .collect(),
+            outputs: written,
+            cache: cache_stats,
+            timings_ms: std::mem::take(&mut clock.timings),
+            memory_mb: std::mem::take(&mut clock.memory),
+        };
+        progress.stage("writing report.html");
+        let report_input = report::ReportInput {
+            court: report::StrTable::from_table(&tables[0].0),
+            city: report::StrTable::from_table(&tables[1].0),
+            province: report::StrTable::from_table(&tables[2].0),
+            monthly: report::StrTable::from_table(&tables[3].0),
+            manifest: serde_json::to_value(&manifest).unwrap_or_default(),
+        };
+        let html = report::render(&report_input);
+        let written = staging
+            .write("report.html", |w| w.write_all(html.as_bytes()))
+            .map_err(|e| output::OutputError { path: "report.html".into(), message: e.to_string() })?;
+        manifest.outputs.push(written);
+        output::write_json(&staging, "run.json", &manifest)?;
+        staging.publish().map_err(|e| output::OutputError { path: settings.out.display().to_string(), message: e.to_string() })?;
+        progress.finish();
+        let summary = RunSummary {
+            out: settings.out.clone(),
+            files: self.names.len(),
+            rejected: r.rejected.into_iter().map(|(n, _)| n).collect(),
+            rows: rows_read,
+            quarantined: by_reason.into_iter().filter(|(_, n)| *n > 0).collect(),
+            duplicates_dropped,
+            cases: r.counts.cases_kept,
+            courts_ranked: ranks.ranked_courts(),
+            warnings,
+            cache: cache_stats,
+        };
+        drop((quarantine, duplicates, cases, tables));
+        free_in_background(manifest);
+        Ok(summary)
+    }
 }
 
 /// Drops the run's bulk on a thread of its own: with the tables published,
@@ -548,15 +694,15 @@ fn incomplete_units(outcomes: &[FileOutcome], courts: &Courts) -> Incomplete {
     inc
 }
 
-fn file_entry(o: &FileOutcome, f: &InputFile, name: &str, rows: Option<&FileRows>) -> FileEntry {
-    let header = o.header.as_ref().map(|h| h.mapping.iter().map(|(c, cell)| (c.name(), cell.clone())).collect()).unwrap_or_default();
+pub(crate) fn file_entry(o: &FileOutcome, f: &InputFile, name: &str, rows: Option<&FileRows>) -> FileEntry {
+    let header = o.header.as_ref().map(|h| h.mapping.iter().map(|(c, cell)| (c.name().to_string(), cell.clone())).collect()).unwrap_or_default();
     let unknown = o.header.as_ref().map(|h| h.unknown.clone()).unwrap_or_default();
     let mut e = FileEntry {
         file: name.to_string(),
         bytes: f.size,
         sha256: o.sha256.clone(),
         encoding: o.encoding,
-        delimiter: o.delimiter.map(|d| if d == b'\t' { "tab" } else { "comma" }),
+        delimiter: o.delimiter.map(|d| if d == b'\t' { "tab" } else { "comma" }.to_string()),
         header,
         unknown_columns: unknown,
         data_records: 0,
@@ -571,10 +717,10 @@ fn file_entry(o: &FileOutcome, f: &InputFile, name: &str, rows: Option<&FileRows
         e.quarantined = r.quarantined.len() as u64;
         e.cases = r.cases.len() as u64;
         for q in &r.quarantined {
-            *e.quarantine_by_reason.entry(q.reason.code()).or_default() += 1;
+            *e.quarantine_by_reason.entry(q.reason.code().to_string()).or_default() += 1;
         }
         for (w, n) in &r.warnings {
-            e.warnings.insert(w.code(), *n);
+            e.warnings.insert(w.code().to_string(), *n);
         }
     }
     e

@@ -10,11 +10,11 @@ pub struct RunSummary {
     pub files: usize,
     pub rejected: Vec<String>,
     pub rows: u64,
-    pub quarantined: BTreeMap<&'static str, u64>,
+    pub quarantined: BTreeMap<String, u64>,
     pub duplicates_dropped: u64,
     pub cases: u64,
     pub courts_ranked: usize,
-    pub warnings: BTreeMap<&'static str, u64>,
+    pub warnings: BTreeMap<String, u64>,
     pub cache: Option<crate::cache::CacheStats>,
 }
 

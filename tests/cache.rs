@@ -1,7 +1,8 @@
 //! The incremental cache on the real binary: a warm run after one file
 //! changed publishes the very bytes a cold run does, parses only that file,
-//! reuses the large tables' unchanged chunks, and neither a damaged entry
-//! nor a changed setting can leak a stale parse or chunk.
+//! recounts only the courts it touches, reuses the large tables' unchanged
+//! chunks, and neither a damaged entry nor a changed setting can leak a
+//! stale parse, chunk or court.
 
 use assert_cmd::Command;
 use std::fs;
@@ -48,7 +49,18 @@ fn backdate(f: &Path) {
 }
 
 fn run(input: &Path, out: &Path, extra: &[&str]) -> serde_json::Value {
-    let o = courtstat().arg("run").arg("--input").arg(input).arg("--out").arg(out).args(["--as-of", "2023-08-22"]).args(extra).output().unwrap();
+    run_with(courtstat(), input, out, extra)
+}
+
+/// Chunks of 32 to 64 rows: a small export's large tables in many chunks.
+fn small_chunks() -> Command {
+    let mut c = courtstat();
+    c.env("COURTSTAT_CHUNK_ROWS", "32");
+    c
+}
+
+fn run_with(mut command: Command, input: &Path, out: &Path, extra: &[&str]) -> serde_json::Value {
+    let o = command.arg("run").arg("--input").arg(input).arg("--out").arg(out).args(["--as-of", "2023-08-22"]).args(extra).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     serde_json::from_slice(&fs::read(out.join("run.json")).unwrap()).unwrap()
 }
@@ -118,7 +130,10 @@ fn a_warm_run_after_one_file_changed_parses_it_alone_and_matches_a_cold_run() {
     let chunks = cache_stat(&second, "chunks_reused") + cache_stat(&second, "chunks_stored");
     assert_eq!(ext("chunk"), chunks);
     assert!(chunks >= 5, "cases.parquet, duplicates and quarantine as CSV and Parquet: {chunks}");
-    assert_eq!(ext("rows") + ext("chunk") + 1, entries.len() as u64, "{entries:?}");
+    // and the run state a refresh starts from, and the stamps
+    assert_eq!(ext("state"), 1);
+    assert_eq!(ext("rows") + ext("chunk") + ext("state") + 1, entries.len() as u64, "{entries:?}");
+    assert!(second["cache"]["refreshed"].as_bool().unwrap(), "one file changed: a refresh of its courts");
 }
 
 #[test]
@@ -221,4 +236,221 @@ fn entries_made_under_other_settings_or_another_key_are_not_used() {
     assert_eq!(keyed("one"), 0);
     assert_eq!(keyed("one"), n);
     assert_eq!(keyed("two"), 0, "another key: nothing reused");
+}
+
+fn refreshed(m: &serde_json::Value) -> bool {
+    m["cache"]["refreshed"].as_bool().unwrap_or_else(|| panic!("run.json cache.refreshed: {}", m["cache"]))
+}
+
+/// A small deterministic generator for the edits below (xorshift).
+struct Dice(u64);
+
+impl Dice {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n.max(1) as u64) as usize
+    }
+}
+
+/// The file's lines (without their ends).
+fn lines_of(bytes: &[u8]) -> Vec<Vec<u8>> {
+    bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()).map(<[u8]>::to_vec).collect()
+}
+
+fn join(lines: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for l in lines {
+        out.extend_from_slice(l);
+        out.push(b'\n');
+    }
+    out
+}
+
+/// One random edit of the kind a re-export makes: a case re-sent, a line
+/// dropped, another court's case sent by this court, a figure or a case
+/// number changed, a bad line, a whole file re-sent from another court.
+fn edit(input: &Path, dice: &mut Dice) -> String {
+    let all: Vec<PathBuf> = files(input).into_iter().filter(|f| f.extension().is_some_and(|e| e == "csv" || e == "tsv")).collect();
+    let f = &all[dice.below(all.len())];
+    let other = &all[dice.below(all.len())];
+    let mut lines = lines_of(&fs::read(f).unwrap());
+    let theirs = lines_of(&fs::read(other).unwrap());
+    let data = |n: usize, dice: &mut Dice| 1 + dice.below(n.saturating_sub(1));
+    let kind = dice.below(6);
+    match kind {
+        0 => {
+            let l = lines[data(lines.len(), dice)].clone();
+            lines.push(l);
+        }
+        1 if lines.len() > 2 => {
+            let at = data(lines.len(), dice);
+            lines.remove(at);
+        }
+        2 => {
+            let l = theirs[data(theirs.len(), dice)].clone();
+            lines.push(l);
+        }
+        3 => {
+            // a digit changed: a date, an amount or the case number's seq
+            let at = data(lines.len(), dice);
+            let digits: Vec<usize> = lines[at].iter().enumerate().filter(|(_, b)| b.is_ascii_digit()).map(|(i, _)| i).collect();
+            if !digits.is_empty() {
+                let i = digits[dice.below(digits.len())];
+                lines[at][i] = b'0' + ((lines[at][i] - b'0' + 1) % 10);
+            }
+        }
+        4 => lines.push(b"not,a,case".to_vec()),
+        _ => lines = theirs,
+    }
+    fs::write(f, join(&lines)).unwrap();
+    format!("edit {kind} of {} (other {})", f.display(), other.display())
+}
+
+#[test]
+fn refreshes_after_random_edits_publish_what_cold_runs_do() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = export(tmp.path());
+    let (warm, cold) = (tmp.path().join("warm"), tmp.path().join("cold"));
+    let partial = ["--allow-partial"];
+    run_with(small_chunks(), &input, &warm, &partial);
+    let mut dice = Dice(0x9E37_79B9_7F4A_7C15);
+    let (mut refreshes, mut partly) = (0, 0);
+    for round in 0..14 {
+        let edits: Vec<String> = (0..1 + dice.below(2)).map(|_| edit(&input, &mut dice)).collect();
+        let m = run_with(small_chunks(), &input, &warm, &partial);
+        refreshes += usize::from(refreshed(&m));
+        let courts = m["rows_per_output"]["indicators_court"].as_u64().unwrap();
+        // some courts recounted and some chunks reused: the pieces joined
+        partly +=
+            usize::from(cache_stat(&m, "courts_recounted") < courts && cache_stat(&m, "chunks_reused") > 0 && cache_stat(&m, "chunks_stored") > 0);
+        eprintln!("round {round}: {edits:?}: {}", m["cache"]);
+        run_with(small_chunks(), &input, &cold, &["--allow-partial", "--no-cache"]);
+        let names = |d: &Path| files(d).iter().map(|p| p.file_name().unwrap().to_owned()).collect::<Vec<_>>();
+        for name in names(&cold) {
+            if name != "run.json" {
+                assert!(fs::read(warm.join(&name)).unwrap() == fs::read(cold.join(&name)).unwrap(), "round {round} ({edits:?}): {name:?} differs");
+            }
+        }
+        let manifest = |d: &Path| serde_json::from_slice::<serde_json::Value>(&fs::read(d.join("run.json")).unwrap()).unwrap();
+        let (a, b) = (manifest(&warm), manifest(&cold));
+        for key in [
+            "files",
+            "rows_read",
+            "rows_quarantined",
+            "quarantine_by_reason",
+            "warnings",
+            "cases_valid",
+            "cases_kept",
+            "duplicates_dropped",
+            "duplicate_keys",
+            "duplicate_conflicts",
+            "courts_ranked",
+            "rows_per_output",
+            "complete",
+        ] {
+            assert_eq!(a[key], b[key], "round {round} ({edits:?}): run.json {key}");
+        }
+    }
+    assert!(refreshes >= 10 && partly >= 7, "most rounds are refreshes reusing part of the tables: {refreshes}, {partly} of 14");
+}
+
+#[test]
+fn a_refresh_recounts_the_changed_courts_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = export(tmp.path());
+    let out = tmp.path().join("out");
+    let first = run_with(small_chunks(), &input, &out, &[]);
+    assert!(!refreshed(&first), "an empty cache: the full path");
+    let same = run_with(small_chunks(), &input, &out, &[]);
+    assert!(refreshed(&same));
+    assert_eq!(cache_stat(&same, "courts_recounted"), 0, "nothing changed, nothing recounted");
+    change_one_file(&input);
+    let m = run_with(small_chunks(), &input, &out, &[]);
+    assert!(refreshed(&m));
+    let courts = m["rows_per_output"]["indicators_court"].as_u64().unwrap();
+    let recounted = cache_stat(&m, "courts_recounted");
+    assert!((1..courts / 2).contains(&recounted), "{recounted} of {courts} courts");
+    let cold = tmp.path().join("cold");
+    run_with(small_chunks(), &input, &cold, &["--no-cache"]);
+    assert_same_outputs(&out, &cold);
+}
+
+#[test]
+fn a_refresh_rebuilds_a_missing_chunk_and_starts_over_on_a_damaged_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = export(tmp.path());
+    let (out, cold) = (tmp.path().join("out"), tmp.path().join("cold"));
+    run(&input, &out, &[]);
+    run(&input, &cold, &["--no-cache"]);
+    let chunks = || -> Vec<PathBuf> {
+        files(&tmp.path().join(".out.courtstat.cache")).into_iter().filter(|p| p.extension().is_some_and(|e| e == "chunk")).collect()
+    };
+    fs::remove_file(&chunks()[0]).unwrap();
+    let m = run(&input, &out, &[]);
+    assert!(refreshed(&m), "a missing chunk is built from its courts' rows");
+    assert_eq!(cache_stat(&m, "chunks_stored"), 1);
+    assert_same_outputs(&out, &cold);
+
+    let damaged = chunks()[1].clone();
+    let mut b = fs::read(&damaged).unwrap();
+    let mid = b.len() / 2;
+    b[mid] ^= 1;
+    fs::write(&damaged, b).unwrap();
+    let m = run(&input, &out, &[]);
+    assert!(!refreshed(&m), "a damaged chunk shows only as it is written: the run starts over in full");
+    assert_eq!((cache_stat(&m, "entry_errors"), cache_stat(&m, "chunks_stored")), (1, 1));
+    assert_same_outputs(&out, &cold);
+}
+
+#[test]
+fn a_new_cause_a_rejected_file_or_a_damaged_state_take_the_full_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = export(tmp.path());
+    let (out, cold) = (tmp.path().join("out"), tmp.path().join("cold"));
+    let partial = ["--allow-partial"];
+    run(&input, &out, &partial);
+    let check = |what: &str| {
+        let m = run(&input, &out, &partial);
+        assert!(!refreshed(&m), "{what}: the full path");
+        run(&input, &cold, &["--allow-partial", "--no-cache"]);
+        assert_same_outputs(&out, &cold);
+        assert!(refreshed(&run(&input, &out, &partial)), "{what}, then nothing changed: a refresh again");
+    };
+
+    // a cause no file had: the run's cause list, in every chunk, changes
+    let (f, text) = files(&input)
+        .into_iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "csv"))
+        .find_map(|f| {
+            String::from_utf8(fs::read(&f).unwrap()).ok().filter(|t| t.lines().nth(1).is_some_and(|l| l.contains("合同纠纷"))).map(|t| (f, t))
+        })
+        .expect("a UTF-8 export with a contract case on its first line");
+    let line = text.lines().nth(1).unwrap().replacen("合同纠纷", "新型合同纠纷", 1);
+    fs::write(&f, format!("{}\n{line}\n", text.trim_end_matches(['\r', '\n']))).unwrap();
+    check("a new cause");
+
+    // a file rejected (--allow-partial): its courts are incomplete
+    let g = files(&input).into_iter().filter(|f| f.extension().is_some_and(|e| e == "csv")).nth(1).unwrap();
+    let mut bytes = fs::read(&g).unwrap();
+    for _ in 0..lines_of(&bytes).len() {
+        bytes.extend_from_slice(b"x,y\n");
+    }
+    fs::write(&g, bytes).unwrap();
+    let m = run(&input, &out, &partial);
+    assert!(!refreshed(&m) && !m["complete"].as_bool().unwrap());
+    run(&input, &cold, &["--allow-partial", "--no-cache"]);
+    assert_same_outputs(&out, &cold);
+
+    // a damaged run state is not read
+    let state = files(&tmp.path().join(".out.courtstat.cache")).into_iter().find(|p| p.extension().is_some_and(|e| e == "state"));
+    assert!(state.is_none(), "a run with a rejected file leaves no state");
+    fs::remove_file(&g).unwrap();
+    run(&input, &out, &partial);
+    let state = files(&tmp.path().join(".out.courtstat.cache")).into_iter().find(|p| p.extension().is_some_and(|e| e == "state")).unwrap();
+    let mut b = fs::read(&state).unwrap();
+    b[10] ^= 1;
+    fs::write(&state, b).unwrap();
+    check("a damaged state");
 }

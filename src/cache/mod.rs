@@ -10,6 +10,9 @@
 //! - `TABLE.FORMAT.FINGERPRINT.SALT.chunk`: one encoded chunk of a large
 //!   output table (`output::reuse`), so a refresh re-encodes only the
 //!   chunks whose rows changed;
+//! - `run.KEY.SALT.state`: what the last run found per file and per court
+//!   (`crate::refresh`), so that a refresh where a few files changed
+//!   deduplicates and tallies only their courts;
 //! - `stamps.index` (not `.tsv`: a cache inside an input folder must not
 //!   look like an export): path, size, mtime, ctime, device and inode of each input
 //!   with the sha256 its bytes had, so an untouched file is not even read.
@@ -76,6 +79,12 @@ pub struct CacheStats {
     pub chunks_stored: u64,
     /// entries that could not be written or read back (costs time only)
     pub entry_errors: u64,
+    /// the run refreshed from the last run's state (`crate::refresh`):
+    /// only the courts whose files changed, and their neighbours in the
+    /// large tables, were deduplicated and tallied again
+    pub refreshed: bool,
+    /// how many courts that was
+    pub courts_recounted: u64,
 }
 
 pub struct Cache {
@@ -159,6 +168,54 @@ impl Cache {
         parsed
     }
 
+    /// The cached parse of the bytes with this sha256, read for its rows by
+    /// a refresh (which counted the file with `keep`).
+    pub fn rows_of(&self, sha256: &str) -> Option<Parsed> {
+        let bytes = std::fs::read(self.dir.join(self.entry_name(sha256))).ok()?;
+        let parsed = codec::decode(&bytes);
+        if parsed.is_none() {
+            self.lock().stats.entry_errors += 1;
+        }
+        parsed
+    }
+
+    /// Keeps the cached parse of the bytes with this sha256 without reading
+    /// it (the court-scoped refresh needs only some files' rows); `false`
+    /// when there is none.
+    pub fn keep(&self, sha256: &str) -> bool {
+        let name = self.entry_name(sha256);
+        if !self.dir.join(&name).is_file() {
+            return false;
+        }
+        let mut state = self.lock();
+        state.used.insert(name);
+        state.stats.files_cached += 1;
+        state.stats.files_not_read += 1;
+        true
+    }
+
+    /// The run state (`crate::refresh`) the last run left under `key`, if
+    /// any and intact.
+    pub fn read_state(&self, key: &str) -> Option<Vec<u8>> {
+        let name = self.state_name(key);
+        let mut bytes = std::fs::read(self.dir.join(&name)).ok()?;
+        let Some(len) = codec::checked(&bytes).map(<[u8]>::len) else {
+            self.lock().stats.entry_errors += 1;
+            return None;
+        };
+        bytes.truncate(len);
+        Some(bytes)
+    }
+
+    /// Keeps the run state for the next run (replacing any other).
+    pub fn write_state(&self, key: &str, bytes: &[u8]) {
+        self.write_entry(self.state_name(key), &[bytes, &codec::with_checksum(bytes)]);
+    }
+
+    fn state_name(&self, key: &str) -> String {
+        format!("run.{key}.{}.state", self.salt)
+    }
+
     /// Stores a fresh parse. Failing to store costs the next run time only.
     pub fn put(&self, sha256: &str, parsed: &Parsed) {
         self.lock().stats.files_parsed += 1;
@@ -218,6 +275,19 @@ impl Cache {
         state.stats
     }
 
+    /// Records that the run took the refresh path, recounting `courts`.
+    pub fn note_refresh(&self, courts: u64) {
+        let mut state = self.lock();
+        state.stats.refreshed = true;
+        state.stats.courts_recounted = courts;
+    }
+
+    /// A refresh gave up after counting: the full path counts afresh (the
+    /// entries it used stay until the next run).
+    pub fn restart_stats(&self) {
+        self.lock().stats = CacheStats::default();
+    }
+
     pub fn stats(&self) -> CacheStats {
         self.lock().stats
     }
@@ -239,6 +309,10 @@ impl crate::output::reuse::ChunkStore for Cache {
         state.used.insert(file);
         state.stats.chunks_reused += 1;
         Some(bytes)
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.dir.join(format!("{name}.{}.chunk", self.salt)).is_file()
     }
 
     fn put(&self, name: &str, bytes: &[u8]) {

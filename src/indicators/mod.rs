@@ -27,7 +27,7 @@ impl Period {
 }
 
 /// Running sums for one unit; turned into `Figures` at the end.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Tally {
     filed: u64,
     accepted: u64,
@@ -45,6 +45,9 @@ pub struct Tally {
     recovered_fen: i128,
     both_claim_fen: i128,
     both_recovered_fen: i128,
+    /// closed cases' durations: their order does not count (`figures` sorts
+    /// them), so they are kept sorted and run-length coded between runs
+    #[serde(with = "sorted_runs")]
     days: Vec<i64>,
     all_filed: u64,
     all_closed: u64,
@@ -74,6 +77,52 @@ fn contribution(c: &Case, p: &Period) -> Option<Contribution> {
 }
 
 impl Tally {
+    /// Adds another unit's sums: the sums of the cases of both.
+    fn merge(&mut self, o: &Tally) {
+        let Tally {
+            filed,
+            accepted,
+            closed,
+            pending,
+            completed,
+            contract_closed,
+            contract_completed,
+            enterprise_closed,
+            enterprise_completed,
+            in_term,
+            overdue_pending,
+            terminated,
+            claim_fen,
+            recovered_fen,
+            both_claim_fen,
+            both_recovered_fen,
+            days,
+            all_filed,
+            all_closed,
+            all_pending,
+        } = o;
+        self.filed += filed;
+        self.accepted += accepted;
+        self.closed += closed;
+        self.pending += pending;
+        self.completed += completed;
+        self.contract_closed += contract_closed;
+        self.contract_completed += contract_completed;
+        self.enterprise_closed += enterprise_closed;
+        self.enterprise_completed += enterprise_completed;
+        self.in_term += in_term;
+        self.overdue_pending += overdue_pending;
+        self.terminated += terminated;
+        self.claim_fen += claim_fen;
+        self.recovered_fen += recovered_fen;
+        self.both_claim_fen += both_claim_fen;
+        self.both_recovered_fen += both_recovered_fen;
+        self.days.extend_from_slice(days);
+        self.all_filed += all_filed;
+        self.all_closed += all_closed;
+        self.all_pending += all_pending;
+    }
+
     fn add(&mut self, c: &Case, k: Contribution, as_of: NaiveDate) {
         self.all_filed += u64::from(k.filed);
         self.all_closed += u64::from(k.closed);
@@ -198,7 +247,7 @@ pub struct Figures {
 }
 
 /// One monthly figure of a court (first-enforcement cases only).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MonthCounts {
     pub filed: u64,
     pub closed: u64,
@@ -247,41 +296,60 @@ pub struct Incomplete {
 
 /// Computes every unit's figures from the deduplicated cases.
 pub fn compute(cases: &[Case], courts: &Courts, period: &Period, incomplete: &Incomplete) -> Indicators {
-    let mut court_tallies: Vec<Option<Tally>> = vec![None; courts.list.len()];
-    let cities = courts.cities();
-    let mut city_tallies: Vec<Tally> = vec![Tally::default(); cities.len()];
-    // each court's city as an index into `cities`, looked up once per court
-    // rather than by name for every case
-    let city_of: Vec<Option<usize>> = courts.list.iter().map(|c| c.city.as_ref().and_then(|name| cities.binary_search(name).ok())).collect();
-    let mut province = Tally::default();
+    roll_up(court_tallies(cases, courts, period), courts, period, incomplete)
+}
+
+/// One court's running sums and monthly counts: a city's and the province's
+/// figures are their courts' summed, so a refresh that changes a few courts
+/// keeps the others' (see `crate::refresh`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CourtTally {
+    pub tally: Tally,
+    /// one per month of `months_of(period)`
+    pub monthly: Vec<MonthCounts>,
+}
+
+/// Each court's tally, by court id: `None` for a court without kept cases.
+/// `cases` may be any set of whole courts' kept cases.
+pub fn court_tallies(cases: &[Case], courts: &Courts, period: &Period) -> Vec<Option<CourtTally>> {
     let months = months_of(period);
-    let mut monthly: Vec<Option<Vec<MonthCounts>>> = vec![None; courts.list.len()];
+    let mut tallies: Vec<Option<CourtTally>> = vec![None; courts.list.len()];
     for c in cases {
-        let court = c.court as usize;
+        let Some(slot) = tallies.get_mut(c.court as usize) else { continue };
         // a court with any kept case gets a row, whatever the case's dates
-        let t = court_tallies[court].get_or_insert_with(Tally::default);
-        let m = monthly[court].get_or_insert_with(|| vec![MonthCounts::default(); months.len()]);
+        let t = slot.get_or_insert_with(|| CourtTally { tally: Tally::default(), monthly: vec![MonthCounts::default(); months.len()] });
         let Some(k) = contribution(c, period) else { continue };
-        t.add(c, k, period.as_of);
-        province.add(c, k, period.as_of);
-        if let Some(city) = city_of[court] {
-            city_tallies[city].add(c, k, period.as_of);
-        }
+        t.tally.add(c, k, period.as_of);
         if k.first {
-            add_monthly(m, &months, c, k);
+            add_monthly(&mut t.monthly, &months, c, k);
         }
     }
+    tallies
+}
+
+/// Every unit's figures from the courts' tallies (by court id).
+pub fn roll_up(mut tallies: Vec<Option<CourtTally>>, courts: &Courts, period: &Period, incomplete: &Incomplete) -> Indicators {
+    let cities = courts.cities();
+    let mut city_tallies: Vec<Tally> = vec![Tally::default(); cities.len()];
+    let mut province = Tally::default();
+    for (court, t) in courts.list.iter().zip(&tallies) {
+        let Some(t) = t else { continue };
+        province.merge(&t.tally);
+        if let Some(city) = court.city.as_ref().and_then(|name| cities.binary_search(name).ok()) {
+            city_tallies[city].merge(&t.tally);
+        }
+    }
+    let months = months_of(period);
     let mut court_rows = Vec::new();
     let mut monthly_rows = Vec::new();
     for (id, court) in courts.list.iter().enumerate() {
         let id = id as CourtId;
-        let tally = match court_tallies[id as usize].take() {
-            Some(t) => t,
-            None if court.level == CourtLevel::Basic => Tally::default(),
+        let (tally, counts) = match tallies.get_mut(id as usize).and_then(Option::take) {
+            Some(t) => (t.tally, t.monthly),
+            None if court.level == CourtLevel::Basic => (Tally::default(), vec![MonthCounts::default(); months.len()]),
             None => continue,
         };
         court_rows.push(CourtFigures { court: id, complete: !incomplete.courts.contains(&id), figures: tally.figures(period) });
-        let counts = monthly[id as usize].take().unwrap_or_else(|| vec![MonthCounts::default(); months.len()]);
         for (month, counts) in months.iter().zip(counts) {
             monthly_rows.push(MonthlyRow { court: id, month: *month, counts });
         }
@@ -330,6 +398,31 @@ fn add_monthly(m: &mut [MonthCounts], months: &[NaiveDate], c: &Case, k: Contrib
                 m[i].in_term += u64::from(c.deadline.is_none_or(|d| closing <= d));
             }
         }
+    }
+}
+
+/// Durations as (value, count) pairs in ascending order: a court's thousands
+/// of closed cases take a few hundred distinct values.
+mod sorted_runs {
+    pub fn serialize<S: serde::Serializer>(days: &[i64], s: S) -> Result<S::Ok, S::Error> {
+        let mut sorted = days.to_vec();
+        sorted.sort_unstable();
+        let mut runs: Vec<(i64, u64)> = Vec::new();
+        for d in sorted {
+            match runs.last_mut() {
+                Some((v, n)) if *v == d => *n += 1,
+                _ => runs.push((d, 1)),
+            }
+        }
+        serde::Serialize::serialize(&runs, s)
+    }
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<i64>, D::Error> {
+        let runs: Vec<(i64, u64)> = serde::Deserialize::deserialize(d)?;
+        let mut days = Vec::with_capacity(runs.iter().map(|r| r.1 as usize).sum());
+        for (v, n) in runs {
+            days.extend(std::iter::repeat_n(v, n as usize));
+        }
+        Ok(days)
     }
 }
 

@@ -50,10 +50,17 @@ pub struct RunCauses {
 }
 
 impl RunCauses {
-    /// Turns the file's cause numbers into the run's.
-    pub fn renumber(&mut self, rows: &mut FileRows) {
-        let run_ids: Vec<Option<CauseId>> = rows
-            .causes
+    /// The run's numbering with these names, in this order, already in it.
+    pub fn from_names(names: &[String]) -> RunCauses {
+        let mut run = RunCauses::default();
+        run.ids_for(names);
+        run
+    }
+
+    /// The run's numbers of a file's causes (by the file's numbers), new
+    /// names numbered in the order they come.
+    pub fn ids_for(&mut self, causes: &[String]) -> Vec<Option<CauseId>> {
+        causes
             .iter()
             .map(|name| match self.ids.get(name) {
                 Some(id) => Some(*id),
@@ -64,7 +71,12 @@ impl RunCauses {
                     Some(id)
                 }
             })
-            .collect();
+            .collect()
+    }
+
+    /// Turns the file's cause numbers into the run's.
+    pub fn renumber(&mut self, rows: &mut FileRows) {
+        let run_ids = self.ids_for(&rows.causes);
         for c in &mut rows.cases {
             c.cause = c.cause.and_then(|id| run_ids.get(id.index()).copied().flatten());
         }

@@ -140,7 +140,7 @@ pub fn write_chunked<W: Write>(
 ) -> std::io::Result<()> {
     w.write_all(b"\xEF\xBB\xBF")?;
     let mut head = writer(&mut w);
-    head.write_record((table.build)(0..0).columns.iter().map(|c| headers.label(c.0)))?;
+    head.write_record((table.build)(0..0)?.columns.iter().map(|c| headers.label(c.0)))?;
     head.flush()?;
     drop(head);
     for range in table.ranges.iter().filter(|r| !r.is_empty()) {
@@ -148,7 +148,7 @@ pub fn write_chunked<W: Write>(
         match entry {
             None => {
                 let mut out = writer(&mut w);
-                records_to(&(table.build)(range.clone()), &mut out)?;
+                records_to(&(table.build)(range.clone())?, &mut out)?;
                 out.flush()?;
             }
             Some((s, name)) => {
@@ -156,7 +156,7 @@ pub fn write_chunked<W: Write>(
                     Some(text) => text,
                     None => {
                         let mut out = writer(Vec::new());
-                        records_to(&(table.build)(range.clone()), &mut out)?;
+                        records_to(&(table.build)(range.clone())?, &mut out)?;
                         let text = out.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
                         s.put(&name, &text);
                         text

@@ -16,8 +16,8 @@ pub struct Manifest {
     pub rejected_files: Vec<String>,
     pub rows_read: u64,
     pub rows_quarantined: u64,
-    pub quarantine_by_reason: BTreeMap<&'static str, u64>,
-    pub warnings: BTreeMap<&'static str, u64>,
+    pub quarantine_by_reason: BTreeMap<String, u64>,
+    pub warnings: BTreeMap<String, u64>,
     pub cases_valid: u64,
     pub duplicates_dropped: u64,
     /// case numbers sent more than once, and those whose versions disagree on the filing date
@@ -34,20 +34,22 @@ pub struct Manifest {
     pub memory_mb: BTreeMap<&'static str, u64>,
 }
 
-#[derive(Debug, Serialize)]
+/// One input file's line of the manifest. Kept between runs too (see
+/// `crate::refresh`), so its names are owned.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct FileEntry {
     pub file: String,
     pub bytes: u64,
     pub sha256: Option<String>,
     pub encoding: Option<crate::ingest::Encoding>,
-    pub delimiter: Option<&'static str>,
+    pub delimiter: Option<String>,
     /// canonical column → header cell as written
-    pub header: BTreeMap<&'static str, String>,
+    pub header: BTreeMap<String, String>,
     pub unknown_columns: Vec<String>,
     pub data_records: u64,
     pub quarantined: u64,
     pub cases: u64,
-    pub quarantine_by_reason: BTreeMap<&'static str, u64>,
-    pub warnings: BTreeMap<&'static str, u64>,
+    pub quarantine_by_reason: BTreeMap<String, u64>,
+    pub warnings: BTreeMap<String, u64>,
     pub rejected: Option<String>,
 }

@@ -67,7 +67,7 @@ mod tests {
                     name: "t",
                     rows: 4,
                     ranges: crate::output::table::fixed_ranges(4, 2),
-                    build: Box::new(|_| sample()),
+                    build: Box::new(|_| Ok(sample())),
                     fingerprint: None,
                 };
                 crate::output::parquet_file::write_chunked(&chunked, &mut buf, None).unwrap();
@@ -176,7 +176,7 @@ mod tests {
             name: "varied",
             rows,
             ranges: crate::output::table::fixed_ranges(rows, chunk_rows),
-            build: Box::new(move |r| varied(r, seed)),
+            build: Box::new(move |r| Ok(varied(r, seed))),
             // a chunk's rows are those of its range and seed
             fingerprint: Some(Box::new(move |r| (u128::from(seed) << 96) ^ ((r.start as u128) << 48) ^ r.end as u128)),
         }

@@ -54,13 +54,18 @@ pub fn write_chunked<W: Write>(table: &Chunked, w: W, store: Option<&dyn ChunkSt
     write_chunked_in_pages(table, w, PAGE_BYTES, store)
 }
 
+/// What a chunk's entry in the store is encoded as: the pages' size shapes it.
+pub(crate) fn format(page_bytes: usize) -> String {
+    format!("parquet-{page_bytes}")
+}
+
 /// `write_chunked` with data pages of `page_bytes` (tests use small pages).
 pub(crate) fn write_chunked_in_pages<W: Write>(table: &Chunked, mut w: W, page_bytes: usize, store: Option<&dyn ChunkStore>) -> io::Result<()> {
     let ranges: Vec<_> = table.ranges.iter().filter(|r| !r.is_empty()).cloned().collect();
     let count = ranges.len();
     // every chunk has an empty chunk's columns (an empty table has them too)
-    let schema = columns_of(&(table.build)(0..0));
-    let format = format!("parquet-{page_bytes}");
+    let schema = columns_of(&(table.build)(0..0)?);
+    let format = format(page_bytes);
     w.write_all(MAGIC)?;
     let mut offset = MAGIC.len() as u64;
     // each row group's footer entry, made as soon as the group is written:
@@ -114,7 +119,7 @@ fn row_group(
             return Ok(g);
         }
     }
-    let t = (table.build)(range);
+    let t = (table.build)(range)?;
     if columns_of(&t) != schema {
         return Err(io::Error::other(format!("{}: chunks with different columns", table.name)));
     }
@@ -285,7 +290,7 @@ fn validity(v: &Values) -> Vec<bool> {
 /// as polars' and parquet-mr's defaults do (a single larger row is a page of
 /// its own): readers hold a page at a time, and a page's sizes must fit the
 /// header's 32-bit fields.
-const PAGE_BYTES: usize = 1 << 20;
+pub(crate) const PAGE_BYTES: usize = 1 << 20;
 
 /// A column chunk: a dictionary page for dictionary columns, then data pages
 /// v1, each the definition levels (4-byte length, then the hybrid) and the

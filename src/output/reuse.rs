@@ -9,7 +9,27 @@
 /// its entries' integrity: `get` returns what `put` was given, or nothing.
 pub trait ChunkStore: Sync {
     fn get(&self, name: &str) -> Option<Vec<u8>>;
+    /// whether an entry is there (its integrity is checked by `get`)
+    fn has(&self, name: &str) -> bool;
     fn put(&self, name: &str, bytes: &[u8]);
+}
+
+/// The name of the entry of a chunk of `table` in `format` under `fingerprint`.
+pub fn entry_name(table: &str, format: &str, fingerprint: u128) -> String {
+    format!("{table}.{format}.{fingerprint:032x}")
+}
+
+/// The formats a table written as `f` stores its chunks in (as
+/// `entry_name` takes them).
+pub fn formats(f: super::Formats) -> Vec<String> {
+    let mut v = Vec::new();
+    if f.csv {
+        v.push("csv".to_string());
+    }
+    if f.parquet {
+        v.push(super::parquet_file::format(super::parquet_file::PAGE_BYTES));
+    }
+    v
 }
 
 /// The store and the name of the entry of `table`'s chunk of `rows` in
@@ -22,7 +42,7 @@ pub fn entry<'s>(
     rows: std::ops::Range<usize>,
 ) -> Option<(&'s dyn ChunkStore, String)> {
     let (store, fingerprint) = store.zip(table.fingerprint.as_ref())?;
-    Some((store, format!("{}.{format}.{:032x}", table.name, fingerprint(rows))))
+    Some((store, entry_name(table.name, format, fingerprint(rows))))
 }
 
 #[cfg(test)]
@@ -46,6 +66,9 @@ pub(crate) mod tests {
                 self.hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
             got
+        }
+        fn has(&self, name: &str) -> bool {
+            self.entries.lock().unwrap().contains_key(name)
         }
         fn put(&self, name: &str, bytes: &[u8]) {
             self.puts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

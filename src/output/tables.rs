@@ -109,19 +109,52 @@ pub fn monthly_table(ind: &Indicators, courts: &Courts) -> Table {
     t
 }
 
-/// Quarantined rows sorted by file name, then line as a number.
-pub fn quarantine_table<'a>(rows: &'a [QuarantinedRow], files: &'a [String], sizes: ChunkSizes) -> Chunked<'a> {
+// The large tables are built a chunk (a Parquet row group) at a time, its
+// boundaries content-defined so that a refresh can reuse the chunks whose
+// rows did not change. Two chunks are built at once, so wide rows (cases,
+// and quarantined rows with their raw text) come in smaller chunks: about
+// 24k rows, at most 32k, against about 32k and at most 64k.
+const WIDE_ROWS: ChunkSizes = ChunkSizes { min: 1 << 14, spacing: 1 << 13, max: 1 << 15 };
+const NARROW_ROWS: ChunkSizes = ChunkSizes { min: 1 << 14, spacing: 1 << 14, max: 1 << 16 };
+
+/// `COURTSTAT_CHUNK_ROWS=N`, for tests only: chunks of N to 2N rows, so
+/// that a small export has many (what the refresh's reuse needs testing on).
+fn test_chunk_rows() -> Option<ChunkSizes> {
+    static ROWS: std::sync::OnceLock<Option<ChunkSizes>> = std::sync::OnceLock::new();
+    *ROWS.get_or_init(|| {
+        let n: usize = std::env::var("COURTSTAT_CHUNK_ROWS").ok()?.parse().ok().filter(|&n| n > 0)?;
+        Some(ChunkSizes { min: n, spacing: (n as u64 / 2).max(1), max: 2 * n })
+    })
+}
+
+pub fn case_chunks() -> ChunkSizes {
+    test_chunk_rows().unwrap_or(WIDE_ROWS)
+}
+pub fn quarantine_chunks() -> ChunkSizes {
+    test_chunk_rows().unwrap_or(WIDE_ROWS)
+}
+pub fn duplicate_chunks() -> ChunkSizes {
+    test_chunk_rows().unwrap_or(NARROW_ROWS)
+}
+
+/// The quarantine table's order: by file name, then line as a number.
+pub(crate) fn quarantine_order(rows: &[QuarantinedRow], files: &[String]) -> Vec<u32> {
     let mut order: Vec<u32> = (0..rows.len() as u32).collect();
     let key = |i: &u32| {
         let r = &rows[*i as usize];
         (files[r.file as usize].as_str(), r.line)
     };
     order.sort_by(|a, b| key(a).cmp(&key(b)));
-    let order: Arc<[u32]> = order.into();
+    order
+}
+
+/// Quarantined rows sorted by file name, then line as a number.
+pub fn quarantine_table<'a>(rows: &'a [QuarantinedRow], files: &'a [String], sizes: ChunkSizes) -> Chunked<'a> {
+    let order: Arc<[u32]> = quarantine_order(rows, files).into();
     let file_hashes = name_hashes(files);
     let ranges = content_defined_ranges(rows.len(), sizes, |k| {
         let r = &rows[order[k] as usize];
-        mix64(file_hashes[r.file as usize] ^ mix64(r.line))
+        quarantine_hash(file_hashes[r.file as usize], r.line)
     });
     let fingerprinted = order.clone();
     Chunked {
@@ -135,7 +168,7 @@ pub fn quarantine_table<'a>(rows: &'a [QuarantinedRow], files: &'a [String], siz
                 .int("line", part.iter().map(|r| Some(r.line as i64)).collect())
                 .text("reason", part.iter().map(|r| Some(r.reason.code().to_string())).collect())
                 .text("raw", part.iter().map(|r| Some(r.raw.clone())).collect());
-            t
+            Ok(t)
         }),
         fingerprint: Some(Box::new(move |range| {
             let mut f = Fingerprint::default();
@@ -182,7 +215,7 @@ pub fn duplicates_table<'a>(dups: &'a [Duplicate], courts: &'a Courts, files: &'
                 .dict("kept_file", files.to_vec(), d.iter().map(|x| Some(x.kept_file)).collect())
                 .int("kept_line", d.iter().map(|x| Some(x.kept_line as i64)).collect())
                 .boolean("conflict", d.iter().map(|x| Some(x.conflict)).collect());
-            t
+            Ok(t)
         }),
     }
 }
@@ -245,7 +278,7 @@ pub fn cases_table<'a>(cases: &'a [Case], order: Vec<u32>, names: CaseNames<'a>,
             // reuses it (exact sizes cost 30-40 MB of fragmented heap)
             let mut part: Vec<Case> = Vec::with_capacity(sizes.max);
             part.extend(order[range].iter().map(|&i| cases[i as usize].clone()));
-            cases_rows(&part, &names, with_parties)
+            Ok(cases_rows(&part, &names, with_parties))
         }),
         fingerprint: Some(Box::new(move |range| {
             // room for the largest chunk, as for `part` above
@@ -316,13 +349,20 @@ const CASE_RECORD: usize = 137;
 
 /// Where content-defined chunk boundaries fall in a table sorted by case
 /// number: a hash of the number itself (see `content_defined_ranges`).
-fn number_hash(key: &crate::domain::CaseKey, court: u32) -> u64 {
+pub(crate) fn number_hash(key: &crate::domain::CaseKey, court: u32) -> u64 {
     let head = (u64::from(key.year) << 48) ^ (u64::from(court) << 24) ^ u64::from(key.special_code.map_or(0, u32::from));
     mix64(mix64(head ^ key.type_code.bits()) ^ key.seq)
 }
 
-/// A 64-bit hash of each name (file or cause), for chunk fingerprints.
-fn name_hashes(names: &[String]) -> Vec<u64> {
+/// Where content-defined chunk boundaries fall in the quarantine table: a
+/// hash of the row's file name (`name_hashes`) and line.
+pub(crate) fn quarantine_hash(file_hash: u64, line: u64) -> u64 {
+    mix64(file_hash ^ mix64(line))
+}
+
+/// A 64-bit hash of each name (file or cause), for chunk fingerprints and
+/// chunk boundaries.
+pub(crate) fn name_hashes(names: &[String]) -> Vec<u64> {
     names.iter().map(|n| xxhash_rust::xxh3::xxh3_64(n.as_bytes())).collect()
 }
 
