@@ -400,6 +400,7 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
         .then(|| {
             refresh::draft_of_full_run(refresh::FullRun {
                 key: key.clone().unwrap_or_default(),
+                period: &settings.period,
                 causes: &causes,
                 names: &names,
                 files: file_states,
@@ -412,6 +413,9 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
             })
         })
         .flatten();
+    if let (Some(c), Some(d)) = (&cache, &draft) {
+        refresh::store_counted(c, &deduped.cases, d);
+    }
     let ind = indicators::roll_up(tallies, &courts, &settings.period, &incomplete);
     clock.timings.insert("indicators", t.elapsed().as_millis() as u64);
 

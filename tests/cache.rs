@@ -59,8 +59,13 @@ fn small_chunks() -> Command {
     c
 }
 
+/// `run` as of 2023-08-22 unless `extra` names another day.
 fn run_with(mut command: Command, input: &Path, out: &Path, extra: &[&str]) -> serde_json::Value {
-    let o = command.arg("run").arg("--input").arg(input).arg("--out").arg(out).args(["--as-of", "2023-08-22"]).args(extra).output().unwrap();
+    command.arg("run").arg("--input").arg(input).arg("--out").arg(out).args(extra);
+    if !extra.contains(&"--as-of") {
+        command.args(["--as-of", "2023-08-22"]);
+    }
+    let o = command.output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     serde_json::from_slice(&fs::read(out.join("run.json")).unwrap()).unwrap()
 }
@@ -130,9 +135,11 @@ fn a_warm_run_after_one_file_changed_parses_it_alone_and_matches_a_cold_run() {
     let chunks = cache_stat(&second, "chunks_reused") + cache_stat(&second, "chunks_stored");
     assert_eq!(ext("chunk"), chunks);
     assert!(chunks >= 5, "cases.parquet, duplicates and quarantine as CSV and Parquet: {chunks}");
-    // and the run state a refresh starts from, and the stamps
+    // and the run state a refresh starts from, each court's counted cases,
+    // and the stamps
     assert_eq!(ext("state"), 1);
-    assert_eq!(ext("rows") + ext("chunk") + ext("state") + 1, entries.len() as u64, "{entries:?}");
+    assert!(ext("court") > 0);
+    assert_eq!(ext("rows") + ext("chunk") + ext("state") + ext("court") + 1, entries.len() as u64, "{entries:?}");
     assert!(second["cache"]["refreshed"].as_bool().unwrap(), "one file changed: a refresh of its courts");
 }
 
@@ -319,18 +326,23 @@ fn refreshes_after_random_edits_publish_what_cold_runs_do() {
     let (mut refreshes, mut partly) = (0, 0);
     for round in 0..14 {
         let edits: Vec<String> = (0..1 + dice.below(2)).map(|_| edit(&input, &mut dice)).collect();
-        let m = run_with(small_chunks(), &input, &warm, &partial);
+        // the nightly run's period moves on some nights
+        let day = ["2023-08-22", "2023-08-22", "2023-08-25", "2023-07-31"][dice.below(4)];
+        let m = run_with(small_chunks(), &input, &warm, &["--allow-partial", "--as-of", day]);
         refreshes += usize::from(refreshed(&m));
         let courts = m["rows_per_output"]["indicators_court"].as_u64().unwrap();
         // some courts recounted and some chunks reused: the pieces joined
         partly +=
             usize::from(cache_stat(&m, "courts_recounted") < courts && cache_stat(&m, "chunks_reused") > 0 && cache_stat(&m, "chunks_stored") > 0);
-        eprintln!("round {round}: {edits:?}: {}", m["cache"]);
-        run_with(small_chunks(), &input, &cold, &["--allow-partial", "--no-cache"]);
+        eprintln!("round {round}, as of {day}: {edits:?}: {}", m["cache"]);
+        run_with(small_chunks(), &input, &cold, &["--allow-partial", "--no-cache", "--as-of", day]);
         let names = |d: &Path| files(d).iter().map(|p| p.file_name().unwrap().to_owned()).collect::<Vec<_>>();
         for name in names(&cold) {
             if name != "run.json" {
-                assert!(fs::read(warm.join(&name)).unwrap() == fs::read(cold.join(&name)).unwrap(), "round {round} ({edits:?}): {name:?} differs");
+                assert!(
+                    fs::read(warm.join(&name)).unwrap() == fs::read(cold.join(&name)).unwrap(),
+                    "round {round} as of {day} ({edits:?}): {name:?} differs"
+                );
             }
         }
         let manifest = |d: &Path| serde_json::from_slice::<serde_json::Value>(&fs::read(d.join("run.json")).unwrap()).unwrap();
@@ -453,4 +465,33 @@ fn a_new_cause_a_rejected_file_or_a_damaged_state_take_the_full_path() {
     b[10] ^= 1;
     fs::write(&state, b).unwrap();
     check("a damaged state");
+}
+
+#[test]
+fn a_refresh_for_a_new_period_recounts_every_court_from_its_counted_cases() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = export(tmp.path());
+    let (out, cold) = (tmp.path().join("out"), tmp.path().join("cold"));
+    run_with(small_chunks(), &input, &out, &[]);
+    for (day, refreshes) in [("2023-08-25", true), ("2023-07-31", true), ("2023-09-30", false)] {
+        change_one_file(&input);
+        if !refreshes {
+            // a court's counted cases gone: it cannot be recounted
+            let counted = files(&tmp.path().join(".out.courtstat.cache")).into_iter().find(|p| p.extension().is_some_and(|e| e == "court")).unwrap();
+            fs::remove_file(counted).unwrap();
+        }
+        let m = run_with(small_chunks(), &input, &out, &["--as-of", day]);
+        assert_eq!(refreshed(&m), refreshes, "as of {day}");
+        run_with(small_chunks(), &input, &cold, &["--as-of", day, "--no-cache"]);
+        assert_same_outputs(&out, &cold);
+    }
+    // the counted entries are the last run's, one per court with cases: a
+    // refresh that changes nothing neither adds nor drops any
+    let counted = || -> Vec<PathBuf> {
+        files(&tmp.path().join(".out.courtstat.cache")).into_iter().filter(|p| p.extension().is_some_and(|e| e == "court")).collect()
+    };
+    let before = counted();
+    assert!(before.len() > 10, "{before:?}");
+    assert!(refreshed(&run_with(small_chunks(), &input, &out, &["--as-of", "2023-10-01"])));
+    assert_eq!(before, counted());
 }

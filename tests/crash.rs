@@ -101,6 +101,6 @@ fn killed_runs_leave_the_previous_or_the_new_complete_set() {
     // and the cache holds the last run's entries only: no half-written ones
     let cache: Vec<String> =
         fs::read_dir(tmp.path().join(".out.courtstat.cache")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
-    assert!(cache.iter().all(|n| n.ends_with(".rows") || n.ends_with(".chunk") || n.ends_with(".state") || n == "stamps.index"), "{cache:?}");
+    assert!(cache.iter().all(|n| [".rows", ".chunk", ".state", ".court"].iter().any(|x| n.ends_with(x)) || n == "stamps.index"), "{cache:?}");
     assert_eq!(cache.iter().filter(|n| n.ends_with(".state")).count(), 1, "one run state: the last run's");
 }

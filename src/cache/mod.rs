@@ -13,6 +13,9 @@
 //! - `run.KEY.SALT.state`: what the last run found per file and per court
 //!   (`crate::refresh`), so that a refresh where a few files changed
 //!   deduplicates and tallies only their courts;
+//! - `OWNER.SALT.court`: what the figures count of one court's kept cases,
+//!   under the fingerprint of the files holding them, so that a refresh for
+//!   a new period recounts every court without deduplicating it;
 //! - `stamps.index` (not `.tsv`: a cache inside an input folder must not
 //!   look like an export): path, size, mtime, ctime, device and inode of each input
 //!   with the sha256 its bytes had, so an untouched file is not even read.
@@ -210,6 +213,36 @@ impl Cache {
     /// Keeps the run state for the next run (replacing any other).
     pub fn write_state(&self, key: &str, bytes: &[u8]) {
         self.write_entry(self.state_name(key), &[bytes, &codec::with_checksum(bytes)]);
+    }
+
+    /// A court's counted cases (`crate::refresh`), stored under the court's
+    /// owner fingerprint; `None` when missing or damaged.
+    pub fn get_counted(&self, owner: &str) -> Option<Vec<u8>> {
+        let name = self.counted_name(owner);
+        let mut bytes = std::fs::read(self.dir.join(&name)).ok()?;
+        let body = codec::checked(&bytes).map(<[u8]>::len);
+        let mut state = self.lock();
+        let Some(len) = body else {
+            state.stats.entry_errors += 1;
+            return None;
+        };
+        bytes.truncate(len);
+        state.used.insert(name);
+        Some(bytes)
+    }
+
+    pub fn put_counted(&self, owner: &str, bytes: &[u8]) {
+        self.write_entry(self.counted_name(owner), &[bytes, &codec::with_checksum(bytes)]);
+    }
+
+    /// Keeps a court's counted cases for the next run without reading them.
+    pub fn keep_counted(&self, owner: &str) {
+        let name = self.counted_name(owner);
+        self.lock().used.insert(name);
+    }
+
+    fn counted_name(&self, owner: &str) -> String {
+        format!("{owner}.{}.court", self.salt)
     }
 
     fn state_name(&self, key: &str) -> String {

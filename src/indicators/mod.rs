@@ -64,7 +64,42 @@ struct Contribution {
     pending: bool,
 }
 
-fn contribution(c: &Case, p: &Period) -> Option<Contribution> {
+/// What of a kept case the figures count. A refresh keeps these per court
+/// (`crate::refresh`), so that a new period recounts a court without its
+/// cases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counted {
+    pub filing: NaiveDate,
+    pub closing: Option<NaiveDate>,
+    pub deadline: Option<NaiveDate>,
+    pub first: bool,
+    pub completed: bool,
+    pub terminated_this_round: bool,
+    pub contract: bool,
+    pub enterprise: bool,
+    /// in fen
+    pub claim: Option<i64>,
+    pub recovered: Option<i64>,
+}
+
+impl Counted {
+    pub fn of(c: &Case) -> Counted {
+        Counted {
+            filing: c.filing,
+            closing: c.closing,
+            deadline: c.deadline,
+            first: c.key.type_code.is_first_enforcement(),
+            completed: c.method == Some(ClosureMethod::Completed),
+            terminated_this_round: c.method == Some(ClosureMethod::TerminatedThisRound),
+            contract: c.category == CauseCategory::Contract,
+            enterprise: c.enterprise,
+            claim: c.claim.get().map(|f| f.0),
+            recovered: c.recovered.get().map(|f| f.0),
+        }
+    }
+}
+
+fn contribution(c: &Counted, p: &Period) -> Option<Contribution> {
     if c.filing > p.as_of {
         return None;
     }
@@ -73,7 +108,7 @@ fn contribution(c: &Case, p: &Period) -> Option<Contribution> {
     let accepted = filed || carried;
     let closed = c.closing.is_some_and(|d| p.contains(d));
     let pending = accepted && c.closing.is_none_or(|d| d > p.as_of);
-    Some(Contribution { first: c.key.type_code.is_first_enforcement(), filed, accepted, closed, pending })
+    Some(Contribution { first: c.first, filed, accepted, closed, pending })
 }
 
 impl Tally {
@@ -123,7 +158,7 @@ impl Tally {
         self.all_pending += all_pending;
     }
 
-    fn add(&mut self, c: &Case, k: Contribution, as_of: NaiveDate) {
+    fn add(&mut self, c: &Counted, k: Contribution, as_of: NaiveDate) {
         self.all_filed += u64::from(k.filed);
         self.all_closed += u64::from(k.closed);
         self.all_pending += u64::from(k.pending);
@@ -140,31 +175,29 @@ impl Tally {
             return;
         }
         let Some(closing) = c.closing else { return };
-        let completed = c.method == Some(ClosureMethod::Completed);
         self.closed += 1;
-        self.completed += u64::from(completed);
-        if c.category == CauseCategory::Contract {
+        self.completed += u64::from(c.completed);
+        if c.contract {
             self.contract_closed += 1;
-            self.contract_completed += u64::from(completed);
+            self.contract_completed += u64::from(c.completed);
         }
         if c.enterprise {
             self.enterprise_closed += 1;
-            self.enterprise_completed += u64::from(completed);
+            self.enterprise_completed += u64::from(c.completed);
         }
         if c.deadline.is_none_or(|d| closing <= d) {
             self.in_term += 1;
         }
-        self.terminated += u64::from(c.method == Some(ClosureMethod::TerminatedThisRound));
-        let (claim, recovered) = (c.claim.get(), c.recovered.get());
-        if let Some(a) = claim {
-            self.claim_fen += i128::from(a.0);
+        self.terminated += u64::from(c.terminated_this_round);
+        if let Some(a) = c.claim {
+            self.claim_fen += i128::from(a);
         }
-        if let Some(r) = recovered {
-            self.recovered_fen += i128::from(r.0);
+        if let Some(r) = c.recovered {
+            self.recovered_fen += i128::from(r);
         }
-        if let (Some(a), Some(r)) = (claim, recovered) {
-            self.both_claim_fen += i128::from(a.0);
-            self.both_recovered_fen += i128::from(r.0);
+        if let (Some(a), Some(r)) = (c.claim, c.recovered) {
+            self.both_claim_fen += i128::from(a);
+            self.both_recovered_fen += i128::from(r);
         }
         self.days.push((closing - c.filing).num_days());
     }
@@ -315,16 +348,37 @@ pub fn court_tallies(cases: &[Case], courts: &Courts, period: &Period) -> Vec<Op
     let months = months_of(period);
     let mut tallies: Vec<Option<CourtTally>> = vec![None; courts.list.len()];
     for c in cases {
-        let Some(slot) = tallies.get_mut(c.court as usize) else { continue };
-        // a court with any kept case gets a row, whatever the case's dates
-        let t = slot.get_or_insert_with(|| CourtTally { tally: Tally::default(), monthly: vec![MonthCounts::default(); months.len()] });
-        let Some(k) = contribution(c, period) else { continue };
-        t.tally.add(c, k, period.as_of);
-        if k.first {
-            add_monthly(&mut t.monthly, &months, c, k);
+        if let Some(slot) = tallies.get_mut(c.court as usize) {
+            // a court with any kept case gets a row, whatever the case's dates
+            let t = slot.get_or_insert_with(|| CourtTally::empty(months.len()));
+            t.add(&Counted::of(c), &months, period);
         }
     }
     tallies
+}
+
+impl CourtTally {
+    fn empty(months: usize) -> CourtTally {
+        CourtTally { tally: Tally::default(), monthly: vec![MonthCounts::default(); months] }
+    }
+
+    fn add(&mut self, c: &Counted, months: &[NaiveDate], period: &Period) {
+        let Some(k) = contribution(c, period) else { return };
+        self.tally.add(c, k, period.as_of);
+        if k.first {
+            add_monthly(&mut self.monthly, months, c, k);
+        }
+    }
+
+    /// One court's tally from its kept cases' counted parts (at least one).
+    pub fn of(cases: &[Counted], period: &Period) -> CourtTally {
+        let months = months_of(period);
+        let mut t = CourtTally::empty(months.len());
+        for c in cases {
+            t.add(c, &months, period);
+        }
+        t
+    }
 }
 
 /// Every unit's figures from the courts' tallies (by court id).
@@ -384,7 +438,7 @@ fn month_index(months: &[NaiveDate], d: NaiveDate) -> Option<usize> {
     usize::try_from(idx).ok().filter(|&i| i < months.len())
 }
 
-fn add_monthly(m: &mut [MonthCounts], months: &[NaiveDate], c: &Case, k: Contribution) {
+fn add_monthly(m: &mut [MonthCounts], months: &[NaiveDate], c: &Counted, k: Contribution) {
     if k.filed {
         if let Some(i) = month_index(months, c.filing) {
             m[i].filed += 1;
@@ -394,7 +448,7 @@ fn add_monthly(m: &mut [MonthCounts], months: &[NaiveDate], c: &Case, k: Contrib
         if let Some(closing) = c.closing {
             if let Some(i) = month_index(months, closing) {
                 m[i].closed += 1;
-                m[i].completed += u64::from(c.method == Some(ClosureMethod::Completed));
+                m[i].completed += u64::from(c.completed);
                 m[i].in_term += u64::from(c.deadline.is_none_or(|d| closing <= d));
             }
         }

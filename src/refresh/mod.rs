@@ -30,7 +30,7 @@
 use crate::cache::Cache;
 use crate::dedup::Duplicate;
 use crate::domain::{Case, CaseKey};
-use crate::indicators::{CourtTally, Indicators, Period};
+use crate::indicators::{Counted, CourtTally, Indicators, Period};
 use crate::ingest::InputFile;
 use crate::normalize::{FileRows, QuarantinedRow, RunCauses};
 use crate::output::manifest::FileEntry;
@@ -99,6 +99,8 @@ pub struct CourtState {
 /// file list, so a refresh with other settings or files never reads it.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct RunState {
+    /// the period the courts' tallies are for (`from..as_of`)
+    pub period: String,
     pub causes: Vec<String>,
     pub files: Vec<FileState>,
     pub courts: BTreeMap<CourtId, CourtState>,
@@ -106,10 +108,20 @@ pub struct RunState {
     pub chunks: [BTreeMap<String, String>; 3],
 }
 
-/// What names a run state: every setting (the period, the limits, the
-/// outputs…) and the input files' names in order.
+/// What names a run state: every setting but the period (the limits, the
+/// outputs…) and the input files' names in order. A new period (the nightly
+/// run's `as_of` is today) recounts every court from its counted cases.
+pub fn period_text(p: &Period) -> String {
+    format!("{}..{}", p.from, p.as_of)
+}
+
 pub fn state_key(settings: &crate::Settings, names: &[String]) -> String {
-    let mut text = settings.to_json().to_string();
+    let mut json = settings.to_json();
+    if let Some(o) = json.as_object_mut() {
+        o.remove("from");
+        o.remove("as_of");
+    }
+    let mut text = json.to_string();
     for n in names {
         text.push('\n');
         text.push_str(n);
@@ -278,6 +290,7 @@ impl Layout {
 /// The run state but for the chunks' fingerprints, which the writers learn.
 pub struct Draft {
     pub key: String,
+    pub period: String,
     pub causes: Vec<String>,
     pub files: Vec<FileState>,
     pub courts: BTreeMap<CourtId, CourtState>,
@@ -310,14 +323,15 @@ impl Draft {
                 }
             }
         }
-        let Draft { key, causes, files, courts, .. } = self;
-        (key, RunState { causes, files, courts, chunks })
+        let Draft { key, period, causes, files, courts, .. } = self;
+        (key, RunState { period, causes, files, courts, chunks })
     }
 }
 
 /// What a full run hands over to make the state from.
 pub struct FullRun<'a> {
     pub key: String,
+    pub period: &'a Period,
     pub causes: &'a [String],
     pub names: &'a [String],
     /// per file in input order: sha256, manifest entry, courts, causes
@@ -386,7 +400,78 @@ pub fn draft_of_full_run(run: FullRun) -> Option<Draft> {
     }
     let layouts =
         [Layout::new(case_blocks, case_chunks()), Layout::new(dup_blocks, duplicate_chunks()), Layout::new(quarantine_blocks, quarantine_chunks())];
-    Some(Draft { key: run.key, causes: run.causes.to_vec(), files, courts, layouts })
+    Some(Draft { key: run.key, period: period_text(run.period), causes: run.causes.to_vec(), files, courts, layouts })
+}
+
+/// Stores every court's counted cases (`kept`: the run's kept cases) under
+/// its owner fingerprint, for a refresh with a new period.
+pub fn store_counted(cache: &Cache, kept: &[Case], draft: &Draft) {
+    let mut members: BTreeMap<CourtId, Vec<u32>> = BTreeMap::new();
+    for (i, c) in kept.iter().enumerate() {
+        members.entry(c.court).or_default().push(i as u32);
+    }
+    members.par_iter().for_each(|(court, m)| {
+        if let Some(s) = draft.courts.get(court) {
+            cache.put_counted(&s.owner, &encode_counted(m.iter().map(|&i| Counted::of(&kept[i as usize]))));
+        }
+    });
+}
+
+/// A court's counted cases, 29 bytes each: filing, closing and deadline as
+/// days (`i32::MIN` for none), flags, claim and recovered fen (`i64::MIN`).
+fn encode_counted(cases: impl Iterator<Item = Counted>) -> Vec<u8> {
+    use chrono::Datelike;
+    let day = |d: Option<chrono::NaiveDate>| d.map_or(i32::MIN, |d| d.num_days_from_ce());
+    let mut out = Vec::new();
+    for c in cases {
+        out.extend_from_slice(&day(Some(c.filing)).to_le_bytes());
+        out.extend_from_slice(&day(c.closing).to_le_bytes());
+        out.extend_from_slice(&day(c.deadline).to_le_bytes());
+        let flags = [c.first, c.completed, c.terminated_this_round, c.contract, c.enterprise]
+            .iter()
+            .enumerate()
+            .fold(0u8, |f, (k, &b)| f | (u8::from(b) << k));
+        out.push(flags);
+        out.extend_from_slice(&c.claim.unwrap_or(i64::MIN).to_le_bytes());
+        out.extend_from_slice(&c.recovered.unwrap_or(i64::MIN).to_le_bytes());
+    }
+    out
+}
+
+fn decode_counted(bytes: &[u8]) -> Option<Vec<Counted>> {
+    const RECORD: usize = 29;
+    if !bytes.len().is_multiple_of(RECORD) {
+        return None;
+    }
+    let i32_at = |b: &[u8], at: usize| b.get(at..at + 4).and_then(|x| x.try_into().ok()).map(i32::from_le_bytes);
+    let i64_at = |b: &[u8], at: usize| b.get(at..at + 8).and_then(|x| x.try_into().ok()).map(i64::from_le_bytes);
+    let date = |d: i32| -> Option<Option<chrono::NaiveDate>> {
+        if d == i32::MIN {
+            Some(None)
+        } else {
+            chrono::NaiveDate::from_num_days_from_ce_opt(d).map(Some)
+        }
+    };
+    bytes
+        .chunks_exact(RECORD)
+        .map(|r| {
+            let flags = r[12];
+            let bit = |k: u8| flags & (1 << k) != 0;
+            let amount = |v: i64| (v != i64::MIN).then_some(v);
+            Some(Counted {
+                filing: date(i32_at(r, 0)?)??,
+                closing: date(i32_at(r, 4)?)?,
+                deadline: date(i32_at(r, 8)?)?,
+                first: bit(0),
+                completed: bit(1),
+                terminated_this_round: bit(2),
+                contract: bit(3),
+                enterprise: bit(4),
+                claim: amount(i64_at(r, 13)?),
+                recovered: amount(i64_at(r, 21)?),
+            })
+        })
+        .collect()
 }
 
 /// What the refresh needs of the run.
@@ -603,13 +688,38 @@ pub(crate) fn refresh(inputs: &Inputs, state: RunState, key: String) -> Option<R
         };
         courts.insert(c, s);
     }
+    // the courts' counted cases: the changed ones stored, the others kept,
+    // or read to recount them for a new period
+    let period = period_text(inputs.period);
+    for (&c, s) in &courts {
+        if changed.contains(&c) {
+            cache.put_counted(&s.owner, &encode_counted(held.cases.iter().filter(|x| x.court == c).map(Counted::of)));
+        } else if period == state.period {
+            cache.keep_counted(&s.owner);
+        }
+    }
+    if period != state.period {
+        let recounted: Vec<Option<(CourtId, CourtTally)>> = courts
+            .iter()
+            .filter(|(c, _)| !changed.contains(c))
+            .collect::<Vec<_>>()
+            .par_iter()
+            .map(|(&c, s)| Some((c, CourtTally::of(&decode_counted(&cache.get_counted(&s.owner)?)?, inputs.period))))
+            .collect();
+        for r in recounted {
+            let (c, t) = r?;
+            if let Some(s) = courts.get_mut(&c) {
+                s.tally = Some(t);
+            }
+        }
+    }
     drop(held);
     let layouts = [
         Layout::sorted(courts.values().flat_map(|c| c.cases.iter().cloned()).collect(), case_chunks())?,
         Layout::sorted(courts.values().flat_map(|c| c.duplicates.iter().cloned()).collect(), duplicate_chunks())?,
         Layout::sorted(new_files.iter().filter_map(|f| f.quarantine.clone()).collect(), quarantine_chunks())?,
     ];
-    let draft = Draft { key, causes: state.causes.clone(), files: new_files, courts, layouts };
+    let draft = Draft { key, period, causes: state.causes.clone(), files: new_files, courts, layouts };
 
     // 5. each chunk: reused when the last run stored the same composition,
     // else built from its owners' rows
@@ -720,5 +830,75 @@ pub fn load(cache: &Cache, key: &str) -> Option<RunState> {
 pub fn save(cache: &Cache, key: &str, state: &RunState) {
     if let Ok(bytes) = serde_json::to_vec(state) {
         cache.write_state(key, &bytes);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::TypeCode;
+
+    fn key(year: u16, seq: u64) -> CaseKey {
+        CaseKey { year, special_code: None, type_code: TypeCode::new("执").unwrap(), seq }
+    }
+
+    #[test]
+    fn counted_cases_read_back_as_written() {
+        let d = |y, m, day| chrono::NaiveDate::from_ymd_opt(y, m, day);
+        let cases = [
+            Counted {
+                filing: d(2023, 1, 31).unwrap(),
+                closing: d(2023, 8, 1),
+                deadline: d(2023, 7, 31),
+                first: true,
+                completed: true,
+                terminated_this_round: false,
+                contract: true,
+                enterprise: false,
+                claim: Some(-5),
+                recovered: Some(i64::MAX),
+            },
+            Counted {
+                filing: d(1, 1, 1).unwrap(),
+                closing: None,
+                deadline: None,
+                first: false,
+                completed: false,
+                terminated_this_round: true,
+                contract: false,
+                enterprise: true,
+                claim: None,
+                recovered: None,
+            },
+        ];
+        let bytes = encode_counted(cases.iter().copied());
+        assert_eq!(decode_counted(&bytes).unwrap(), cases);
+        assert!(decode_counted(&bytes[1..]).is_none(), "a torn record is refused");
+    }
+
+    #[test]
+    fn a_courts_year_in_two_runs_is_not_a_block() {
+        let courts = Courts::load(None).unwrap();
+        let rows = [(3, key(2023, 1)), (3, key(2023, 2)), (4, key(2023, 1)), (3, key(2023, 3))];
+        assert!(number_blocks(&rows, None, |r| *r, &courts, case_chunks()).is_none());
+        let blocks = number_blocks(&rows[..3], None, |r| *r, &courts, case_chunks()).unwrap();
+        assert_eq!(blocks.iter().map(|b| (b.owner, b.tag, b.rows)).collect::<Vec<_>>(), [(3, 2023, 2), (4, 2023, 1)]);
+        assert!(blocks[0].first < blocks[0].last && blocks[0].last < blocks[1].first);
+    }
+
+    #[test]
+    fn a_layouts_pieces_cover_each_chunk_exactly() {
+        let block =
+            |owner, rows, candidates: Vec<u32>| Block { owner, tag: 0, rows, first: format!("{owner:03}"), last: format!("{owner:03}"), candidates };
+        let sizes = ChunkSizes { min: 3, spacing: 2, max: 6 };
+        let layout = Layout::sorted(vec![block(2, 4, vec![1, 3]), block(1, 5, vec![0, 4]), block(3, 1, vec![])], sizes).unwrap();
+        assert_eq!(layout.blocks.iter().map(|b| b.owner).collect::<Vec<_>>(), [1, 2, 3]);
+        // candidates at 0, 4 (block 1), 6, 8 (block 2): cuts at 4 and 8
+        assert_eq!(layout.ranges, [0..4, 4..8, 8..10]);
+        assert_eq!(layout.pieces(&(4..8)), [(0, 4..5), (1, 0..3)]);
+        assert_eq!(layout.pieces(&(8..10)), [(1, 3..4), (2, 0..1)]);
+        let mut overlapping = vec![block(1, 2, vec![]), block(2, 2, vec![])];
+        overlapping[0].last = "002".into();
+        assert!(Layout::sorted(overlapping, sizes).is_none(), "blocks whose keys interleave");
     }
 }
