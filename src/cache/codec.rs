@@ -49,6 +49,23 @@ pub fn checked(bytes: &[u8]) -> Option<&[u8]> {
     (with_checksum(body) == sum).then_some(body)
 }
 
+/// The quarantined rows alone of an entry (they come before the cases, which
+/// are not decoded): what a refresh needs of a file whose cases it does not.
+/// Empty for a file whose header did not map.
+pub fn decode_quarantined(bytes: &[u8]) -> Option<Vec<QuarantinedRow>> {
+    let body = checked(bytes)?;
+    let mut r = Reader { b: body.strip_prefix(MAGIC)? };
+    r.u8()?;
+    r.u8()?;
+    r.strs()?;
+    r.strs()?;
+    match r.u8()? {
+        0 => Some(Vec::new()),
+        1 => Some(rows_head(&mut r)?.4),
+        _ => None,
+    }
+}
+
 pub fn decode(bytes: &[u8]) -> Option<Parsed> {
     let body = checked(bytes)?;
     let mut r = Reader { b: body.strip_prefix(MAGIC)? };
@@ -103,7 +120,21 @@ fn rows_to(w: &mut Writer, rows: &FileRows) {
     }
 }
 
+/// What comes before a file's causes and cases.
+type RowsHead = (u64, std::collections::BTreeSet<String>, Vec<(Warning, u64)>, Option<Rejection>, Vec<QuarantinedRow>);
+
 fn rows_from(r: &mut Reader) -> Option<FileRows> {
+    let (data_records, court_codes, warnings, too_large, quarantined) = rows_head(r)?;
+    let causes = r.strs()?;
+    let n = r.u32()? as usize;
+    let mut cases = Vec::with_capacity(n.min(r.b.len() / 40));
+    for _ in 0..n {
+        cases.push(case_from(r, causes.len())?);
+    }
+    Some(FileRows { cases, quarantined, data_records, warnings, court_codes, too_large, causes })
+}
+
+fn rows_head(r: &mut Reader) -> Option<RowsHead> {
     let data_records = r.u64()?;
     let court_codes = r.strs()?.into_iter().collect();
     let mut warnings = Vec::new();
@@ -132,13 +163,7 @@ fn rows_from(r: &mut Reader) -> Option<FileRows> {
         let reason = *QuarantineReason::ALL.get(r.u8()? as usize)?;
         quarantined.push(QuarantinedRow { file: 0, line, reason, raw: r.str()?.to_string() });
     }
-    let causes = r.strs()?;
-    let n = r.u32()? as usize;
-    let mut cases = Vec::with_capacity(n.min(r.b.len() / 40));
-    for _ in 0..n {
-        cases.push(case_from(r, causes.len())?);
-    }
-    Some(FileRows { cases, quarantined, data_records, warnings, court_codes, too_large, causes })
+    Some((data_records, court_codes, warnings, too_large, quarantined))
 }
 
 fn case_to(w: &mut Writer, c: &Case) {

@@ -182,6 +182,16 @@ impl Cache {
         parsed
     }
 
+    /// The quarantined rows alone of the cached parse of these bytes.
+    pub fn quarantined_of(&self, sha256: &str) -> Option<Vec<crate::normalize::QuarantinedRow>> {
+        let bytes = std::fs::read(self.dir.join(self.entry_name(sha256))).ok()?;
+        let rows = codec::decode_quarantined(&bytes);
+        if rows.is_none() {
+            self.lock().stats.entry_errors += 1;
+        }
+        rows
+    }
+
     /// Keeps the cached parse of the bytes with this sha256 without reading
     /// it (the court-scoped refresh needs only some files' rows); `false`
     /// when there is none.

@@ -51,6 +51,18 @@ fn a_parsed_file_comes_back_field_for_field() {
 }
 
 #[test]
+fn the_quarantined_rows_alone_are_those_of_the_whole_entry() {
+    let p = parsed(vec![case(1, 0, 2), case(2, 0, 3)]);
+    let bytes = codec::encode(&p);
+    let q = codec::decode_quarantined(&bytes).expect("decodes");
+    assert_eq!(format!("{q:?}"), format!("{:?}", p.rows.as_ref().unwrap().quarantined));
+    assert!(codec::decode_quarantined(&bytes[..bytes.len() - 1]).is_none(), "the whole entry's checksum still counts");
+    let mut headerless = parsed(vec![]);
+    headerless.rows = None;
+    assert_eq!(codec::decode_quarantined(&codec::encode(&headerless)).map(|q| q.len()), Some(0));
+}
+
+#[test]
 fn a_file_whose_header_did_not_map_round_trips_without_rows() {
     let mut p = parsed(vec![]);
     p.rows = None;

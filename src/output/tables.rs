@@ -116,6 +116,11 @@ pub fn monthly_table(ind: &Indicators, courts: &Courts) -> Table {
 // 24k rows, at most 32k, against about 32k and at most 64k.
 const WIDE_ROWS: ChunkSizes = ChunkSizes { min: 1 << 14, spacing: 1 << 13, max: 1 << 15 };
 const NARROW_ROWS: ChunkSizes = ChunkSizes { min: 1 << 14, spacing: 1 << 14, max: 1 << 16 };
+/// Quarantined rows come from every file (a few per cent of each), in file
+/// order: a chunk spans many files, all of which a refresh must read again
+/// when one of them changed. Smaller chunks (4–16k rows, about 8k; 2–3 MB
+/// of raw text) keep that to a few dozen files.
+const QUARANTINE_ROWS: ChunkSizes = ChunkSizes { min: 1 << 12, spacing: 1 << 12, max: 1 << 14 };
 
 /// `COURTSTAT_CHUNK_ROWS=N`, for tests only: chunks of N to 2N rows, so
 /// that a small export has many (what the refresh's reuse needs testing on).
@@ -131,7 +136,7 @@ pub fn case_chunks() -> ChunkSizes {
     test_chunk_rows().unwrap_or(WIDE_ROWS)
 }
 pub fn quarantine_chunks() -> ChunkSizes {
-    test_chunk_rows().unwrap_or(WIDE_ROWS)
+    test_chunk_rows().unwrap_or(QUARANTINE_ROWS)
 }
 pub fn duplicate_chunks() -> ChunkSizes {
     test_chunk_rows().unwrap_or(NARROW_ROWS)

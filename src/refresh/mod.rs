@@ -551,6 +551,14 @@ impl Scope<'_> {
                 let decoded;
                 let rows = match &self.rows[i] {
                     Rows::Fresh(r) => *r,
+                    // wanted for its quarantined rows alone: its cases are
+                    // not decoded (most of an entry)
+                    Rows::Cached(sha) if !self.courts_of[i].iter().any(|c| courts.contains(c)) => {
+                        let mut q = self.inputs.cache.quarantined_of(sha)?;
+                        q.iter_mut().for_each(|q| q.file = i as u32);
+                        q.sort_by_key(|q| q.line);
+                        return Some((Vec::new(), q));
+                    }
                     Rows::Cached(sha) => {
                         let mut r = self.inputs.cache.rows_of(sha)?.rows?;
                         let mut run = RunCauses::from_names(self.causes);
