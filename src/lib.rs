@@ -308,14 +308,14 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
             clock.memory.insert("after_refresh", memory::mb().0);
             match run.publish_refreshed(r, &mut clock) {
                 // a stored chunk turned out damaged: start over, in full
-                Err(Error::Output(e)) if e.message.contains(output::table::UNAVAILABLE) => {
-                    clock = RunClock::default();
-                    c.restart_stats();
-                    seen.iter().for_each(|m| m.lock().unwrap_or_else(|e| e.into_inner()).clear());
-                }
+                Err(Error::Output(e)) if e.message.contains(output::table::UNAVAILABLE) => {}
                 done => return done,
             }
         }
+        // the full path counts afresh what the refresh counted
+        clock = RunClock::default();
+        c.restart_stats();
+        seen.iter().for_each(|m| m.lock().unwrap_or_else(|e| e.into_inner()).clear());
     }
 
     // 1 + 2. ingest and normalize, one file per task, results in input order

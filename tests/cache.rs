@@ -424,8 +424,11 @@ fn a_new_cause_a_rejected_file_or_a_damaged_state_take_the_full_path() {
     let partial = ["--allow-partial"];
     run(&input, &out, &partial);
     let check = |what: &str| {
+        let n = files(&input).len() as u64;
         let m = run(&input, &out, &partial);
         assert!(!refreshed(&m), "{what}: the full path");
+        // counted once, by the full path, though the refresh began
+        assert_eq!(cache_stat(&m, "files_cached") + cache_stat(&m, "files_parsed"), n, "{what}: {}", m["cache"]);
         run(&input, &cold, &["--allow-partial", "--no-cache"]);
         assert_same_outputs(&out, &cold);
         assert!(refreshed(&run(&input, &out, &partial)), "{what}, then nothing changed: a refresh again");

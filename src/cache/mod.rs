@@ -298,7 +298,11 @@ impl Cache {
     pub fn finish(&self) -> CacheStats {
         let mut state = self.lock();
         let mut index = String::new();
+        // a refresh that gave up and the full path both saw the files: the
+        // later stamp of each (a stable sort keeps the reversed order)
+        state.seen.reverse();
         state.seen.sort_by(|a, b| a.0.cmp(&b.0));
+        state.seen.dedup_by(|later, kept| later.0 == kept.0);
         for (path, s, sha) in &state.seen {
             let Some(p) = path.to_str().filter(|p| !p.contains(['\t', '\n', '\r'])) else { continue };
             index.push_str(&format!("{sha}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{p}\n", s.size, s.mtime.0, s.mtime.1, s.ctime.0, s.ctime.1, s.dev, s.ino));
