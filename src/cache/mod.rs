@@ -210,25 +210,18 @@ impl Cache {
     /// The run state (`crate::refresh`) the last run left under `key`, if
     /// any and intact.
     pub fn read_state(&self, key: &str) -> Option<Vec<u8>> {
-        let name = self.state_name(key);
-        let mut bytes = std::fs::read(self.dir.join(&name)).ok()?;
-        let Some(len) = codec::checked(&bytes).map(<[u8]>::len) else {
-            self.lock().stats.entry_errors += 1;
-            return None;
-        };
-        bytes.truncate(len);
-        Some(bytes)
+        // not kept by reading it: only a run that writes its own leaves one
+        self.read_checked(self.state_name(key), false)
     }
 
     /// Keeps the run state for the next run (replacing any other).
     pub fn write_state(&self, key: &str, bytes: &[u8]) {
-        self.write_entry(self.state_name(key), &[bytes, &codec::with_checksum(bytes)]);
+        self.write_checked(self.state_name(key), bytes);
     }
 
-    /// A court's counted cases (`crate::refresh`), stored under the court's
-    /// owner fingerprint; `None` when missing or damaged.
-    pub fn get_counted(&self, owner: &str) -> Option<Vec<u8>> {
-        let name = self.counted_name(owner);
+    /// An entry written by `write_checked`, its checksum cut off, and kept
+    /// for the next run if `keep`; `None` when missing or damaged (counted).
+    fn read_checked(&self, name: String, keep: bool) -> Option<Vec<u8>> {
         let mut bytes = std::fs::read(self.dir.join(&name)).ok()?;
         let body = codec::checked(&bytes).map(<[u8]>::len);
         let mut state = self.lock();
@@ -237,12 +230,25 @@ impl Cache {
             return None;
         };
         bytes.truncate(len);
-        state.used.insert(name);
+        if keep {
+            state.used.insert(name);
+        }
         Some(bytes)
     }
 
+    /// Writes `bytes` with their checksum behind; `true` when it was.
+    fn write_checked(&self, name: String, bytes: &[u8]) -> bool {
+        self.write_entry(name, &[bytes, &codec::with_checksum(bytes)])
+    }
+
+    /// A court's counted cases (`crate::refresh`), stored under the court's
+    /// owner fingerprint; `None` when missing or damaged.
+    pub fn get_counted(&self, owner: &str) -> Option<Vec<u8>> {
+        self.read_checked(self.counted_name(owner), true)
+    }
+
     pub fn put_counted(&self, owner: &str, bytes: &[u8]) {
-        self.write_entry(self.counted_name(owner), &[bytes, &codec::with_checksum(bytes)]);
+        self.write_checked(self.counted_name(owner), bytes);
     }
 
     /// Keeps a court's counted cases for the next run without reading them.
@@ -344,17 +350,8 @@ impl Cache {
 /// bytes with their xxh3 behind, renamed into place whole like the parses.
 impl crate::output::reuse::ChunkStore for Cache {
     fn get(&self, name: &str) -> Option<Vec<u8>> {
-        let file = format!("{name}.{}.chunk", self.salt);
-        let mut bytes = std::fs::read(self.dir.join(&file)).ok()?;
-        let body = codec::checked(&bytes).map(<[u8]>::len);
-        let mut state = self.lock();
-        let Some(len) = body else {
-            state.stats.entry_errors += 1;
-            return None;
-        };
-        bytes.truncate(len);
-        state.used.insert(file);
-        state.stats.chunks_reused += 1;
+        let bytes = self.read_checked(format!("{name}.{}.chunk", self.salt), true)?;
+        self.lock().stats.chunks_reused += 1;
         Some(bytes)
     }
 
@@ -363,7 +360,7 @@ impl crate::output::reuse::ChunkStore for Cache {
     }
 
     fn put(&self, name: &str, bytes: &[u8]) {
-        if self.write_entry(format!("{name}.{}.chunk", self.salt), &[bytes, &codec::with_checksum(bytes)]) {
+        if self.write_checked(format!("{name}.{}.chunk", self.salt), bytes) {
             self.lock().stats.chunks_stored += 1;
         }
     }
