@@ -69,8 +69,12 @@ def run_duckdb():
     return time.perf_counter() - t, result
 
 reps = int(os.environ.get("BENCH_REPS", "3"))
-cs = [run_courtstat() for _ in range(reps)]
-dk = [run_duckdb() for _ in range(reps)]
+# alternated, so that the shared machine's load drifting over a minute
+# weighs on both sides alike
+cs, dk = [], []
+for _ in range(reps):
+    cs.append(run_courtstat())
+    dk.append(run_duckdb())
 ours = {}
 with open(os.path.join(cs[-1][1], "indicators_court.csv"), encoding="utf-8-sig") as f:
     for r in csv.DictReader(f):
