@@ -289,7 +289,7 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
 
     // a refresh of the courts whose files changed, when the last run left
     // its state; anything it cannot vouch for goes the full way below
-    let key = cache.as_ref().map(|_| refresh::state_key(settings, &names));
+    let key = cache.as_ref().map(|_| refresh::state_key(settings));
     if let Some((c, state)) = cache.as_ref().zip(key.as_ref()).and_then(|(c, k)| refresh::load(c, k).map(|s| (c, s))) {
         let t = Instant::now();
         let inputs = refresh::Inputs {

@@ -177,12 +177,14 @@ pub fn quarantine_table<'a>(rows: &'a [QuarantinedRow], files: &'a [String], siz
         }),
         fingerprint: Some(Box::new(move |range| {
             let mut f = Fingerprint::default();
+            let mut used = UsedFiles::default();
             for &i in &fingerprinted[range] {
                 // every field, named: a field added later fails to compile here
                 let QuarantinedRow { file, line, reason, raw } = &rows[i as usize];
-                f.u32(*file).u64(file_hashes[*file as usize]).u64(*line).u32(*reason as u32).text(raw);
+                used.add(*file);
+                f.u64(file_hashes[*file as usize]).u64(*line).u32(*reason as u32).text(raw);
             }
-            f.finish()
+            used.finish(&mut f, &file_hashes)
         })),
     }
 }
@@ -196,12 +198,14 @@ pub fn duplicates_table<'a>(dups: &'a [Duplicate], courts: &'a Courts, files: &'
         ranges: content_defined_ranges(dups.len(), sizes, |k| number_hash(&dups[k].key, dups[k].court)),
         fingerprint: Some(Box::new(move |range| {
             let mut f = Fingerprint::default();
+            let mut used = UsedFiles::default();
             for x in &dups[range] {
                 // every field, named: a field added later fails to compile here
                 let Duplicate { key, court, versions, kept_file, kept_line, conflict } = x;
-                f.key(key).u32(*court).u32(*versions).u32(*kept_file).u64(file_hashes[*kept_file as usize]).u32(*kept_line).u8(u8::from(*conflict));
+                used.add(*kept_file);
+                f.key(key).u32(*court).u32(*versions).u64(file_hashes[*kept_file as usize]).u32(*kept_line).u8(u8::from(*conflict));
             }
-            f.finish()
+            used.finish(&mut f, &file_hashes)
         })),
         build: Box::new(move |range| {
             let d = &dups[range];
@@ -289,18 +293,22 @@ pub fn cases_table<'a>(cases: &'a [Case], order: Vec<u32>, names: CaseNames<'a>,
             // room for the largest chunk, as for `part` above
             let mut f = Fingerprint::with_capacity(sizes.max * CASE_RECORD);
             f.put(&[u8::from(with_parties)]);
+            let mut used = UsedFiles::default();
             for &i in &fingerprinted[range] {
-                fingerprint_case(&mut f, &cases[i as usize], &file_hashes, &cause_hashes);
+                let c = &cases[i as usize];
+                used.add(c.file);
+                fingerprint_case(&mut f, c, &file_hashes, &cause_hashes);
             }
-            f.finish()
+            used.finish(&mut f, &file_hashes)
         })),
     }
 }
 
 /// Everything of a case its row in the case table shows, for the chunk
 /// fingerprint. A court's code, name and city are its id's (the courts
-/// table is part of the cache's salt); a file or cause shows as its name,
-/// and its index orders the chunk's dictionary page, so both count. Laid
+/// table is part of the cache's salt); a cause shows as its name, and its
+/// index orders the chunk's dictionary page, so both count; a file shows as
+/// its name (its position is taken care of by `UsedFiles`). Laid
 /// out in a fixed record (absent values as fixed markers) and appended
 /// whole: field by field, the appends cost more than the hashing.
 fn fingerprint_case(f: &mut Fingerprint, c: &Case, file_hashes: &[u64], cause_hashes: &[u64]) {
@@ -344,13 +352,40 @@ fn fingerprint_case(f: &mut Fingerprint, c: &Case, file_hashes: &[u64], cause_ha
             None => r.u8(0).put(&[0; 16]),
         };
     }
-    r.u64(updated_at.to_bits() as u64).u32(date(*deadline)).u32(*file).u64(file_hashes[*file as usize]).u32(*line);
+    r.u64(updated_at.to_bits() as u64).u32(date(*deadline)).u64(file_hashes[*file as usize]).u32(*line);
     debug_assert_eq!(r.at, CASE_RECORD);
     f.put(&r.bytes);
 }
 
 /// The bytes of `fingerprint_case`'s record (checked by a debug assertion).
-const CASE_RECORD: usize = 137;
+const CASE_RECORD: usize = 133;
+
+/// The source files a chunk's rows name. A row shows its file by name; the
+/// chunk's dictionary page holds the names it uses in the files' order. So a
+/// fingerprint takes each row's file name and, once, the names used in
+/// that order, but not the files' positions: a file added to or dropped from
+/// the inputs moves the other files' positions, not their chunks' bytes.
+#[derive(Default)]
+struct UsedFiles(Vec<u32>);
+
+impl UsedFiles {
+    fn add(&mut self, file: u32) {
+        // a chunk's rows come from a few files, mostly in runs
+        if self.0.last() != Some(&file) {
+            self.0.push(file);
+        }
+    }
+
+    fn finish(mut self, f: &mut Fingerprint, file_hashes: &[u64]) -> u128 {
+        self.0.sort_unstable();
+        self.0.dedup();
+        f.put(b"files");
+        for &i in &self.0 {
+            f.u64(file_hashes[i as usize]);
+        }
+        f.finish()
+    }
+}
 
 /// Where content-defined chunk boundaries fall in a table sorted by case
 /// number: a hash of the number itself (see `content_defined_ranges`).
@@ -616,6 +651,34 @@ mod tests {
         let renamed_causes = vec!["其他".to_string(), "买卖合同纠纷".to_string()];
         assert_ne!(fingerprint(&base, CaseNames { files: &renamed_files, ..names }), before);
         assert_ne!(fingerprint(&with_cause, CaseNames { causes: &renamed_causes, ..names }), fingerprint(&with_cause, names));
+    }
+
+    #[test]
+    fn a_file_added_to_the_inputs_leaves_the_other_files_chunks_as_they_were() {
+        let courts = crate::dedup::tests::courts();
+        let sizes = ChunkSizes { min: 20, spacing: 32, max: 200 };
+        // the same cases from a.csv and c.csv, with b.csv added between them
+        let before = vec!["a.csv".to_string(), "c.csv".to_string()];
+        let after = vec!["a.csv".to_string(), "b.csv".to_string(), "c.csv".to_string()];
+        let cases_in = |c_at: u32| -> Vec<Case> { (1..=300).map(|seq| crate::dedup::tests::case(seq, if seq % 3 == 0 { c_at } else { 0 }, seq as u32)).collect() };
+        let (old_cases, new_cases) = (cases_in(1), cases_in(2));
+        let table = |cases, files| {
+            let t = case_chunks(cases, CaseNames { courts: &courts, files, causes: &[] }, sizes);
+            let prints: Vec<u128> = t.ranges.iter().map(|r| t.fingerprint.as_ref().unwrap()(r.clone())).collect();
+            let mut parquet = Vec::new();
+            crate::output::parquet_file::write_chunked(&t, &mut parquet, None).unwrap();
+            (prints, parquet)
+        };
+        let (old, new) = (table(&old_cases, &before), table(&new_cases, &after));
+        assert!(old.0.len() > 3);
+        assert_eq!(old, new, "same fingerprints, same bytes");
+        // the same names in the other order do change the bytes: so must the
+        // fingerprints
+        let swapped = vec!["c.csv".to_string(), "a.csv".to_string()];
+        let flipped: Vec<Case> = old_cases.iter().map(|c| Case { file: 1 - c.file, ..c.clone() }).collect();
+        let other = table(&flipped, &swapped);
+        assert_ne!(other.1, old.1);
+        assert!(other.0.iter().zip(&old.0).all(|(a, b)| a != b));
     }
 
     #[test]

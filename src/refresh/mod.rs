@@ -109,50 +109,48 @@ pub struct RunState {
 }
 
 /// What names a run state: every setting but the period (the limits, the
-/// outputs…) and the input files' names in order. A new period (the nightly
-/// run's `as_of` is today) recounts every court from its counted cases.
-pub fn period_text(p: &Period) -> String {
-    format!("{}..{}", p.from, p.as_of)
-}
-
-pub fn state_key(settings: &crate::Settings, names: &[String]) -> String {
+/// outputs…). A new period (the nightly run's `as_of` is today) recounts
+/// every court from its counted cases; files added, dropped or changed
+/// recount the courts they hold cases of.
+pub fn state_key(settings: &crate::Settings) -> String {
     let mut json = settings.to_json();
     if let Some(o) = json.as_object_mut() {
         o.remove("from");
         o.remove("as_of");
     }
-    let mut text = json.to_string();
-    for n in names {
-        text.push('\n');
-        text.push_str(n);
-    }
-    format!("{:032x}", xxhash_rust::xxh3::xxh3_128(text.as_bytes()))
+    format!("{:032x}", xxhash_rust::xxh3::xxh3_128(json.to_string().as_bytes()))
 }
 
-/// The owner fingerprint of a court: itself and the files holding its cases.
-fn court_owner(court: CourtId, files: &[(u32, &str)]) -> u128 {
+pub fn period_text(p: &Period) -> String {
+    format!("{}..{}", p.from, p.as_of)
+}
+
+/// The owner fingerprint of a court: itself and the files holding its cases
+/// by name and sha256, in input order (which orders their versions in
+/// dedup), not by position: a file added elsewhere changes no court's.
+fn court_owner(court: CourtId, files: &[(&str, &str)]) -> u128 {
     let mut text = format!("court {court}\n");
-    for (index, sha) in files {
-        text.push_str(&format!("{index} {sha}\n"));
+    for (name, sha) in files {
+        text.push_str(&format!("{sha} {name}\n"));
     }
     xxhash_rust::xxh3::xxh3_128(text.as_bytes())
 }
 
 /// The owner fingerprint of a file's quarantine block.
-fn file_owner(index: u32, sha: &str) -> u128 {
-    xxhash_rust::xxh3::xxh3_128(format!("file {index} {sha}\n").as_bytes())
+fn file_owner(f: &FileState) -> u128 {
+    xxhash_rust::xxh3::xxh3_128(format!("file {} {}\n", f.sha256, f.entry.file).as_bytes())
 }
 
 fn hex(v: u128) -> String {
     format!("{v:032x}")
 }
 
-/// Each court's owner fingerprint, from the files' courts.
-fn court_owners(files: &[(&str, &[CourtId])]) -> BTreeMap<CourtId, u128> {
-    let mut holders: BTreeMap<CourtId, Vec<(u32, &str)>> = BTreeMap::new();
-    for (index, (sha, courts)) in files.iter().enumerate() {
-        for &c in courts.iter() {
-            holders.entry(c).or_default().push((index as u32, sha));
+/// Each court's owner fingerprint, from the files in input order.
+fn court_owners(files: &[FileState]) -> BTreeMap<CourtId, u128> {
+    let mut holders: BTreeMap<CourtId, Vec<(&str, &str)>> = BTreeMap::new();
+    for f in files {
+        for &c in &f.courts {
+            holders.entry(c).or_default().push((&f.entry.file, &f.sha256));
         }
     }
     holders.into_iter().map(|(c, f)| (c, court_owner(c, &f))).collect()
@@ -301,7 +299,7 @@ impl Draft {
     fn owner_of(&self, table: usize) -> impl Fn(&Block) -> Option<u128> + '_ {
         move |b: &Block| {
             if table == QUARANTINE {
-                self.files.get(b.owner as usize).map(|f| file_owner(b.owner, &f.sha256))
+                self.files.get(b.owner as usize).map(file_owner)
             } else {
                 self.courts.get(&b.owner).and_then(|c| u128::from_str_radix(&c.owner, 16).ok())
             }
@@ -366,7 +364,7 @@ pub fn draft_of_full_run(run: FullRun) -> Option<Draft> {
         f.quarantine = quarantine_block(index, rows, &run.names[index as usize], quarantine_chunks());
     }
     let quarantine_blocks: Vec<Block> = file_order.iter().filter_map(|&i| files[i as usize].quarantine.clone()).collect();
-    let owners = court_owners(&files.iter().map(|f| (f.sha256.as_str(), f.courts.as_slice())).collect::<Vec<_>>());
+    let owners = court_owners(&files);
     // a court's kept cases are its blocks' rows
     let mut kept: BTreeMap<CourtId, u64> = BTreeMap::new();
     for b in &case_blocks {
@@ -514,8 +512,9 @@ pub(crate) struct Refreshed {
 enum Rows<'a> {
     /// parsed (or decoded) this run: the file changed
     Fresh(&'a FileRows),
-    /// unchanged: its cached parse, decoded only if its rows are needed
-    Cached(&'a str),
+    /// unchanged: its cached parse (by sha256), decoded only if its rows are
+    /// needed
+    Cached(String),
 }
 
 /// The rows of some courts and files, as a full run would have them.
@@ -601,20 +600,29 @@ impl Scope<'_> {
 /// Refreshes from the last run's state, or `None` for the full path.
 pub(crate) fn refresh(inputs: &Inputs, state: RunState, key: String) -> Option<Refreshed> {
     let (files, names, cache) = (inputs.files, inputs.names, inputs.cache);
-    if state.files.len() != files.len() {
-        return None;
-    }
-    // 1. which files changed: an unchanged stamp with the state's sha256
+    // 1. which files changed: a file of the last run's (by name) with an
+    // unchanged stamp and the state's sha256 did not; any other did
+    let last: HashMap<&str, &FileState> = state.files.iter().map(|f| (f.entry.file.as_str(), f)).collect();
+    let mut kept: Vec<Option<FileState>> = Vec::with_capacity(files.len());
     let mut fresh = Vec::new();
-    for (i, (f, s)) in files.iter().zip(&state.files).enumerate() {
+    for (i, f) in files.iter().enumerate() {
         let stamp = crate::cache::Stamp::of(&f.path);
         let known = stamp.and_then(|st| cache.known_sha256(&f.path, &st));
-        match (stamp, known) {
-            (Some(st), Some(sha)) if sha == s.sha256 && cache.keep(&sha) => {
+        match (stamp, known, last.get(f.name.as_str())) {
+            (Some(st), Some(sha), Some(s)) if sha == s.sha256 && cache.keep(&sha) => {
                 cache.remember(&f.path, st, &sha);
                 (inputs.done)(f);
+                // its quarantine block is now at its new position
+                let mut s = (*s).clone();
+                if let Some(q) = s.quarantine.as_mut() {
+                    q.owner = i as u32;
+                }
+                kept.push(Some(s));
             }
-            _ => fresh.push(i),
+            _ => {
+                fresh.push(i);
+                kept.push(None);
+            }
         }
     }
     let subset: Vec<InputFile> = fresh.iter().map(|&i| files[i].clone()).collect();
@@ -632,10 +640,11 @@ pub(crate) fn refresh(inputs: &Inputs, state: RunState, key: String) -> Option<R
     // 2. the run's causes must be the last run's: they are in every chunk
     let fresh_at: HashMap<usize, usize> = outcomes.iter().enumerate().map(|(k, (i, _))| (*i, k)).collect();
     let mut run_causes = RunCauses::default();
-    for (i, s) in state.files.iter().enumerate() {
-        match fresh_at.get(&i) {
-            Some(&k) => run_causes.ids_for(&outcomes[k].1.rows.as_ref()?.causes),
-            None => run_causes.ids_for(&s.causes),
+    for (i, k) in kept.iter().enumerate() {
+        match (fresh_at.get(&i), k) {
+            (Some(&f), _) => run_causes.ids_for(&outcomes[f].1.rows.as_ref()?.causes),
+            (None, Some(s)) => run_causes.ids_for(&s.causes),
+            (None, None) => return None,
         };
     }
     if run_causes.names != state.causes {
@@ -646,24 +655,29 @@ pub(crate) fn refresh(inputs: &Inputs, state: RunState, key: String) -> Option<R
     }
 
     // 3. the files' new states, and the courts whose files changed
-    let mut new_files: Vec<FileState> = state.files.clone();
-    for (i, o) in &outcomes {
-        let rows = o.rows.as_ref()?;
-        let courts: BTreeSet<CourtId> = rows.cases.iter().map(|c| c.court).collect();
-        let in_order: Vec<&QuarantinedRow> = {
-            let mut v: Vec<&QuarantinedRow> = rows.quarantined.iter().collect();
-            v.sort_by_key(|q| q.line);
-            v
+    let mut new_files: Vec<FileState> = Vec::with_capacity(files.len());
+    for (i, k) in kept.into_iter().enumerate() {
+        let s = match (k, fresh_at.get(&i)) {
+            (Some(s), _) => s,
+            (None, Some(&f)) => {
+                let o = &outcomes[f].1;
+                let rows = o.rows.as_ref()?;
+                let courts: BTreeSet<CourtId> = rows.cases.iter().map(|c| c.court).collect();
+                let mut in_order: Vec<&QuarantinedRow> = rows.quarantined.iter().collect();
+                in_order.sort_by_key(|q| q.line);
+                FileState {
+                    sha256: o.sha256.clone()?,
+                    entry: crate::file_entry(o, &files[i], &names[i], Some(rows)),
+                    courts: courts.into_iter().collect(),
+                    causes: rows.causes.clone(),
+                    quarantine: quarantine_block(i as u32, &in_order, &names[i], quarantine_chunks()),
+                }
+            }
+            (None, None) => return None,
         };
-        new_files[*i] = FileState {
-            sha256: o.sha256.clone()?,
-            entry: crate::file_entry(o, &files[*i], &names[*i], Some(rows)),
-            courts: courts.into_iter().collect(),
-            causes: rows.causes.clone(),
-            quarantine: quarantine_block(*i as u32, &in_order, &names[*i], quarantine_chunks()),
-        };
+        new_files.push(s);
     }
-    let owners = court_owners(&new_files.iter().map(|f| (f.sha256.as_str(), f.courts.as_slice())).collect::<Vec<_>>());
+    let owners = court_owners(&new_files);
     let changed: BTreeSet<CourtId> = owners
         .iter()
         .filter(|(c, o)| state.courts.get(c).map(|s| s.owner.as_str()) != Some(hex(**o).as_str()))
@@ -673,7 +687,7 @@ pub(crate) fn refresh(inputs: &Inputs, state: RunState, key: String) -> Option<R
     let rows: Vec<Rows> = (0..files.len())
         .map(|i| match fresh_at.get(&i) {
             Some(&k) => outcomes[k].1.rows.as_ref().map(Rows::Fresh),
-            None => Some(Rows::Cached(&state.files[i].sha256)),
+            None => Some(Rows::Cached(new_files[i].sha256.clone())),
         })
         .collect::<Option<_>>()?;
     let scope = Scope { inputs, rows, courts_of: new_files.iter().map(|f| f.courts.clone()).collect(), causes: &state.causes };
