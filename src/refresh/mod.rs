@@ -6,15 +6,16 @@
 //! a warm run; this makes a refresh's work proportional to what changed.
 //!
 //! The outputs are the bytes a full run writes (the tests compare them).
-//! Wherever that could not be shown cheaply — another file list, other
-//! settings, another cause order, a rejected file, an entry missing or
-//! damaged — the run takes the full path instead.
+//! Wherever that could not be shown cheaply — other settings, another
+//! cause order, a rejected file, an entry missing or damaged — the run takes
+//! the full path instead.
 //!
 //! Why it holds:
 //! - Two equal case numbers name the same court, so a court's kept cases,
 //!   duplicates and tally depend only on the files holding its cases (their
-//!   positions and contents): its *owner fingerprint*. A file's quarantined
-//!   rows depend only on the file.
+//!   names and contents, in input order): its *owner fingerprint*. A file's
+//!   quarantined rows depend only on the file. Positions do not count, so a
+//!   file added, dropped or renamed recounts only its own courts.
 //! - The case and duplicates tables are sorted by case number, year first,
 //!   then court code: one court's numbers of one year are consecutive rows,
 //!   a *block*. The quarantine table's blocks are its files.
@@ -70,7 +71,7 @@ pub struct Block {
     pub candidates: Vec<u32>,
 }
 
-/// What the last run found of one input file.
+/// What the last run found of one input file (named by `entry.file`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FileState {
     pub sha256: String,
