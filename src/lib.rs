@@ -357,8 +357,16 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
         if let (None, Some(mut rows)) = (&o.rejection, rows) {
             if keep_state {
                 let courts: std::collections::BTreeSet<_> = rows.cases.iter().map(|c| c.court).collect();
-                let entry = entries.last().cloned().unwrap_or_else(|| file_entry(o, f, name, None));
-                file_states.push((o.sha256.clone().unwrap_or_default(), entry, courts.into_iter().collect(), rows.causes.clone()));
+                // the entry just made above
+                let entry = entries[entries.len() - 1].clone();
+                let sha256 = o.sha256.clone().unwrap_or_default();
+                file_states.push(refresh::FileState {
+                    sha256,
+                    entry,
+                    courts: courts.into_iter().collect(),
+                    causes: rows.causes.clone(),
+                    quarantine: None,
+                });
             }
             causes.renumber(&mut rows);
             let moved = rows.cases.len();

@@ -660,7 +660,9 @@ mod tests {
         // the same cases from a.csv and c.csv, with b.csv added between them
         let before = vec!["a.csv".to_string(), "c.csv".to_string()];
         let after = vec!["a.csv".to_string(), "b.csv".to_string(), "c.csv".to_string()];
-        let cases_in = |c_at: u32| -> Vec<Case> { (1..=300).map(|seq| crate::dedup::tests::case(seq, if seq % 3 == 0 { c_at } else { 0 }, seq as u32)).collect() };
+        let cases_in = |c_at: u32| -> Vec<Case> {
+            (1..=300).map(|seq| crate::dedup::tests::case(seq, if seq % 3 == 0 { c_at } else { 0 }, seq as u32)).collect()
+        };
         let (old_cases, new_cases) = (cases_in(1), cases_in(2));
         let table = |cases, files| {
             let t = case_chunks(cases, CaseNames { courts: &courts, files, causes: &[] }, sizes);

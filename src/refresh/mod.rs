@@ -333,8 +333,8 @@ pub struct FullRun<'a> {
     pub period: &'a Period,
     pub causes: &'a [String],
     pub names: &'a [String],
-    /// per file in input order: sha256, manifest entry, courts, causes
-    pub files: Vec<(String, FileEntry, Vec<CourtId>, Vec<String>)>,
+    /// per file in input order, its quarantine block still to be found
+    pub files: Vec<FileState>,
     pub cases: &'a [Case],
     pub case_order: &'a [u32],
     pub duplicates: &'a [Duplicate],
@@ -358,45 +358,13 @@ pub fn draft_of_full_run(run: FullRun) -> Option<Draft> {
         }
         by_file.entry(q.file).or_default().push(q);
     }
-    let mut files: Vec<FileState> =
-        run.files.into_iter().map(|(sha256, entry, courts, causes)| FileState { sha256, entry, courts, causes, quarantine: None }).collect();
+    let mut files = run.files;
     for (&index, rows) in &by_file {
         let f = files.get_mut(index as usize)?;
         f.quarantine = quarantine_block(index, rows, &run.names[index as usize], quarantine_chunks());
     }
     let quarantine_blocks: Vec<Block> = file_order.iter().filter_map(|&i| files[i as usize].quarantine.clone()).collect();
-    let owners = court_owners(&files);
-    // a court's kept cases are its blocks' rows
-    let mut kept: BTreeMap<CourtId, u64> = BTreeMap::new();
-    for b in &case_blocks {
-        *kept.entry(b.owner).or_default() += u64::from(b.rows);
-    }
-    let mut courts: BTreeMap<CourtId, CourtState> = owners
-        .iter()
-        .map(|(&c, &owner)| {
-            let state = CourtState {
-                owner: hex(owner),
-                kept: kept.get(&c).copied().unwrap_or(0),
-                duplicate_keys: 0,
-                duplicate_conflicts: 0,
-                tally: run.tallies.get(c as usize).cloned().flatten(),
-                cases: Vec::new(),
-                duplicates: Vec::new(),
-            };
-            (c, state)
-        })
-        .collect();
-    for d in run.duplicates {
-        let s = courts.get_mut(&d.court)?;
-        s.duplicate_keys += 1;
-        s.duplicate_conflicts += u64::from(d.conflict);
-    }
-    for b in &case_blocks {
-        courts.get_mut(&b.owner)?.cases.push(b.clone());
-    }
-    for b in &dup_blocks {
-        courts.get_mut(&b.owner)?.duplicates.push(b.clone());
-    }
+    let courts = court_states(&court_owners(&files), |_| true, &case_blocks, &dup_blocks, run.duplicates, run.tallies);
     let layouts =
         [Layout::new(case_blocks, case_chunks()), Layout::new(dup_blocks, duplicate_chunks()), Layout::new(quarantine_blocks, quarantine_chunks())];
     Some(Draft { key: run.key, period: period_text(run.period), causes: run.causes.to_vec(), files, courts, layouts })
@@ -405,12 +373,17 @@ pub fn draft_of_full_run(run: FullRun) -> Option<Draft> {
 /// Stores every court's counted cases (`kept`: the run's kept cases) under
 /// its owner fingerprint, for a refresh with a new period.
 pub fn store_counted(cache: &Cache, kept: &[Case], draft: &Draft) {
-    let mut members: BTreeMap<CourtId, Vec<u32>> = BTreeMap::new();
+    // by court id, not a map lookup per case (millions)
+    let mut members: Vec<Vec<u32>> = Vec::new();
     for (i, c) in kept.iter().enumerate() {
-        members.entry(c.court).or_default().push(i as u32);
+        let k = c.court as usize;
+        if k >= members.len() {
+            members.resize_with(k + 1, Vec::new);
+        }
+        members[k].push(i as u32);
     }
-    members.par_iter().for_each(|(court, m)| {
-        if let Some(s) = draft.courts.get(court) {
+    members.par_iter().enumerate().filter(|(_, m)| !m.is_empty()).for_each(|(court, m)| {
+        if let Some(s) = draft.courts.get(&(court as CourtId)) {
             cache.put_counted(&s.owner, &encode_counted(m.iter().map(|&i| Counted::of(&kept[i as usize]))));
         }
     });
@@ -471,6 +444,54 @@ fn decode_counted(bytes: &[u8]) -> Option<Vec<Counted>> {
             })
         })
         .collect()
+}
+
+/// The states of the courts of `owners` that `wanted` picks, from their
+/// blocks, duplicates and tallies (a full run's, or a refresh's held rows).
+fn court_states(
+    owners: &BTreeMap<CourtId, u128>,
+    wanted: impl Fn(CourtId) -> bool,
+    case_blocks: &[Block],
+    dup_blocks: &[Block],
+    duplicates: &[Duplicate],
+    tallies: &[Option<CourtTally>],
+) -> BTreeMap<CourtId, CourtState> {
+    let mut courts: BTreeMap<CourtId, CourtState> = owners
+        .iter()
+        .filter(|(c, _)| wanted(**c))
+        .map(|(&c, &owner)| {
+            let tally = tallies.get(c as usize).cloned().flatten();
+            let state = CourtState {
+                owner: hex(owner),
+                kept: 0,
+                duplicate_keys: 0,
+                duplicate_conflicts: 0,
+                tally,
+                cases: Vec::new(),
+                duplicates: Vec::new(),
+            };
+            (c, state)
+        })
+        .collect();
+    // a court's kept cases are its blocks' rows
+    for b in case_blocks {
+        if let Some(s) = courts.get_mut(&b.owner) {
+            s.kept += u64::from(b.rows);
+            s.cases.push(b.clone());
+        }
+    }
+    for b in dup_blocks {
+        if let Some(s) = courts.get_mut(&b.owner) {
+            s.duplicates.push(b.clone());
+        }
+    }
+    for d in duplicates {
+        if let Some(s) = courts.get_mut(&d.court) {
+            s.duplicate_keys += 1;
+            s.duplicate_conflicts += u64::from(d.conflict);
+        }
+    }
+    courts
 }
 
 /// What the refresh needs of the run.
@@ -695,21 +716,9 @@ pub(crate) fn refresh(inputs: &Inputs, state: RunState, key: String) -> Option<R
 
     // 4. the changed courts afresh; the others as they were
     let held = scope.hold(&changed, &BTreeSet::new())?;
-    let mut courts: BTreeMap<CourtId, CourtState> = BTreeMap::new();
-    for (&c, &owner) in &owners {
-        let s = match state.courts.get(&c) {
-            Some(s) if !changed.contains(&c) => s.clone(),
-            _ => CourtState {
-                owner: hex(owner),
-                kept: held.cases.iter().filter(|x| x.court == c).count() as u64,
-                duplicate_keys: held.duplicates.iter().filter(|d| d.court == c).count() as u64,
-                duplicate_conflicts: held.duplicates.iter().filter(|d| d.court == c && d.conflict).count() as u64,
-                tally: held.tallies.get(c as usize).cloned().flatten(),
-                cases: held.case_blocks.iter().filter(|b| b.owner == c).cloned().collect(),
-                duplicates: held.duplicate_blocks.iter().filter(|b| b.owner == c).cloned().collect(),
-            },
-        };
-        courts.insert(c, s);
+    let mut courts = court_states(&owners, |c| changed.contains(&c), &held.case_blocks, &held.duplicate_blocks, &held.duplicates, &held.tallies);
+    for c in owners.keys().filter(|c| !changed.contains(c)) {
+        courts.insert(*c, state.courts.get(c)?.clone());
     }
     // the courts' counted cases: the changed ones stored, the others kept,
     // or read to recount them for a new period
