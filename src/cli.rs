@@ -20,7 +20,7 @@ pub enum Command {
     #[command(after_help = crate::validate::USAGE_EXAMPLES)]
     Validate(ValidateArgs),
     /// Rewrite OUT_DIR/report.html from the tables published there.
-    #[command(after_help = crate::report::USAGE_EXAMPLES)]
+    #[command(after_help = crate::output::report::USAGE_EXAMPLES)]
     Report {
         /// A published output folder
         out_dir: PathBuf,
@@ -78,6 +78,9 @@ pub struct GenArgs {
     /// Date of the refresh export (the earlier one is 85 days before)
     #[arg(long, value_name = "YYYY-MM-DD", default_value = "2023-08-25")]
     pub export_date: String,
+    /// Spread filing dates over this many years (default: the last 540 days)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=30))]
+    pub years: Option<u32>,
 }
 
 const RUN_EXAMPLES: &str = "Examples:
@@ -132,6 +135,9 @@ pub struct RunArgs {
     /// No progress and no summary on stderr
     #[arg(long, short)]
     pub quiet: bool,
+    /// Also say what the incremental cache did, and why a run parsed every file
+    #[arg(long, short, conflicts_with = "quiet")]
+    pub verbose: bool,
 }
 
 impl RunArgs {
@@ -166,6 +172,7 @@ impl GenArgs {
             messy: self.messy,
             cities: self.cities.clone(),
             export_date: crate::config::parse_date(&self.export_date, "--export-date")?,
+            years: self.years,
         })
     }
 }

@@ -255,6 +255,11 @@ impl Settings {
         })
     }
 
+    /// What stage 5 ranks and tiers by.
+    pub fn rank_settings(&self) -> crate::rank::RankSettings {
+        crate::rank::RankSettings { min_closed: self.min_closed, tiers: self.tiers }
+    }
+
     /// The resolved settings as the manifest records them (no key material).
     pub fn to_json(&self) -> serde_json::Value {
         let t = |k: usize| serde_json::json!({ "excellent": self.tiers[k].excellent, "good": self.tiers[k].good });

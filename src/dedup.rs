@@ -2,6 +2,7 @@
 //! re-sent with newer status, so the same case arrives several times.
 
 use crate::domain::{Case, CaseKey, CaseNumber};
+use crate::normalize::{FileAccount, QuarantinedRow, Validated};
 use crate::reference::{CourtId, Courts};
 
 /// A case number that arrived more than once.
@@ -24,8 +25,44 @@ impl Duplicate {
     }
 }
 
+/// What stages 1 to 3 found: every input file's account, the quarantined
+/// rows, and one version of each case number. Every later stage starts
+/// from this; the incremental layer (`crate::incremental`) returns the very
+/// same value without parsing the files that did not change.
 #[derive(Debug, Default)]
 pub struct Deduplicated {
+    /// every input file, in input order (rejected ones too)
+    pub files: Vec<FileAccount>,
+    /// the run's causes (what the cases' `CauseId`s index)
+    pub causes: Vec<String>,
+    /// the accepted files' quarantined rows, file by file in input order
+    pub quarantined: Vec<QuarantinedRow>,
+    /// one version per case number: in input order (file, line) from the
+    /// cold stages, court by court from the incremental layer. No output
+    /// depends on this order (each sorts by its own key, §9), and the
+    /// warm-against-cold tests hold every byte to that.
+    pub cases: Vec<Case>,
+    /// sorted by canonical case number
+    pub duplicates: Vec<Duplicate>,
+}
+
+impl Deduplicated {
+    /// The input files' names, in input order (what `file` indices name).
+    pub fn file_names(&self) -> Vec<String> {
+        self.files.iter().map(|f| f.entry.file.clone()).collect()
+    }
+}
+
+/// Stage 3: one version of each case number of the accepted files.
+pub fn dedup(v: Validated, courts: &Courts) -> Deduplicated {
+    let Validated { files, cases, quarantined, causes } = v;
+    let kept = keep_one(cases, courts);
+    crate::memory::trim();
+    Deduplicated { files, causes, quarantined, cases: kept.cases, duplicates: kept.duplicates }
+}
+
+#[derive(Debug, Default)]
+pub struct Kept {
     /// one version per case number, in input order of the kept version
     pub cases: Vec<Case>,
     /// sorted by canonical case number
@@ -47,7 +84,7 @@ pub fn beats(b: &Case, a: &Case) -> bool {
 /// Two equal case numbers name the same court, so each court's cases are
 /// deduplicated on their own, the courts in parallel: smaller maps, and both
 /// cores busy.
-pub fn dedup(mut cases: Vec<Case>, courts: &Courts) -> Deduplicated {
+pub fn keep_one(mut cases: Vec<Case>, courts: &Courts) -> Kept {
     use rayon::prelude::*;
     // each court's members, by a counting sort: one exact allocation
     let mut start = vec![0usize; courts.list.len() + 1];
@@ -89,10 +126,7 @@ pub fn dedup(mut cases: Vec<Case>, courts: &Courts) -> Deduplicated {
     }
     // the duplicates' order and the kept cases, side by side
     rayon::join(
-        || {
-            let order = crate::number_order::by_case_number(&duplicates, |d| d.number(courts));
-            permute(&mut duplicates, order);
-        },
+        || sort_by_number(&mut duplicates, courts),
         || {
             let mut flags = keep.into_iter();
             cases.retain(|_| flags.next().unwrap_or(false));
@@ -103,7 +137,13 @@ pub fn dedup(mut cases: Vec<Case>, courts: &Courts) -> Deduplicated {
     if !cases.is_sorted_by_key(|c| (c.file, c.line)) {
         cases.par_sort_unstable_by_key(|c| (c.file, c.line));
     }
-    Deduplicated { cases, duplicates, dropped }
+    Kept { cases, duplicates, dropped }
+}
+
+/// Sorts duplicates by canonical case number (the duplicates table's order).
+pub fn sort_by_number(duplicates: &mut [Duplicate], courts: &Courts) {
+    let order = crate::number_order::by_case_number(duplicates, |d| d.number(courts));
+    permute(duplicates, order);
 }
 
 /// Puts `v[order[k]]` at `k`, in place (at national scale the duplicates
@@ -211,8 +251,8 @@ pub(crate) mod tests {
         crate::domain::UpdatedAt::new(Some(chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap()))
     }
 
-    fn dedup(cases: Vec<Case>) -> Deduplicated {
-        super::dedup(cases, &courts())
+    fn dedup(cases: Vec<Case>) -> Kept {
+        super::keep_one(cases, &courts())
     }
 
     fn closed(mut c: Case) -> Case {

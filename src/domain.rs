@@ -50,6 +50,39 @@ impl fmt::Debug for MaybeFen {
     }
 }
 
+/// The unit an amount column's header declared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AmountUnit {
+    Yuan,
+    TenThousandYuan,
+}
+
+/// Index of a court in the courts table (`reference::Courts::list`); cheap
+/// to copy into every case.
+pub type CourtId = u32;
+
+/// The category a cause falls in (§3); 合同 feeds 涉合同类.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CauseCategory {
+    Contract,
+    Other,
+}
+
+impl CauseCategory {
+    pub fn label(self) -> &'static str {
+        match self {
+            CauseCategory::Contract => "合同",
+            CauseCategory::Other => "其他",
+        }
+    }
+}
+
+/// What gives a court id its code: the courts table. Defined here so that a
+/// case can write its whole number without this module knowing the table.
+pub trait CourtCodes {
+    fn code(&self, id: CourtId) -> Code<8>;
+}
+
 /// A cause (案由) as a number: its text is stored once per file (in
 /// `FileRows::causes`) and, after reading, once per run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -409,14 +442,14 @@ pub fn month_start(d: NaiveDate) -> NaiveDate {
 pub struct Case {
     /// the case number but its court code: `number()` gives it whole
     pub key: CaseKey,
-    pub court: crate::reference::CourtId,
+    pub court: CourtId,
     pub filing: NaiveDate,
     pub closing: Option<NaiveDate>,
     pub method: Option<ClosureMethod>,
     /// the cause as normalised, `None` when empty: an index into the file's
     /// cause list while reading, into the run's once merged
     pub cause: Option<CauseId>,
-    pub category: crate::reference::CauseCategory,
+    pub category: CauseCategory,
     pub claim: MaybeFen,
     pub recovered: MaybeFen,
     pub suspended_days: u32,
@@ -435,7 +468,7 @@ pub struct Case {
 
 impl Case {
     /// The canonical case number, its court code taken from the courts table.
-    pub fn number(&self, courts: &crate::reference::Courts) -> CaseNumber {
+    pub fn number(&self, courts: &impl CourtCodes) -> CaseNumber {
         self.key.with_court(courts.code(self.court))
     }
 

@@ -2,7 +2,7 @@
 //! 1 when the data made the run fail, 2 for a usage or pipeline-file error.
 
 use crate::config::ConfigError;
-use crate::ingest::{DiscoverError, Rejection};
+use crate::ingest::DiscoverError;
 use crate::output::OutputError;
 use crate::reference::ReferenceError;
 
@@ -19,14 +19,14 @@ pub enum Error {
     #[error("no input file (*.csv, *.tsv) found under {0}")]
     NoInput(String),
     #[error("{}", rejected_message(.0))]
-    Rejected(Vec<(String, Rejection)>),
+    Rejected(Vec<(String, String)>),
     #[error(transparent)]
     Output(#[from] OutputError),
     #[error(transparent)]
     Lock(#[from] crate::output::lock::LockError),
 }
 
-fn rejected_message(files: &[(String, Rejection)]) -> String {
+fn rejected_message(files: &[(String, String)]) -> String {
     let mut s = format!("{} input file(s) rejected; nothing was published (use --allow-partial to go on without them):", files.len());
     for (f, r) in files {
         s.push_str(&format!("\n  {f}: {r}"));

@@ -27,6 +27,9 @@ pub struct GenSettings {
     pub cities: Vec<String>,
     /// the refresh export's date; the earlier export is 85 days before
     pub export_date: NaiveDate,
+    /// filing dates spread over this many years before the export date
+    /// (`None`: the last 540 days, as the committed sample and the bench have)
+    pub years: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -192,7 +195,8 @@ pub fn generate(s: &GenSettings, courts: &Courts) -> std::io::Result<GenSummary>
     let total_w: f64 = weights.iter().sum();
     let e2 = s.export_date;
     let e1 = e2 - Days::new(85);
-    let start = e2 - Days::new(540);
+    let span = s.years.map_or(540, |y| u64::from(y) * 365);
+    let start = e2 - Days::new(span);
     let mut summary = GenSummary::default();
     // rows ≈ cases × (1 + share re-exported); about 1.25 rows per case
     let cases_total = (s.rows as f64 / 1.25).max(1.0);
@@ -202,7 +206,7 @@ pub fn generate(s: &GenSettings, courts: &Courts) -> std::io::Result<GenSummary>
         let mut seqs: std::collections::HashMap<(i32, &str), u64> = Default::default();
         let mut cases: Vec<GenCase> = (0..n)
             .map(|_| {
-                let filing = start + Days::new(r.below(541));
+                let filing = start + Days::new(r.below(span + 1));
                 let ty = r.pick(&TYPES);
                 let seq = seqs.entry((filing.year(), ty)).or_insert(0);
                 *seq += 1 + r.below(2);

@@ -23,6 +23,11 @@ fn main() -> ExitCode {
             if args.json {
                 println!("{}", serde_json::json!({ "ok": true, "exit_code": 0, "summary": summary }));
             }
+            if args.verbose {
+                if let Some(cache) = &summary.cache {
+                    eprintln!("courtstat: cache: {}", cache.explain());
+                }
+            }
             if !args.quiet {
                 eprintln!("courtstat: {summary}");
                 eprintln!("courtstat: tables published in {}", courtstat::display_path(&summary.out));
@@ -78,7 +83,7 @@ fn gen(g: &courtstat::cli::GenArgs) -> ExitCode {
 }
 
 fn report(dir: &std::path::Path) -> ExitCode {
-    match courtstat::report::write_for_dir(dir) {
+    match courtstat::output::report::write_for_dir(dir) {
         Ok(path) => {
             eprintln!("courtstat report: wrote {}", path.display());
             ExitCode::SUCCESS

@@ -2,7 +2,8 @@
 //! code finds its court and city, and where a cause finds its category.
 //! The Hebei tables are embedded so the binary works from any directory.
 
-use crate::normalize::text::nfkc_trim;
+pub use crate::domain::{CauseCategory, CourtId};
+use crate::text::nfkc_trim;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -43,9 +44,6 @@ pub struct Court {
     pub city: Option<String>,
     pub level: CourtLevel,
 }
-
-/// Index of a court in `Courts::list`; cheap to copy into every case.
-pub type CourtId = u32;
 
 #[derive(Debug, Clone)]
 pub struct Courts {
@@ -130,22 +128,6 @@ impl Courts {
     }
 }
 
-/// The category a cause falls in; 合同 feeds 涉合同类.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum CauseCategory {
-    Contract,
-    Other,
-}
-
-impl CauseCategory {
-    pub fn label(self) -> &'static str {
-        match self {
-            CauseCategory::Contract => "合同",
-            CauseCategory::Other => "其他",
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct Causes {
     by_name: HashMap<String, CauseCategory>,
@@ -217,6 +199,12 @@ pub fn resolve(base: &Path, p: &Path) -> PathBuf {
         p.to_path_buf()
     } else {
         base.join(p)
+    }
+}
+
+impl crate::domain::CourtCodes for Courts {
+    fn code(&self, id: CourtId) -> crate::domain::Code<8> {
+        Courts::code(self, id)
     }
 }
 

@@ -15,7 +15,25 @@ pub struct RunSummary {
     pub cases: u64,
     pub courts_ranked: usize,
     pub warnings: BTreeMap<String, u64>,
-    pub cache: Option<crate::cache::CacheStats>,
+    pub cache: Option<crate::incremental::CacheStats>,
+}
+
+impl RunSummary {
+    /// The summary of a published run, from its manifest.
+    pub fn of(m: &crate::output::manifest::Manifest, settings: &crate::Settings, cache: Option<crate::incremental::CacheStats>) -> RunSummary {
+        RunSummary {
+            out: settings.out.clone(),
+            files: m.files.len(),
+            rejected: m.rejected_files.clone(),
+            rows: m.rows_read,
+            quarantined: m.quarantine_by_reason.iter().filter(|(_, n)| **n > 0).map(|(k, n)| (k.clone(), *n)).collect(),
+            duplicates_dropped: m.duplicates_dropped,
+            cases: m.cases_kept,
+            courts_ranked: m.courts_ranked,
+            warnings: m.warnings.clone(),
+            cache,
+        }
+    }
 }
 
 impl fmt::Display for RunSummary {
@@ -31,7 +49,7 @@ impl fmt::Display for RunSummary {
             write!(f, " ({})", reasons.join(", "))?;
         }
         write!(f, ", {} duplicates dropped, {} cases, {} courts ranked", self.duplicates_dropped, self.cases, self.courts_ranked)?;
-        match self.cache {
+        match &self.cache {
             Some(c) if c.files_cached > 0 => write!(f, "; {} of {} files unchanged since the last run (cached)", c.files_cached, self.files),
             _ => Ok(()),
         }

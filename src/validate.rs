@@ -3,9 +3,9 @@
 //! found — for a statistician checking a county's new export before the
 //! nightly run.
 
-use crate::normalize::{parties::PartyHasher, RowContext};
+use crate::normalize::{self, parties::PartyHasher, ParsedFile, RowContext};
 use crate::reference::{Causes, Courts};
-use crate::{discover_inputs, ingest, read_and_validate_all, Error, Settings, StageClock};
+use crate::{discover_inputs, ingest, Error, Settings};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -21,8 +21,10 @@ none was found); 2 a usage or pipeline-file error.";
 pub struct FileReport {
     pub file: String,
     pub encoding: Option<ingest::Encoding>,
-    pub delimiter: Option<u8>,
-    pub mapping: Vec<(&'static str, String)>,
+    /// `comma` or `tab`
+    pub delimiter: Option<String>,
+    /// canonical column → header cell as written
+    pub mapping: Vec<(String, String)>,
     pub unknown: Vec<String>,
     pub records: u64,
     pub cases: u64,
@@ -38,33 +40,31 @@ pub fn validate(settings: &Settings) -> Result<Vec<FileReport>, Error> {
     let discovery = discover_inputs(settings)?;
     let hasher = PartyHasher::new(settings.hash_key.clone());
     let ctx = RowContext::new(settings, &courts, &causes, &hasher);
-    let clock = StageClock::default();
-    let outcomes = read_and_validate_all(&discovery.files, &ctx, settings.max_bad_row_ratio, &clock, None, &|_| ());
-    Ok(discovery
-        .files
-        .iter()
-        .zip(outcomes)
-        .map(|(f, o)| {
-            let mut quarantined: BTreeMap<&'static str, (u64, u64, String)> = BTreeMap::new();
-            if let Some(rows) = &o.rows {
-                for q in &rows.quarantined {
-                    quarantined.entry(q.reason.code()).and_modify(|e| e.0 += 1).or_insert((1, q.line, q.raw.clone()));
-                }
-            }
-            FileReport {
-                file: f.name.clone(),
-                encoding: o.encoding,
-                delimiter: o.delimiter,
-                mapping: o.header.as_ref().map(|h| h.mapping.iter().map(|(c, cell)| (c.name(), cell.clone())).collect()).unwrap_or_default(),
-                unknown: o.header.as_ref().map(|h| h.unknown.clone()).unwrap_or_default(),
-                records: o.rows.as_ref().map_or(0, |r| r.data_records),
-                cases: o.rows.as_ref().map_or(0, |r| r.cases.len() as u64),
-                quarantined,
-                court_codes: o.court_codes.iter().cloned().collect(),
-                rejected: o.rejection.as_ref().map(|r| r.to_string()),
-            }
-        })
-        .collect())
+    let positions: Vec<u32> = (0..discovery.files.len() as u32).collect();
+    let parsed = normalize::parse_all(&discovery.files, &positions, &ctx, &|_| ());
+    Ok(parsed.into_iter().map(report_of).collect())
+}
+
+fn report_of(p: ParsedFile) -> FileReport {
+    let mut quarantined: BTreeMap<&'static str, (u64, u64, String)> = BTreeMap::new();
+    if let Some(rows) = &p.rows {
+        for q in &rows.quarantined {
+            quarantined.entry(q.reason.code()).and_modify(|e| e.0 += 1).or_insert((1, q.line, q.raw.clone()));
+        }
+    }
+    let e = p.account.entry;
+    FileReport {
+        file: e.file,
+        encoding: e.encoding,
+        delimiter: e.delimiter,
+        mapping: e.header.into_iter().collect(),
+        unknown: e.unknown_columns,
+        records: e.data_records,
+        cases: e.cases,
+        quarantined,
+        court_codes: p.account.court_codes,
+        rejected: e.rejected,
+    }
 }
 
 /// The report as people read it.
@@ -76,11 +76,7 @@ pub fn render(reports: &[FileReport]) -> String {
             .encoding
             .map(|e| serde_json::to_value(e).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default())
             .unwrap_or_else(|| "-".into());
-        let delim = match r.delimiter {
-            Some(b'\t') => "tab",
-            Some(_) => "comma",
-            None => "-",
-        };
+        let delim = r.delimiter.as_deref().unwrap_or("-");
         let q: u64 = r.quarantined.values().map(|v| v.0).sum();
         let _ = writeln!(s, "  encoding {enc}, delimiter {delim}; {} data records: {} valid, {q} quarantined", r.records, r.cases);
         if !r.mapping.is_empty() {

@@ -27,7 +27,7 @@ impl Period {
 }
 
 /// Running sums for one unit; turned into `Figures` at the end.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Tally {
     filed: u64,
     accepted: u64,
@@ -45,9 +45,7 @@ pub struct Tally {
     recovered_fen: i128,
     both_claim_fen: i128,
     both_recovered_fen: i128,
-    /// closed cases' durations: their order does not count (`figures` sorts
-    /// them), so they are kept sorted and run-length coded between runs
-    #[serde(with = "sorted_runs")]
+    /// closed cases' durations (`figures` sorts them)
     days: Vec<i64>,
     all_filed: u64,
     all_closed: u64,
@@ -64,11 +62,9 @@ struct Contribution {
     pending: bool,
 }
 
-/// What of a kept case the figures count. A refresh keeps these per court
-/// (`crate::refresh`), so that a new period recounts a court without its
-/// cases.
+/// What of a kept case the figures count, worked out once per case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Counted {
+struct Counted {
     pub filing: NaiveDate,
     pub closing: Option<NaiveDate>,
     pub deadline: Option<NaiveDate>,
@@ -83,7 +79,7 @@ pub struct Counted {
 }
 
 impl Counted {
-    pub fn of(c: &Case) -> Counted {
+    fn of(c: &Case) -> Counted {
         Counted {
             filing: c.filing,
             closing: c.closing,
@@ -280,7 +276,7 @@ pub struct Figures {
 }
 
 /// One monthly figure of a court (first-enforcement cases only).
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MonthCounts {
     pub filed: u64,
     pub closed: u64,
@@ -327,24 +323,42 @@ pub struct Incomplete {
     pub province: bool,
 }
 
+impl Incomplete {
+    /// §5.2: the courts a rejected file's case numbers name, their cities,
+    /// and the province (alone when no court can be told).
+    pub fn of(files: &[crate::normalize::FileAccount], courts: &Courts) -> Incomplete {
+        let mut inc = Incomplete::default();
+        for f in files.iter().filter(|f| f.is_rejected()) {
+            inc.province = true;
+            for code in &f.court_codes {
+                if let Some(id) = courts.id(code) {
+                    inc.courts.insert(id);
+                    if let Some(city) = &courts.get(id).city {
+                        inc.cities.insert(city.clone());
+                    }
+                }
+            }
+        }
+        inc
+    }
+}
+
 /// Computes every unit's figures from the deduplicated cases.
 pub fn compute(cases: &[Case], courts: &Courts, period: &Period, incomplete: &Incomplete) -> Indicators {
     roll_up(court_tallies(cases, courts, period), courts, period, incomplete)
 }
 
 /// One court's running sums and monthly counts: a city's and the province's
-/// figures are their courts' summed, so a refresh that changes a few courts
-/// keeps the others' (see `crate::refresh`).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct CourtTally {
+/// figures are their courts' summed.
+#[derive(Debug, Clone, PartialEq)]
+struct CourtTally {
     pub tally: Tally,
     /// one per month of `months_of(period)`
     pub monthly: Vec<MonthCounts>,
 }
 
 /// Each court's tally, by court id: `None` for a court without kept cases.
-/// `cases` may be any set of whole courts' kept cases.
-pub fn court_tallies(cases: &[Case], courts: &Courts, period: &Period) -> Vec<Option<CourtTally>> {
+fn court_tallies(cases: &[Case], courts: &Courts, period: &Period) -> Vec<Option<CourtTally>> {
     let months = months_of(period);
     let mut tallies: Vec<Option<CourtTally>> = vec![None; courts.list.len()];
     for c in cases {
@@ -369,20 +383,10 @@ impl CourtTally {
             add_monthly(&mut self.monthly, months, c, k);
         }
     }
-
-    /// One court's tally from its kept cases' counted parts (at least one).
-    pub fn of(cases: &[Counted], period: &Period) -> CourtTally {
-        let months = months_of(period);
-        let mut t = CourtTally::empty(months.len());
-        for c in cases {
-            t.add(c, &months, period);
-        }
-        t
-    }
 }
 
 /// Every unit's figures from the courts' tallies (by court id).
-pub fn roll_up(mut tallies: Vec<Option<CourtTally>>, courts: &Courts, period: &Period, incomplete: &Incomplete) -> Indicators {
+fn roll_up(mut tallies: Vec<Option<CourtTally>>, courts: &Courts, period: &Period, incomplete: &Incomplete) -> Indicators {
     let cities = courts.cities();
     let mut city_tallies: Vec<Tally> = vec![Tally::default(); cities.len()];
     let mut province = Tally::default();
@@ -452,31 +456,6 @@ fn add_monthly(m: &mut [MonthCounts], months: &[NaiveDate], c: &Counted, k: Cont
                 m[i].in_term += u64::from(c.deadline.is_none_or(|d| closing <= d));
             }
         }
-    }
-}
-
-/// Durations as (value, count) pairs in ascending order: a court's thousands
-/// of closed cases take a few hundred distinct values.
-mod sorted_runs {
-    pub fn serialize<S: serde::Serializer>(days: &[i64], s: S) -> Result<S::Ok, S::Error> {
-        let mut sorted = days.to_vec();
-        sorted.sort_unstable();
-        let mut runs: Vec<(i64, u64)> = Vec::new();
-        for d in sorted {
-            match runs.last_mut() {
-                Some((v, n)) if *v == d => *n += 1,
-                _ => runs.push((d, 1)),
-            }
-        }
-        serde::Serialize::serialize(&runs, s)
-    }
-    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<i64>, D::Error> {
-        let runs: Vec<(i64, u64)> = serde::Deserialize::deserialize(d)?;
-        let mut days = Vec::with_capacity(runs.iter().map(|r| r.1 as usize).sum());
-        for (v, n) in runs {
-            days.extend(std::iter::repeat_n(v, n as usize));
-        }
-        Ok(days)
     }
 }
 

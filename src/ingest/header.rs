@@ -1,8 +1,8 @@
 //! Maps a file's header cells onto the canonical columns (§2.1), with the
 //! unit each amount column declared.
 
-use crate::normalize::text::nfkc_trim;
-use crate::normalize::values::AmountUnit;
+use crate::domain::AmountUnit;
+use crate::text::nfkc_trim;
 use serde::Serialize;
 
 /// The canonical columns, in the contract's order.

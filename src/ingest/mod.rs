@@ -5,12 +5,14 @@
 pub mod decode;
 pub mod discover;
 pub mod header;
+pub mod read;
 pub mod records;
 pub mod sha256;
 
 pub use decode::Encoding;
 pub use discover::{discover, DiscoverError, Discovery, InputFile};
 pub use header::{Column, HeaderMap};
+pub use read::{each_read, ReadFile, Stamp};
 
 use records::Splitter;
 
@@ -42,6 +44,8 @@ pub enum Rejection {
     TooManyBadRows { quarantined: u64, records: u64, max: f64 },
     #[error("line {line}: {what} exceeds the limit of {limit} (max_record_bytes / max_fields in the pipeline file)")]
     TooLarge { line: u64, what: &'static str, limit: u64 },
+    #[error("changed while it was read (its size or modification time moved): run again once the export is written")]
+    ChangedWhileRead,
 }
 
 /// Bounds on a single record, so a hostile file cannot exhaust memory. The
@@ -76,11 +80,6 @@ impl Limits {
         }
         None
     }
-}
-
-/// A file's bytes (hashed by the caller, many files at once: see `sha256`).
-pub fn read(file: &InputFile) -> Result<Vec<u8>, Rejection> {
-    std::fs::read(&file.path).map_err(|e| Rejection::Unreadable(e.to_string()))
 }
 
 /// `load` for bytes already read and hashed.

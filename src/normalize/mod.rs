@@ -2,21 +2,31 @@
 //! `Case` or a quarantined row with the first reason that applies (§5.1),
 //! and judges whether the file as a whole is rejected (§5.2).
 
+pub mod file;
 pub mod parties;
-pub mod text;
 pub mod values;
+
+pub use file::{merge, parse_all, parse_read, run_causes, FileAccount, FileEntry, ParsedFile, Validated};
 
 use crate::domain::{deadline, Case, CauseId, ClosureMethod, Code, MaybeFen, PartyHashes, QuarantineReason, UpdatedAt};
 use crate::ingest::records::{Record, Splitter};
 use crate::ingest::{Column, HeaderMap, LoadedFile, Rejection};
 use crate::reference::{Causes, CourtId, Courts};
+use crate::text;
 use parties::PartyHasher;
 use std::collections::BTreeSet;
 use values::CaseNumberParse;
 
 impl<'a> RowContext<'a> {
     pub fn new(settings: &crate::config::Settings, courts: &'a Courts, causes: &'a Causes, hasher: &'a PartyHasher) -> Self {
-        RowContext { limits: settings.limits, courts, causes, hasher, first_enforcement_months: settings.first_enforcement_months }
+        RowContext {
+            limits: settings.limits,
+            courts,
+            causes,
+            hasher,
+            first_enforcement_months: settings.first_enforcement_months,
+            max_bad_row_ratio: settings.max_bad_row_ratio,
+        }
     }
 }
 
@@ -74,6 +84,11 @@ impl RunCauses {
             .collect()
     }
 
+    /// The run's number of a cause, if it has one.
+    pub fn id(&self, name: &str) -> Option<CauseId> {
+        self.ids.get(name).copied()
+    }
+
     /// Turns the file's cause numbers into the run's.
     pub fn renumber(&mut self, rows: &mut FileRows) {
         let run_ids = self.ids_for(&rows.causes);
@@ -90,6 +105,8 @@ pub struct RowContext<'a> {
     pub causes: &'a Causes,
     pub hasher: &'a PartyHasher,
     pub first_enforcement_months: u32,
+    /// a file with a larger share of quarantined records is rejected (§5.2)
+    pub max_bad_row_ratio: f64,
 }
 
 #[derive(Debug, Clone)]
@@ -333,7 +350,14 @@ mod tests {
         let courts = Courts::load(None).unwrap();
         let causes = Causes::load(None).unwrap();
         let hasher = PartyHasher::new(None);
-        let ctx = RowContext { limits: Default::default(), courts: &courts, causes: &causes, hasher: &hasher, first_enforcement_months: 6 };
+        let ctx = RowContext {
+            limits: Default::default(),
+            courts: &courts,
+            causes: &causes,
+            hasher: &hasher,
+            first_enforcement_months: 6,
+            max_bad_row_ratio: 0.1,
+        };
         let cells: Vec<String> = HEADER.split(',').map(String::from).collect();
         let h = map_header(&cells).unwrap();
         let mut sp = Splitter::new(line, b',');
@@ -354,7 +378,14 @@ mod tests {
         let courts = Courts::load(None).unwrap();
         let causes = Causes::load(None).unwrap();
         let hasher = PartyHasher::new(None);
-        let ctx = RowContext { limits: Default::default(), courts: &courts, causes: &causes, hasher: &hasher, first_enforcement_months: 6 };
+        let ctx = RowContext {
+            limits: Default::default(),
+            courts: &courts,
+            causes: &causes,
+            hasher: &hasher,
+            first_enforcement_months: 6,
+            max_bad_row_ratio: 0.1,
+        };
         let rows = ["冀0821", "冀0899", "冀0821", "冀0802", "冀0802", "冀0899", "冀0821"];
         let text: String = std::iter::once(HEADER.to_string())
             .chain(rows.iter().enumerate().map(|(i, c)| with(0, &format!("（2023）{c}执{}号", i + 1))))
@@ -476,7 +507,14 @@ mod tests_support {
         let courts = Courts::load(None).unwrap();
         let causes = Causes::load(None).unwrap();
         let hasher = PartyHasher::new(Some(b"k".to_vec()));
-        let ctx = RowContext { limits: Default::default(), courts: &courts, causes: &causes, hasher: &hasher, first_enforcement_months: 6 };
+        let ctx = RowContext {
+            limits: Default::default(),
+            courts: &courts,
+            causes: &causes,
+            hasher: &hasher,
+            first_enforcement_months: 6,
+            max_bad_row_ratio: 0.1,
+        };
         let header =
             "案号,立案日期,结案日期,结案方式,案由,申请执行标的,执行到位金额,扣除天数,延长天数,是否涉企,申请执行人,被执行人,执行法院,更新时间";
         let cells: Vec<String> = header.split(',').map(String::from).collect();

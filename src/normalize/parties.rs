@@ -2,9 +2,9 @@
 //! hash (HMAC-SHA-256) stands in for them in `cases.parquet` and in the raw
 //! lines of `quarantine.csv`. Without a key they are left out entirely.
 
-use super::text::value;
 use crate::ingest::records::Record;
 use crate::ingest::{Column, HeaderMap};
+use crate::text::value;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 

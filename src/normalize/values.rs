@@ -2,8 +2,9 @@
 //! already through `text::nfkc_trim` and answers `Err(Invalid)` for "invalid": the
 //! caller turns that into the quarantine reason of the field it came from.
 
-use super::text::{is_han, value};
+pub use crate::domain::AmountUnit;
 use crate::domain::{CaseNumber, ClosureMethod, Code, Fen, TypeCode};
+use crate::text::{is_han, value};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 
 /// A value that does not read as its field's format.
@@ -310,13 +311,6 @@ fn digits(s: &str, min: usize, max: usize) -> Result<u32, Invalid> {
         return Err(Invalid);
     }
     s.parse().map_err(|_| Invalid)
-}
-
-/// The unit an amount column's header declared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AmountUnit {
-    Yuan,
-    TenThousandYuan,
 }
 
 /// An amount in fen, exactly, rounded half away from zero from the decimal

@@ -1,6 +1,7 @@
 //! `run.json`, the manifest (§9): what was read, what became of it, and what
 //! was written, so that every dropped row can be accounted for.
 
+use crate::normalize::FileEntry;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -27,29 +28,91 @@ pub struct Manifest {
     pub courts_ranked: usize,
     pub rows_per_output: BTreeMap<&'static str, usize>,
     pub outputs: Vec<super::publish::WrittenFile>,
-    /// what the incremental cache saved; `null` with `--no-cache`
-    pub cache: Option<crate::cache::CacheStats>,
+    /// what the incremental cache did (`incremental::CacheStats`); `null`
+    /// with `--no-cache`
+    pub cache: Option<serde_json::Value>,
     pub timings_ms: BTreeMap<&'static str, u64>,
     /// resident memory after each stage and the peak (Linux), in MB
     pub memory_mb: BTreeMap<&'static str, u64>,
 }
 
-/// One input file's line of the manifest. Kept between runs too (see
-/// `crate::refresh`), so its names are owned.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-pub struct FileEntry {
-    pub file: String,
-    pub bytes: u64,
-    pub sha256: Option<String>,
-    pub encoding: Option<crate::ingest::Encoding>,
-    pub delimiter: Option<String>,
-    /// canonical column → header cell as written
-    pub header: BTreeMap<String, String>,
-    pub unknown_columns: Vec<String>,
-    pub data_records: u64,
-    pub quarantined: u64,
-    pub cases: u64,
+impl Manifest {
+    /// The manifest of a run about to be published.
+    pub fn of(
+        f: &super::Findings,
+        rows_per_output: BTreeMap<&'static str, usize>,
+        outputs: Vec<super::publish::WrittenFile>,
+        cache: Option<serde_json::Value>,
+        clock: &mut crate::clock::Clock,
+    ) -> Manifest {
+        let files = &f.found.files;
+        let counts = Counts::of(files.iter().map(|a| &a.entry));
+        let cases_kept = f.found.cases.len() as u64;
+        let rejected_files: Vec<String> = files.iter().filter(|a| a.is_rejected()).map(|a| a.name().to_string()).collect();
+        Manifest {
+            tool: "courtstat",
+            version: env!("CARGO_PKG_VERSION"),
+            complete: rejected_files.is_empty(),
+            settings: f.settings.to_json(),
+            party_names: if f.with_parties {
+                "replaced by HMAC-SHA-256 keyed hashes (applicant_hash, respondent_hash)".into()
+            } else {
+                format!(
+                    "no hash key set: party columns left out of cases.parquet, shown as {} in quarantine.csv",
+                    crate::normalize::parties::REDACTED
+                )
+            },
+            files: files.iter().map(|a| a.entry.clone()).collect(),
+            ignored_files: f.ignored.to_vec(),
+            rejected_files,
+            rows_read: counts.rows_read,
+            rows_quarantined: counts.rows_quarantined,
+            quarantine_by_reason: counts.quarantine_by_reason,
+            warnings: counts.warnings,
+            cases_valid: counts.cases_valid,
+            duplicates_dropped: counts.cases_valid.saturating_sub(cases_kept),
+            duplicate_keys: f.found.duplicates.len() as u64,
+            duplicate_conflicts: f.found.duplicates.iter().filter(|d| d.conflict).count() as u64,
+            cases_kept,
+            courts_ranked: f.ranks.ranked_courts(),
+            rows_per_output,
+            outputs,
+            cache,
+            timings_ms: std::mem::take(&mut clock.timings),
+            memory_mb: std::mem::take(&mut clock.memory),
+        }
+    }
+}
+
+/// The counts of the manifest, summed over the accepted files.
+#[derive(Debug, Default, Clone)]
+pub struct Counts {
+    pub rows_read: u64,
+    pub rows_quarantined: u64,
     pub quarantine_by_reason: BTreeMap<String, u64>,
     pub warnings: BTreeMap<String, u64>,
-    pub rejected: Option<String>,
+    pub cases_valid: u64,
+}
+
+impl Counts {
+    /// Every quarantine reason (zeros included) and warning over the
+    /// accepted files' entries.
+    pub fn of<'a>(entries: impl IntoIterator<Item = &'a FileEntry>) -> Counts {
+        let mut c = Counts {
+            quarantine_by_reason: crate::domain::QuarantineReason::ALL.iter().map(|q| (q.code().to_string(), 0)).collect(),
+            ..Counts::default()
+        };
+        for e in entries.into_iter().filter(|e| e.rejected.is_none()) {
+            for (k, n) in &e.quarantine_by_reason {
+                *c.quarantine_by_reason.entry(k.clone()).or_default() += n;
+            }
+            for (k, n) in &e.warnings {
+                *c.warnings.entry(k.clone()).or_default() += n;
+            }
+            c.rows_read += e.data_records;
+            c.rows_quarantined += e.quarantined;
+            c.cases_valid += e.cases;
+        }
+        c
+    }
 }

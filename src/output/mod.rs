@@ -1,6 +1,6 @@
 //! Stage 6, output: the only stage that writes files. Builds the tables of
-//! §9, writes each as CSV and/or Parquet into a staging folder with the
-//! manifest last, and publishes the folder all at once.
+//! §9, writes each as CSV and/or Parquet into a staging folder, then the
+//! report and the manifest, and publishes the folder all at once.
 
 pub mod csv;
 pub mod labels;
@@ -9,9 +9,15 @@ pub mod manifest;
 pub mod parquet;
 pub mod parquet_file;
 pub mod publish;
+pub mod report;
 pub mod reuse;
 pub mod table;
 pub mod tables;
+
+use crate::dedup::Deduplicated;
+use crate::indicators::Indicators;
+use crate::rank::Rankings;
+use crate::reference::Courts;
 
 pub use publish::{Staging, WrittenFile};
 pub use table::{Chunked, Table};
@@ -83,4 +89,90 @@ pub fn write_json<T: serde::Serialize>(staging: &Staging, name: &str, value: &T)
             w.write_all(b"\n")
         })
         .map_err(|e| OutputError { path: name.to_string(), message: e.to_string() })
+}
+
+/// What the output stage writes: stages 1–5's results.
+pub struct Findings<'a> {
+    pub settings: &'a crate::Settings,
+    pub courts: &'a Courts,
+    pub found: &'a Deduplicated,
+    /// the case table's order (`case_order`), worked out beside the figures
+    pub case_order: Vec<u32>,
+    pub figures: &'a Indicators,
+    pub ranks: &'a Rankings,
+    /// the files under the input folders that are not exports
+    pub ignored: &'a [String],
+    /// party names were hashed under a key: the case table has hash columns
+    pub with_parties: bool,
+}
+
+/// The case table's row order: by canonical case number (§9).
+pub fn case_order(found: &Deduplicated, courts: &Courts) -> Vec<u32> {
+    crate::number_order::by_case_number(&found.cases, |c| c.number(courts))
+}
+
+/// Writes every table into a staging folder, then the report and the
+/// manifest (`cache_report` is asked once the tables are written: what the
+/// chunk store did is part of it), and publishes the folder all at once.
+pub fn publish(
+    mut f: Findings,
+    chunks: Option<&dyn reuse::ChunkStore>,
+    cache_report: &dyn Fn() -> Option<serde_json::Value>,
+    clock: &mut crate::clock::Clock,
+) -> Result<manifest::Manifest, OutputError> {
+    use tables::*;
+    let (settings, courts, found) = (f.settings, f.courts, f.found);
+    let at_out = |e: std::io::Error| OutputError { path: settings.out.display().to_string(), message: e.to_string() };
+    let staging = Staging::new(&settings.out).map_err(at_out)?;
+    let period = &settings.period;
+    let tables = vec![
+        (court_table(f.figures, f.ranks, courts, period), BOTH),
+        (city_table(f.figures, f.ranks, period), BOTH),
+        (province_table(f.figures, period), BOTH),
+        (monthly_table(f.figures, courts), BOTH),
+    ];
+    let names = found.file_names();
+    let case_names = CaseNames { courts, files: &names, causes: &found.causes };
+    let quarantine = quarantine_table(&found.quarantined, &names, quarantine_chunks());
+    let duplicates = duplicates_table(&found.duplicates, courts, &names, duplicate_chunks());
+    let cases = cases_table(&found.cases, std::mem::take(&mut f.case_order), case_names, f.with_parties, case_chunks());
+    let headers = settings.csv_headers;
+    let mut written = clock.time("write", || -> Result<Vec<WrittenFile>, OutputError> {
+        // the case table, by far the largest, is written beside the others
+        let (small, cases_file) = rayon::join(
+            || {
+                let mut w = write_tables(&staging, &tables, headers)?;
+                w.extend(write_chunked(&staging, &[(&quarantine, BOTH), (&duplicates, BOTH)], headers, chunks)?);
+                Ok::<_, OutputError>(w)
+            },
+            || write_chunked(&staging, &[(&cases, PARQUET_ONLY)], headers, chunks),
+        );
+        let mut w = small?;
+        w.extend(cases_file?);
+        Ok(w)
+    })?;
+    let rows_per_output = tables
+        .iter()
+        .map(|(t, _)| (t.name, t.rows()))
+        .chain([(quarantine.name, quarantine.rows), (duplicates.name, duplicates.rows), (cases.name, cases.rows)])
+        .collect();
+    drop((quarantine, duplicates, cases));
+    let cache = cache_report();
+    clock.finish();
+    let mut manifest = manifest::Manifest::of(&f, rows_per_output, std::mem::take(&mut written), cache, clock);
+    let report_input = report::ReportInput {
+        court: report::StrTable::from_table(&tables[0].0),
+        city: report::StrTable::from_table(&tables[1].0),
+        province: report::StrTable::from_table(&tables[2].0),
+        monthly: report::StrTable::from_table(&tables[3].0),
+        manifest: serde_json::to_value(&manifest).unwrap_or_default(),
+    };
+    let html = report::render(&report_input);
+    let page = staging
+        .write("report.html", |w| w.write_all(html.as_bytes()))
+        .map_err(|e| OutputError { path: "report.html".into(), message: e.to_string() })?;
+    manifest.outputs.push(page);
+    write_json(&staging, "run.json", &manifest)?;
+    staging.publish().map_err(at_out)?;
+    Ok(manifest)
 }

@@ -9,8 +9,6 @@
 /// its entries' integrity: `get` returns what `put` was given, or nothing.
 pub trait ChunkStore: Sync {
     fn get(&self, name: &str) -> Option<Vec<u8>>;
-    /// whether an entry is there (its integrity is checked by `get`)
-    fn has(&self, name: &str) -> bool;
     fn put(&self, name: &str, bytes: &[u8]);
 }
 
@@ -66,9 +64,6 @@ pub(crate) mod tests {
                 self.hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
             got
-        }
-        fn has(&self, name: &str) -> bool {
-            self.entries.lock().unwrap().contains_key(name)
         }
         fn put(&self, name: &str, bytes: &[u8]) {
             self.puts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

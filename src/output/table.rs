@@ -131,8 +131,7 @@ pub struct Chunked<'a> {
     /// the chunks' row ranges in order, covering `0..rows`; at least one
     /// (empty for no rows)
     pub ranges: Vec<Range<usize>>,
-    /// the table's rows in `range`, in output order; `Err` only for a chunk
-    /// whose rows this run does not hold (see `patched`)
+    /// the table's rows in `range`, in output order
     pub build: Box<dyn Fn(Range<usize>) -> std::io::Result<Table> + Sync + 'a>,
     /// a fingerprint of everything the rows in `range` show, when the table
     /// can tell: a chunk encoded by an earlier run under the same
@@ -181,98 +180,6 @@ pub fn content_defined_ranges(rows: usize, sizes: ChunkSizes, row_hash: impl Fn(
     ranges.push(start..rows);
     ranges
 }
-
-/// `content_defined_ranges` from the rows whose hash is a multiple of the
-/// spacing (`candidates`, ascending) instead of the hashes: what the
-/// court-scoped refresh (`crate::refresh`) lays a table out by when it holds
-/// only the candidates of most of its rows, not the rows.
-pub fn ranges_from_candidates(rows: usize, sizes: ChunkSizes, candidates: impl IntoIterator<Item = usize>) -> Vec<Range<usize>> {
-    let (min, max) = (sizes.min.max(1), sizes.max.max(sizes.min.max(1)));
-    let mut ranges = Vec::new();
-    let mut start = 0;
-    let mut candidates = candidates.into_iter().peekable();
-    loop {
-        // the first candidate at least `min` rows in, or `max` rows in
-        while candidates.next_if(|&c| c < start + min).is_some() {}
-        let cut = candidates.peek().map_or(start + max, |&c| c.min(start + max));
-        if cut >= rows {
-            break;
-        }
-        ranges.push(start..cut);
-        start = cut;
-    }
-    ranges.push(start..rows);
-    ranges
-}
-
-/// Where a chunk of a `patched` table comes from.
-#[derive(Debug, Clone)]
-pub enum Source {
-    /// rows `range` of the table given to `patched`
-    Held(Range<usize>),
-    /// rows this run does not hold, whose chunk an earlier run stored under
-    /// this fingerprint
-    Stored(u128),
-}
-
-impl<'a> Chunked<'a> {
-    /// A table of `rows` rows in chunks `ranges`, of which this run holds
-    /// the rows of some (in `held`, a table of those rows alone) and knows
-    /// the others only by their fingerprints (`sources`, one per range).
-    /// Building a chunk known only by its fingerprint fails: its stored
-    /// entry must be there (the refresh checks first, and starts over on the
-    /// full path should an entry turn out damaged).
-    pub fn patched(held: Chunked<'a>, rows: usize, ranges: Vec<Range<usize>>, sources: Vec<Source>) -> Chunked<'a> {
-        let name = held.name;
-        let starts: std::sync::Arc<[usize]> = ranges.iter().map(|r| r.start).collect();
-        let sources: std::sync::Arc<[Source]> = sources.into();
-        let (s2, sources2) = (starts.clone(), sources.clone());
-        let source = move |starts: &[usize], sources: &[Source], r: &Range<usize>| -> Option<Source> {
-            if r.is_empty() {
-                return Some(Source::Held(0..0));
-            }
-            // ranges never repeat a start but for empty ones: the last match
-            let k = starts.partition_point(|&s| s <= r.start).checked_sub(1)?;
-            sources.get(k).cloned()
-        };
-        let Chunked { build, fingerprint, .. } = held;
-        Chunked {
-            name,
-            rows,
-            ranges,
-            build: Box::new(move |r| match source(&starts, &sources, &r) {
-                Some(Source::Held(local)) => build(local),
-                _ => Err(std::io::Error::other(format!("{name}: rows {r:?} are neither held nor stored ({UNAVAILABLE})"))),
-            }),
-            fingerprint: Some(Box::new(move |r| match (source(&s2, &sources2, &r), &fingerprint) {
-                (Some(Source::Stored(f)), _) => f,
-                (Some(Source::Held(local)), Some(f)) => f(local),
-                // without a fingerprint the chunk cannot be stored: a value
-                // no stored chunk has
-                _ => u128::MAX,
-            })),
-        }
-    }
-
-    /// The same table, telling `seen` each chunk's fingerprint as the
-    /// writers ask for it (by the chunk's first row).
-    pub fn recording(self, seen: &'a std::sync::Mutex<std::collections::BTreeMap<usize, u128>>) -> Chunked<'a> {
-        let Chunked { name, rows, ranges, build, fingerprint } = self;
-        let fingerprint = fingerprint.map(|f| -> Box<dyn Fn(Range<usize>) -> u128 + Sync + 'a> {
-            Box::new(move |r: Range<usize>| {
-                let start = r.start;
-                let v = f(r);
-                seen.lock().unwrap_or_else(|e| e.into_inner()).insert(start, v);
-                v
-            })
-        });
-        Chunked { name, rows, ranges, build, fingerprint }
-    }
-}
-
-/// In the error of a chunk that could not be built: the refresh looks for it
-/// to start over on the full path.
-pub const UNAVAILABLE: &str = "chunk unavailable";
 
 /// A well-mixed 64-bit value of `x` (splitmix64's finaliser): the chunk
 /// boundaries' hashes, the same in every run and on every machine.
@@ -324,18 +231,6 @@ mod tests {
             let after = content_defined_ranges(changed.len(), sizes, |i| changed[i]);
             let before_row: Vec<_> = ranges.iter().filter(|r| r.end < at).collect();
             proptest::prop_assert_eq!(before_row, after.iter().filter(|r| r.end < at).collect::<Vec<_>>());
-        }
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn ranges_from_candidates_are_the_content_defined_ranges(
-            hashes in proptest::collection::vec(0u64..64, 0..600), min in 1usize..40, spacing in 1u64..16, extra in 0usize..60,
-        ) {
-            let sizes = ChunkSizes { min, spacing, max: min + extra };
-            let mask = spacing.next_power_of_two() - 1;
-            let candidates = (0..hashes.len()).filter(|&i| hashes[i] & mask == 0);
-            proptest::prop_assert_eq!(ranges_from_candidates(hashes.len(), sizes, candidates), content_defined_ranges(hashes.len(), sizes, |i| hashes[i]));
         }
     }
 

@@ -143,7 +143,7 @@ pub fn duplicate_chunks() -> ChunkSizes {
 }
 
 /// The quarantine table's order: by file name, then line as a number.
-pub(crate) fn quarantine_order(rows: &[QuarantinedRow], files: &[String]) -> Vec<u32> {
+fn quarantine_order(rows: &[QuarantinedRow], files: &[String]) -> Vec<u32> {
     let mut order: Vec<u32> = (0..rows.len() as u32).collect();
     let key = |i: &u32| {
         let r = &rows[*i as usize];
@@ -389,20 +389,20 @@ impl UsedFiles {
 
 /// Where content-defined chunk boundaries fall in a table sorted by case
 /// number: a hash of the number itself (see `content_defined_ranges`).
-pub(crate) fn number_hash(key: &crate::domain::CaseKey, court: u32) -> u64 {
+fn number_hash(key: &crate::domain::CaseKey, court: u32) -> u64 {
     let head = (u64::from(key.year) << 48) ^ (u64::from(court) << 24) ^ u64::from(key.special_code.map_or(0, u32::from));
     mix64(mix64(head ^ key.type_code.bits()) ^ key.seq)
 }
 
 /// Where content-defined chunk boundaries fall in the quarantine table: a
 /// hash of the row's file name (`name_hashes`) and line.
-pub(crate) fn quarantine_hash(file_hash: u64, line: u64) -> u64 {
+fn quarantine_hash(file_hash: u64, line: u64) -> u64 {
     mix64(file_hash ^ mix64(line))
 }
 
 /// A 64-bit hash of each name (file or cause), for chunk fingerprints and
 /// chunk boundaries.
-pub(crate) fn name_hashes(names: &[String]) -> Vec<u64> {
+fn name_hashes(names: &[String]) -> Vec<u64> {
     names.iter().map(|n| xxhash_rust::xxh3::xxh3_64(n.as_bytes())).collect()
 }
 

@@ -8,15 +8,12 @@
 //! `COURTSTAT_KILL_ITERATIONS` sets the number of kills (default 20, a few
 //! seconds); `make soak` runs many more.
 
+use super::common::bin;
 use sha2::{Digest, Sha256};
 use std::fs;
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
-
-fn bin() -> std::path::PathBuf {
-    assert_cmd::cargo::cargo_bin("courtstat")
-}
 
 fn run(input: &Path, out: &Path, as_of: &str) -> Command {
     let mut c = Command::new(bin());
@@ -45,38 +42,72 @@ fn verify_complete(out: &Path) -> String {
     manifest["settings"]["as_of"].as_str().unwrap().to_string()
 }
 
+/// The two kinds of run a night sees: a refresh from the last run's state,
+/// and a full run that parses everything and fills the cache (its state
+/// removed first).
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    Refresh,
+    Full,
+}
+
+fn prepare(kind: Kind, cache: &Path) {
+    if let Kind::Full = kind {
+        let _ = fs::remove_file(cache.join("run.state"));
+    }
+}
+
+/// How long a run of this kind takes here: the median of three.
+fn run_time(kind: Kind, input: &Path, out: &Path, cache: &Path) -> std::time::Duration {
+    let mut times: Vec<_> = (0..3)
+        .map(|_| {
+            prepare(kind, cache);
+            let started = Instant::now();
+            assert!(run(input, out, "2023-06-30").status().unwrap().success());
+            started.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[1]
+}
+
 #[test]
 fn killed_runs_leave_the_previous_or_the_new_complete_set() {
     let iterations: u64 = std::env::var("COURTSTAT_KILL_ITERATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(20);
     let tmp = tempfile::tempdir().unwrap();
     let input = tmp.path().join("in");
     let out = tmp.path().join("out");
+    let cache = tmp.path().join(".out.courtstat.cache");
     let g = Command::new(bin())
-        .args(["gen", "--rows", "6000", "--seed", "3", "--messy", "--cities", "承德市,唐山市", "--out"])
+        .args(["gen", "--rows", "20000", "--seed", "3", "--messy", "--cities", "承德市,唐山市", "--out"])
         .arg(&input)
         .output()
         .unwrap();
     assert!(g.status.success());
 
-    // a first complete set, and how long a run takes
-    let started = Instant::now();
+    // a first complete set, and how long each kind of run takes
     assert!(run(&input, &out, "2023-06-30").status().unwrap().success());
-    let run_time = started.elapsed();
     assert_eq!(verify_complete(&out), "2023-06-30");
+    let times = [run_time(Kind::Refresh, &input, &out, &cache), run_time(Kind::Full, &input, &out, &cache)];
 
     let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
-    let (mut old_sets, mut new_sets) = (0, 0);
+    let (mut old_sets, mut new_sets, mut mid_run) = (0, 0, 0);
     for i in 0..iterations {
         let before = verify_complete(&out);
         let as_of = if i % 2 == 0 { "2023-08-22" } else { "2023-06-30" };
+        let kind = if i % 4 < 2 { Kind::Refresh } else { Kind::Full };
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
-        // kill from mid-run (reading) through writing, publishing and past the
-        // end, where a mix would show if publishing were not atomic
-        let delay = run_time.mul_f64(0.3 + (seed % 1000) as f64 / 1000.0);
+        // anywhere from reading through writing, the cache's entries and
+        // publishing, sized from the kind of run killed
+        let delay = times[kind as usize].mul_f64(0.05 + 0.9 * (seed % 1000) as f64 / 1000.0);
+        prepare(kind, &cache);
         let mut child = run(&input, &out, as_of).spawn().unwrap();
         std::thread::sleep(delay);
+        if child.try_wait().unwrap().is_none() {
+            mid_run += 1;
+        }
         let _ = child.kill(); // SIGKILL; it may have finished already
         let _ = child.wait();
         let after = verify_complete(&out);
@@ -87,7 +118,10 @@ fn killed_runs_leave_the_previous_or_the_new_complete_set() {
             new_sets += 1;
         }
     }
-    eprintln!("{iterations} kills: {old_sets} left the previous set, {new_sets} the new one; every set complete");
+    eprintln!(
+        "{iterations} kills ({mid_run} mid-run; runs take {times:?}): {old_sets} left the previous set, {new_sets} the new one; every set complete"
+    );
+    assert!(mid_run * 2 >= iterations, "most kills land while the run is going: {mid_run} of {iterations}");
 
     // the next run cleans what killed runs left beside the output
     assert!(run(&input, &out, "2023-08-22").status().unwrap().success());
@@ -99,8 +133,10 @@ fn killed_runs_leave_the_previous_or_the_new_complete_set() {
     assert!(beside.iter().any(|n| n == ".out.courtstat.lock"));
     assert!(beside.iter().any(|n| n == ".out.courtstat.cache"));
     // and the cache holds the last run's entries only: no half-written ones
-    let cache: Vec<String> =
-        fs::read_dir(tmp.path().join(".out.courtstat.cache")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
-    assert!(cache.iter().all(|n| [".rows", ".chunk", ".state", ".court"].iter().any(|x| n.ends_with(x)) || n == "stamps.index"), "{cache:?}");
-    assert_eq!(cache.iter().filter(|n| n.ends_with(".state")).count(), 1, "one run state: the last run's");
+    let entries: Vec<String> = fs::read_dir(&cache).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert!(
+        entries.iter().all(|n| n == "run.state" || ["court.", "quarantine.", "chunk."].iter().any(|k| n.starts_with(k)) && !n.ends_with(".tmp")),
+        "{entries:?}"
+    );
+    assert!(entries.iter().any(|n| n == "run.state"), "the last run's state");
 }

@@ -1,7 +1,7 @@
 //! Hostile inputs never panic: each gives exit 0 with the bad rows
 //! quarantined, or exit 1 naming the file. The corpus is generated here.
 
-use assert_cmd::Command;
+use super::common::courtstat;
 use std::fs;
 use std::path::Path;
 
@@ -13,8 +13,7 @@ fn good_rows(n: usize) -> String {
 
 /// Runs courtstat on `tmp/in` into `tmp/out`; returns (exit code, stderr), never a panic.
 fn run_in(tmp: &Path) -> (i32, String) {
-    let o = Command::cargo_bin("courtstat")
-        .unwrap()
+    let o = courtstat()
         .args(["run", "--as-of", "2023-08-22", "--input"])
         .arg(tmp.join("in"))
         .arg("--out")

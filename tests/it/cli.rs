@@ -1,38 +1,13 @@
 //! End-to-end tests: the real binary in a temporary folder, on the
 //! hand-worked fixture of tests/fixtures/small (derived in its README).
 
-use assert_cmd::Command;
-use std::collections::HashMap;
+use super::common::*;
 use std::fs;
 use std::path::{Path, PathBuf};
-
-fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/small")
-}
-
-fn courtstat() -> Command {
-    let mut c = Command::cargo_bin("courtstat").unwrap();
-    c.env_remove("COURTSTAT_HASH_KEY");
-    c
-}
 
 /// Runs the fixture's pipeline into `out` with extra arguments.
 fn run_fixture(out: &Path, extra: &[&str]) -> std::process::Output {
     courtstat().arg("run").arg(fixture().join("pipeline.toml")).arg("--out").arg(out).args(extra).output().unwrap()
-}
-
-type Row = HashMap<String, String>;
-
-fn table(out: &Path, name: &str) -> Vec<Row> {
-    let bytes = fs::read(out.join(format!("{name}.csv"))).unwrap();
-    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "{name}.csv starts with a UTF-8 BOM");
-    let mut r = csv::Reader::from_reader(&bytes[3..]);
-    let headers = r.headers().unwrap().clone();
-    r.records().map(|rec| headers.iter().zip(rec.unwrap().iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect()).collect()
-}
-
-fn row<'a>(rows: &'a [Row], key: &str, value: &str) -> &'a Row {
-    rows.iter().find(|r| r[key] == value).unwrap_or_else(|| panic!("no row with {key} = {value}"))
 }
 
 fn ok_run() -> (tempfile::TempDir, PathBuf) {
@@ -264,19 +239,6 @@ fn party_hashes_with_a_key_and_never_names_in_clear() {
 /// The fixture's pipeline file on another input folder.
 fn run_on(input: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
     courtstat().arg("run").arg(fixture().join("pipeline.toml")).arg("--input").arg(input).arg("--out").arg(out).args(extra).output().unwrap()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for e in fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let p = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &p);
-        } else {
-            fs::copy(e.path(), p).unwrap();
-        }
-    }
 }
 
 #[test]

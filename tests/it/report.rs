@@ -1,17 +1,12 @@
 //! report.html: written with every run, reproducible by `courtstat report`,
 //! and checked in a real browser (headless Chromium) when one is installed.
 
-use assert_cmd::Command;
+use super::common::*;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/small")
-}
-
 fn run(out: &Path, extra: &[&str]) {
-    let o =
-        Command::cargo_bin("courtstat").unwrap().arg("run").arg(fixture().join("pipeline.toml")).arg("--out").arg(out).args(extra).output().unwrap();
+    let o = courtstat().arg("run").arg(fixture().join("pipeline.toml")).arg("--out").arg(out).args(extra).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
@@ -45,7 +40,7 @@ fn courtstat_report_rewrites_the_same_page_from_the_published_tables() {
         run(&out, &["--csv-headers", headers]);
         let written = fs::read(out.join("report.html")).unwrap();
         fs::remove_file(out.join("report.html")).unwrap();
-        let o = Command::cargo_bin("courtstat").unwrap().arg("report").arg(&out).output().unwrap();
+        let o = courtstat().arg("report").arg(&out).output().unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         assert!(fs::read(out.join("report.html")).unwrap() == written, "same bytes from the {headers} tables");
     }

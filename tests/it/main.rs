@@ -1,0 +1,9 @@
+//! The end-to-end tests, one binary: each module drives the real
+//! `courtstat` binary in temporary folders; `common` holds what they share.
+
+mod cli;
+mod common;
+mod crash;
+mod hostile;
+mod incremental;
+mod report;
