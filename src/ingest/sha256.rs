@@ -338,6 +338,29 @@ mod tests {
         assert_eq!(crate::ingest::hex(&sha256_many(&[b"abc"])[0]), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 
+    /// The SIMD kernels themselves, on this CPU whatever `sha256_many`
+    /// would pick (a CPU with the SHA instructions never runs them there).
+    #[test]
+    fn the_simd_kernels_match_the_sha2_crate_where_the_cpu_has_them() {
+        let data = inputs(&[0, 1, 55, 56, 57, 63, 64, 65, 119, 120, 127, 128, 129, 1000, 4096, 70_001, 3, 5, 7, 9, 11]);
+        let refs: Vec<&[u8]> = data.iter().map(Vec::as_slice).collect();
+        let mut ran = Vec::new();
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU was just found to have AVX2
+                assert_eq!(unsafe { many_avx2(&refs) }, sha2_crate(&refs));
+                ran.push("avx2");
+            }
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                // SAFETY: the CPU was just found to have AVX-512F
+                assert_eq!(unsafe { many_avx512(&refs) }, sha2_crate(&refs));
+                ran.push("avx512f");
+            }
+        }
+        eprintln!("SIMD kernels checked on this CPU: {ran:?}");
+    }
+
     proptest::proptest! {
         #[test]
         fn any_lengths_match_the_sha2_crate(lens in proptest::collection::vec(0usize..700, 0..40)) {

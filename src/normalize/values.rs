@@ -90,6 +90,9 @@ fn canonical_case_number(b: &[u8]) -> Option<CaseNumberParse> {
     for &d in rest {
         seq = seq.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
     }
+    if seq > MAX_SEQ {
+        return None;
+    }
     let (special, type_chars) = split_special(&han[..n])?;
     if type_chars[0] != '执' {
         return Some(CaseNumberParse::NotEnforcement { court_code: court_code.as_str().to_string() });
@@ -97,6 +100,15 @@ fn canonical_case_number(b: &[u8]) -> Option<CaseNumberParse> {
     let type_code = TypeCode::from_chars(type_chars.iter().copied())?;
     Some(CaseNumberParse::Enforcement(CaseNumber { year, court_code, special_code: special, type_code, seq }))
 }
+
+/// The largest sequence a case number may carry (§2.2: at most nine digits
+/// once leading zeros are dropped), so that every reader holds it in 64 bits.
+pub const MAX_SEQ: u64 = 999_999_999;
+
+/// The years a date may fall in (§2.2): every date and every deadline (a
+/// filing date plus at most 120 months and 20,000 days) then fits every
+/// reader's calendar, pandas' nanosecond one included (it ends in 2262).
+pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=2099;
 
 /// Any accepted form of a case number.
 fn case_number_general(raw: &str) -> CaseNumberParse {
@@ -182,6 +194,9 @@ fn parse_case_chars(c: &[char]) -> Option<CaseNumberParse> {
     for d in seq_digits {
         seq = seq.checked_mul(10)?.checked_add(u64::from(d.to_digit(10)?))?;
     }
+    if seq > MAX_SEQ {
+        return None;
+    }
     if type_chars[0] != '执' {
         return Some(CaseNumberParse::NotEnforcement { court_code: court_code.as_str().to_string() });
     }
@@ -231,7 +246,7 @@ fn iso_date_time(b: &[u8]) -> Option<NaiveDateTime> {
     if !matches!(b.len(), 10 | 16 | 19) || b[4] != b'-' || b[7] != b'-' {
         return None;
     }
-    let date = NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?;
+    let date = NaiveDate::from_ymd_opt(Some(num(0..4)? as i32).filter(|y| YEARS.contains(y))?, num(5..7)?, num(8..10)?)?;
     let time = match b.len() {
         10 => NaiveTime::MIN,
         _ if !matches!(b[10], b' ' | b'T') || b[13] != b':' => return None,
@@ -289,6 +304,9 @@ fn date_only(v: &str) -> Result<NaiveDate, Invalid> {
     let year = digits(y, 4, 4)?;
     let month = digits(m, 1, 2)?;
     let day = digits(d, 1, 2)?;
+    if !YEARS.contains(&(year as i32)) {
+        return Err(Invalid);
+    }
     NaiveDate::from_ymd_opt(year as i32, month, day).ok_or(Invalid)
 }
 
@@ -389,15 +407,23 @@ pub fn days(raw: &str) -> Result<u32, Invalid> {
     // plain digits are their own value (nothing to normalise or trim, never
     // an empty word): read at once
     let b = raw.as_bytes();
-    if (1..=9).contains(&b.len()) && b.iter().all(u8::is_ascii_digit) {
-        return Ok(b.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')));
-    }
-    let Some(v) = value(raw) else { return Ok(0) };
-    if !v.bytes().all(|b| b.is_ascii_digit()) {
+    let n = if (1..=9).contains(&b.len()) && b.iter().all(u8::is_ascii_digit) {
+        b.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0'))
+    } else {
+        let Some(v) = value(raw) else { return Ok(0) };
+        if !v.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Invalid);
+        }
+        v.parse().map_err(|_| Invalid)?
+    };
+    if n > MAX_DAYS {
         return Err(Invalid);
     }
-    v.parse().map_err(|_| Invalid)
+    Ok(n)
 }
+
+/// The most days a case may be suspended or extended by (§2.2).
+pub const MAX_DAYS: u32 = 10_000;
 
 /// The closure method, `None` when empty; unknown words are `Other`.
 pub fn closure_method(raw: &str) -> Option<ClosureMethod> {
@@ -513,6 +539,27 @@ mod tests {
             "(2023)冀0821执5号x",
         ] {
             assert_eq!(case_number(s), CaseNumberParse::Bad, "{s}");
+        }
+    }
+
+    #[test]
+    fn a_sequence_of_more_than_nine_digits_is_a_bad_case_number() {
+        assert_eq!(enf("（2023）冀0821执999999999号"), "（2023）冀0821执999999999号");
+        assert_eq!(enf("（2023）冀0821执0000999999999号"), "（2023）冀0821执999999999号", "leading zeros do not count");
+        for s in ["（2023）冀0821执1000000000号", "(2023)冀0821执１０００００００００号", "（2023）冀0821执99999999999999999999999号"]
+        {
+            assert_eq!(case_number(s), CaseNumberParse::Bad, "{s}");
+        }
+    }
+
+    #[test]
+    fn dates_before_1900_or_after_2099_are_invalid() {
+        for ok in ["1900-01-01", "2099-12-31", "19000101", "2099年12月31日", "2099-12-31 23:59:59"] {
+            assert!(date(ok).is_ok(), "{ok}");
+        }
+        for bad in ["1899-12-31", "2100-01-01", "0001-01-01", "9999-12-31", "18991231", "2100年1月1日", "2100-01-01 00:00"] {
+            assert_eq!(date(bad), Err(Invalid), "{bad}");
+            assert_eq!(date_time_field(bad), Some(Err(Invalid)), "{bad}");
         }
     }
 
@@ -674,7 +721,7 @@ mod properties {
         ) {
             let plain_days = match value(&s) {
                 None => Ok(0),
-                Some(v) if v.bytes().all(|b| b.is_ascii_digit()) => v.parse().map_err(|_| Invalid),
+                Some(v) if v.bytes().all(|b| b.is_ascii_digit()) => v.parse::<u32>().ok().filter(|&n| n <= MAX_DAYS).ok_or(Invalid),
                 Some(_) => Err(Invalid),
             };
             prop_assert_eq!(days(&s), plain_days);
@@ -689,7 +736,7 @@ mod properties {
         }
 
         #[test]
-        fn dates_round_trip(y in 1i32..9999, m in 1u32..=12, d in 1u32..=28) {
+        fn dates_round_trip(y in 1900i32..=2099, m in 1u32..=12, d in 1u32..=28) {
             let date_value = NaiveDate::from_ymd_opt(y, m, d).unwrap();
             for s in [format!("{y:04}-{m}-{d}"), format!("{y:04}{m:02}{d:02}"), format!("{y:04}年{m}月{d}日")] {
                 prop_assert_eq!(date(&s), Ok(date_value));

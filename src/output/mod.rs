@@ -6,7 +6,8 @@ pub mod csv;
 pub mod labels;
 pub mod lock;
 pub mod manifest;
-pub mod parquet;
+#[cfg(test)]
+mod parquet;
 pub mod parquet_file;
 pub mod publish;
 pub mod report;
@@ -48,18 +49,15 @@ pub fn write_tables(staging: &Staging, tables: &[(Table, Formats)], headers: lab
             written.push(staging.write(&format!("{}.csv", t.name), |w| csv::write_with(t, w, headers)).map_err(|e| err("csv", e.to_string()))?);
         }
         if f.parquet {
-            written.push(
-                staging
-                    .write(&format!("{}.parquet", t.name), |w| parquet::write(t, w).map_err(|e| std::io::Error::other(e.to_string())))
-                    .map_err(|e| err("parquet", e.to_string()))?,
-            );
+            written
+                .push(staging.write(&format!("{}.parquet", t.name), |w| parquet_file::write_table(t, w)).map_err(|e| err("parquet", e.to_string()))?);
         }
     }
     Ok(written)
 }
 
 /// Writes large tables chunk by chunk, in order: each chunk is built once per
-/// format (the Parquet file by `parquet_file`, not polars), or taken from
+/// format, or taken from
 /// `store` when an earlier run wrote the same rows (see `reuse`).
 pub fn write_chunked(
     staging: &Staging,

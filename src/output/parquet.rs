@@ -1,5 +1,7 @@
-//! Typed Parquet through polars (§9). The only module that touches polars:
-//! its API moves between releases (notes/polars-0.55.md), so it stays here.
+//! polars as the tests' oracle for the hand-written Parquet writer
+//! (`parquet_file`): files read back through polars' reader, and polars' own
+//! writer for the same tables. The only module that touches polars (a
+//! dev-dependency): its API moves between releases (notes/polars-0.55.md).
 
 use super::table::{days_since_epoch, yuan, Table, Values};
 use polars::prelude::*;
@@ -21,6 +23,7 @@ fn column(name: &str, v: &Values) -> PolarsResult<Column> {
         Values::Yuan(x) => Column::new(name, x.iter().map(|f| f.map(yuan)).collect::<Vec<_>>()),
         Values::Bool(x) => Column::new(name, x),
         Values::Date(x) => Column::new(name, x.iter().map(|d| d.map(days_since_epoch)).collect::<Vec<_>>()).cast(&DataType::Date)?,
+        Values::Timestamp(x) => Column::new(name, x).cast(&DataType::Datetime(TimeUnit::Milliseconds, None))?,
     })
 }
 

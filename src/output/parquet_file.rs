@@ -54,6 +54,11 @@ pub fn write_chunked<W: Write>(table: &Chunked, w: W, store: Option<&dyn ChunkSt
     write_chunked_in_pages(table, w, PAGE_BYTES, store)
 }
 
+/// A small table as one Parquet file of one row group.
+pub fn write_table<W: Write>(table: &Table, w: W) -> io::Result<()> {
+    write_chunked(&table.whole(), w, None)
+}
+
 /// What a chunk's entry in the store is encoded as: the pages' size shapes it.
 pub(crate) fn format(page_bytes: usize) -> String {
     format!("parquet-{page_bytes}")
@@ -136,22 +141,34 @@ fn row_group(
 struct Column {
     name: &'static str,
     physical: i32,
-    date: bool,
-    text: bool,
+    logical: Logical,
+}
+
+/// What a column's values mean beyond their physical type.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Logical {
+    Plain,
+    /// BYTE_ARRAY: UTF-8 text (the plain STRING type: no view, no large variant)
+    Text,
+    /// INT32: days since 1970-01-01
+    Date,
+    /// INT64: milliseconds since 1970-01-01 00:00, local time (not adjusted to UTC)
+    TimestampMillis,
 }
 
 fn columns_of(t: &Table) -> Vec<Column> {
     t.columns
         .iter()
         .map(|(name, v)| {
-            let (physical, date, text) = match v {
-                Values::Text(_) | Values::Dict { .. } | Values::Packed { .. } => (BYTE_ARRAY, false, true),
-                Values::Int(_) => (INT64, false, false),
-                Values::Float(_) | Values::Yuan(_) => (DOUBLE, false, false),
-                Values::Date(_) => (INT32, true, false),
-                Values::Bool(_) => (BOOLEAN, false, false),
+            let (physical, logical) = match v {
+                Values::Text(_) | Values::Dict { .. } | Values::Packed { .. } => (BYTE_ARRAY, Logical::Text),
+                Values::Int(_) => (INT64, Logical::Plain),
+                Values::Float(_) | Values::Yuan(_) => (DOUBLE, Logical::Plain),
+                Values::Date(_) => (INT32, Logical::Date),
+                Values::Timestamp(_) => (INT64, Logical::TimestampMillis),
+                Values::Bool(_) => (BOOLEAN, Logical::Plain),
             };
-            Column { name, physical, date, text }
+            Column { name, physical, logical }
         })
         .collect()
 }
@@ -181,6 +198,8 @@ struct Stats {
     nulls: usize,
     min: Option<Vec<u8>>,
     max: Option<Vec<u8>>,
+    /// the bounds are the column's own values (not truncated stand-ins)
+    exact: bool,
 }
 
 impl RowGroup {
@@ -211,6 +230,7 @@ impl RowGroup {
                     Some(b) => bytes(&mut out, b),
                 }
             }
+            u64_(&mut out, u64::from(c.stats.exact));
         }
         out
     }
@@ -249,6 +269,11 @@ impl RowGroup {
                 len => bytes(&mut b, len).map(Some),
             };
             let (min, max) = (bound()?, bound()?);
+            let exact = match u64_(&mut b)? {
+                0 => false,
+                1 => true,
+                _ => return None,
+            };
             let compressed = page_bytes.len() as u64;
             if data_page >= compressed || dictionary_page.is_some_and(|p| p >= data_page) {
                 return None;
@@ -262,7 +287,7 @@ impl RowGroup {
                 values,
                 uncompressed,
                 compressed,
-                stats: Stats { nulls, min, max },
+                stats: Stats { nulls, min, max, exact },
             });
         }
         b.is_empty().then_some(RowGroup { rows, columns })
@@ -282,6 +307,7 @@ fn validity(v: &Values) -> Vec<bool> {
         Values::Float(x) => x.iter().map(Option::is_some).collect(),
         Values::Yuan(x) => x.iter().map(Option::is_some).collect(),
         Values::Date(x) => x.iter().map(Option::is_some).collect(),
+        Values::Timestamp(x) => x.iter().map(Option::is_some).collect(),
         Values::Bool(x) => x.iter().map(Option::is_some).collect(),
     }
 }
@@ -366,7 +392,7 @@ fn checked(len: usize) -> io::Result<i32> {
 fn page_rows(v: &Values, limit: usize) -> Vec<std::ops::Range<usize>> {
     let n = v.len();
     let width = match v {
-        Values::Int(_) | Values::Float(_) | Values::Yuan(_) => Some(8),
+        Values::Int(_) | Values::Float(_) | Values::Yuan(_) | Values::Timestamp(_) => Some(8),
         Values::Date(_) | Values::Dict { .. } => Some(4),
         Values::Bool(_) => Some(1),
         Values::Text(_) | Values::Packed { .. } => None,
@@ -412,21 +438,26 @@ impl Dictionary {
     /// `None` when no row has a value: the column is then written with no
     /// dictionary and no values.
     fn of(dict: &[String], codes: &[Option<u32>]) -> Option<Dictionary> {
-        let mut index = vec![u32::MAX; dict.len()];
+        let mut used = vec![false; dict.len()];
         for c in codes.iter().flatten() {
-            if let Some(slot) = index.get_mut(*c as usize) {
-                *slot = 0;
+            if let Some(u) = used.get_mut(*c as usize) {
+                *u = true;
             }
         }
+        // one entry per distinct text, whatever the table's dictionary
+        // repeats: readers that keep dictionaries count by entry (pyarrow's
+        // read_dictionary, fastparquet's categories)
+        let mut index = vec![u32::MAX; dict.len()];
+        let mut seen: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
         let mut page = Vec::new();
-        let mut used = 0u32;
-        for (slot, text) in index.iter_mut().zip(dict) {
-            if *slot == 0 {
-                *slot = used;
-                used += 1;
+        for (k, text) in dict.iter().enumerate().filter(|(k, _)| used[*k]) {
+            let next = seen.len() as u32;
+            index[k] = *seen.entry(text.as_str()).or_insert_with(|| {
                 plain_bytes(&mut page, text.as_bytes());
-            }
+                next
+            });
         }
+        let used = seen.len() as u32;
         (used > 0).then(|| Dictionary { index, base: 0, entries: used as usize, width: bit_width(used - 1).max(1), page })
     }
 
@@ -483,6 +514,7 @@ fn push_values(v: &Values, rows: std::ops::Range<usize>, dictionary: Option<&Dic
             None => x[rows].iter().flatten().for_each(|d| out.extend_from_slice(&days_since_epoch(*d).to_le_bytes())),
         },
         Values::Float(x) => x[rows].iter().flatten().for_each(|v| out.extend_from_slice(&v.to_le_bytes())),
+        Values::Timestamp(x) => x[rows].iter().flatten().for_each(|v| out.extend_from_slice(&v.to_le_bytes())),
         Values::Yuan(x) => x[rows].iter().flatten().for_each(|f| out.extend_from_slice(&yuan(*f).to_le_bytes())),
         Values::Bool(x) => {
             let bits: Vec<u32> = x[rows].iter().flatten().map(|&b| u32::from(b)).collect();
@@ -512,7 +544,7 @@ fn stats_of(v: &Values, dictionary: Option<&Dictionary>) -> Stats {
             })
         })
     }
-    let text = |r: Option<(&str, &str)>| r.map(|(lo, hi)| (lo.as_bytes().to_vec(), hi.as_bytes().to_vec()));
+    let text = |r: Option<(&str, &str)>| r.and_then(|(lo, hi)| text_bounds(lo, hi));
     let double = |r: Option<(f64, f64)>| {
         r.map(|(lo, hi)| {
             let lo = if lo == 0.0 { -0.0f64 } else { lo };
@@ -526,15 +558,71 @@ fn stats_of(v: &Values, dictionary: Option<&Dictionary>) -> Stats {
             let used = dictionary.map(|d| d.index.as_slice()).unwrap_or_default();
             text(bounds(dict.iter().zip(used).filter(|(_, i)| **i != u32::MAX).map(|(t, _)| t.as_str()), |a, b| a < b))
         }
-        Values::Int(x) => bounds(x.iter().flatten().copied(), |a, b| a < b).map(|(lo, hi)| (lo.to_le_bytes().to_vec(), hi.to_le_bytes().to_vec())),
+        Values::Int(x) | Values::Timestamp(x) => {
+            bounds(x.iter().flatten().copied(), |a, b| a < b).map(|(lo, hi)| (lo.to_le_bytes().to_vec(), hi.to_le_bytes().to_vec()))
+        }
         Values::Date(x) => bounds(x.iter().flatten().map(|d| days_since_epoch(*d)), |a, b| a < b)
             .map(|(lo, hi)| (lo.to_le_bytes().to_vec(), hi.to_le_bytes().to_vec())),
         Values::Float(x) => double(bounds(x.iter().flatten().copied().filter(|v| !v.is_nan()), |a, b| a < b)),
         Values::Yuan(x) => double(bounds(x.iter().flatten().map(|f| yuan(*f)), |a, b| a < b)),
         Values::Bool(x) => bounds(x.iter().flatten().copied(), |a, b| a < b).map(|(lo, hi)| (vec![u8::from(lo)], vec![u8::from(hi)])),
     };
+    let exact = range.as_ref().is_some_and(|(lo, hi)| match v {
+        Values::Text(_) | Values::Packed { .. } | Values::Dict { .. } => lo.len() < MAX_STAT_BYTES && hi.len() < MAX_STAT_BYTES,
+        _ => true,
+    });
     let (min, max) = range.unzip();
-    Stats { nulls: 0, min, max }
+    Stats { nulls: 0, min, max, exact }
+}
+
+/// Text statistics hold at most this many bytes (as parquet-mr and arrow-rs
+/// truncate them): planners read and hold whole footers, and one long
+/// quarantined line must not put a megabyte there.
+pub(crate) const MAX_STAT_BYTES: usize = 64;
+
+/// A text column's bounds within `MAX_STAT_BYTES`: the minimum cut to its
+/// longest prefix of whole characters that fits (a prefix sorts before the
+/// text), the maximum cut likewise with its last character raised by one
+/// (so it sorts after every text with that prefix). `None` when no upper
+/// bound fits: the column then has no bounds, only its null count.
+fn text_bounds(lo: &str, hi: &str) -> Option<(Vec<u8>, Vec<u8>)> {
+    if lo.len() <= MAX_STAT_BYTES && hi.len() <= MAX_STAT_BYTES {
+        return Some((lo.as_bytes().to_vec(), hi.as_bytes().to_vec()));
+    }
+    Some((prefix_within(lo, MAX_STAT_BYTES).as_bytes().to_vec(), upper_bound(hi, MAX_STAT_BYTES)?.into_bytes()))
+}
+
+/// The longest prefix of whole characters of at most `limit` bytes.
+fn prefix_within(s: &str, limit: usize) -> &str {
+    let mut end = limit.min(s.len());
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// A text of at most `limit` bytes that sorts after `s` and every text
+/// starting with it, or `s` itself when it fits.
+fn upper_bound(s: &str, limit: usize) -> Option<String> {
+    if s.len() <= limit {
+        return Some(s.to_string());
+    }
+    let mut chars: Vec<char> = prefix_within(s, limit).chars().collect();
+    while let Some(last) = chars.pop() {
+        let raised = match last as u32 + 1 {
+            0xD800 => Some('\u{E000}'),
+            c => char::from_u32(c),
+        };
+        if let Some(r) = raised {
+            chars.push(r);
+            let out: String = chars.iter().collect();
+            if out.len() <= limit {
+                return Some(out);
+            }
+            chars.pop();
+        }
+    }
+    None
 }
 
 /// Appends a page (header, then the zstd-compressed body); returns its
@@ -662,6 +750,8 @@ fn row_group_entry(out: &mut Vec<u8>, g: &RowGroup, schema: &[Column]) {
         if let (Some(lo), Some(hi)) = (&c.stats.min, &c.stats.max) {
             t.binary(5, hi);
             t.binary(6, lo);
+            t.boolean(7, c.stats.exact);
+            t.boolean(8, c.stats.exact);
         }
         t.end();
         t.end();
@@ -690,18 +780,34 @@ fn file_metadata(schema: &[Column], rows: usize, groups: usize, row_groups: &[u8
         t.i32(1, c.physical);
         t.i32(3, OPTIONAL);
         t.binary(4, c.name.as_bytes());
-        if c.text {
-            t.i32(6, CONVERTED_UTF8);
-            t.begin(10);
-            t.begin(1); // LogicalType.STRING
-            t.end();
-            t.end();
-        } else if c.date {
-            t.i32(6, CONVERTED_DATE);
-            t.begin(10);
-            t.begin(6); // LogicalType.DATE
-            t.end();
-            t.end();
+        match c.logical {
+            Logical::Plain => {}
+            Logical::Text => {
+                t.i32(6, CONVERTED_UTF8);
+                t.begin(10);
+                t.begin(1); // LogicalType.STRING
+                t.end();
+                t.end();
+            }
+            Logical::Date => {
+                t.i32(6, CONVERTED_DATE);
+                t.begin(10);
+                t.begin(6); // LogicalType.DATE
+                t.end();
+                t.end();
+            }
+            Logical::TimestampMillis => {
+                // no converted type: TIMESTAMP_MILLIS would say UTC-adjusted
+                t.begin(10);
+                t.begin(8); // LogicalType.TIMESTAMP
+                t.boolean(1, false); // isAdjustedToUTC
+                t.begin(2); // unit
+                t.begin(1); // MILLIS
+                t.end();
+                t.end();
+                t.end();
+                t.end();
+            }
         }
         t.end();
     }
@@ -747,6 +853,10 @@ impl Thrift {
             self.out.push(kind);
             varint(&mut self.out, zigzag(i64::from(id)));
         }
+    }
+    /// A bool field: its value is the field's type (1 true, 2 false).
+    fn boolean(&mut self, id: i16, v: bool) {
+        self.field(id, if v { 1 } else { 2 });
     }
     fn i32(&mut self, id: i16, v: i32) {
         self.field(id, I32);

@@ -25,6 +25,10 @@ pub enum Values {
     /// amounts, exact in fen: two decimals of yuan in CSV, Float64 yuan in Parquet
     Yuan(Vec<Option<i128>>),
     Date(Vec<Option<NaiveDate>>),
+    /// a local date and time (no time zone), in milliseconds since
+    /// 1970-01-01 00:00: `YYYY-MM-DDTHH:MM:SS` in CSV, a TIMESTAMP(MILLIS,
+    /// not adjusted to UTC) in Parquet
+    Timestamp(Vec<Option<i64>>),
     Bool(Vec<Option<bool>>),
 }
 
@@ -49,7 +53,23 @@ impl Values {
             Values::Float(v) => v.len(),
             Values::Yuan(v) => v.len(),
             Values::Date(v) => v.len(),
+            Values::Timestamp(v) => v.len(),
             Values::Bool(v) => v.len(),
+        }
+    }
+
+    /// The rows in `r`, as a column of their own.
+    pub fn slice(&self, r: Range<usize>) -> Values {
+        match self {
+            Values::Text(v) => Values::Text(v[r].to_vec()),
+            Values::Dict { dict, codes } => Values::Dict { dict: dict.clone(), codes: codes[r].to_vec() },
+            Values::Packed { buf, spans } => Values::Packed { buf: buf.clone(), spans: spans[r].to_vec() },
+            Values::Int(v) => Values::Int(v[r].to_vec()),
+            Values::Float(v) => Values::Float(v[r].to_vec()),
+            Values::Yuan(v) => Values::Yuan(v[r].to_vec()),
+            Values::Date(v) => Values::Date(v[r].to_vec()),
+            Values::Timestamp(v) => Values::Timestamp(v[r].to_vec()),
+            Values::Bool(v) => Values::Bool(v[r].to_vec()),
         }
     }
     pub fn is_empty(&self) -> bool {
@@ -119,6 +139,27 @@ impl Table {
     pub fn boolean(&mut self, name: &'static str, v: Vec<Option<bool>>) -> &mut Self {
         self.columns.push((name, Values::Bool(v)));
         self
+    }
+    pub fn timestamp(&mut self, name: &'static str, v: Vec<Option<i64>>) -> &mut Self {
+        self.columns.push((name, Values::Timestamp(v)));
+        self
+    }
+
+    /// The rows in `r`, as a table of their own.
+    pub fn slice(&self, r: Range<usize>) -> Table {
+        Table { name: self.name, columns: self.columns.iter().map(|(n, v)| (*n, v.slice(r.clone()))).collect() }
+    }
+
+    /// The whole table as one chunk (a small table's Parquet file is one
+    /// row group).
+    pub fn whole(&self) -> Chunked<'_> {
+        Chunked {
+            name: self.name,
+            rows: self.rows(),
+            ranges: vec![0..self.rows()],
+            build: Box::new(move |r| Ok(if r == (0..self.rows()) { self.clone() } else { self.slice(r) })),
+            fingerprint: None,
+        }
     }
 }
 

@@ -229,33 +229,6 @@ pub fn duplicates_table<'a>(dups: &'a [Duplicate], courts: &'a Courts, files: &'
     }
 }
 
-/// `YYYY-MM-DDTHH:MM:SS`, by hand: chrono's formatter parses its pattern on
-/// every call, which shows in profiles at a million rows.
-fn push_datetime(out: &mut String, t: &chrono::NaiveDateTime) {
-    use chrono::{Datelike, Timelike};
-    let two = |out: &mut String, v: u32| {
-        out.push(char::from(b'0' + (v / 10 % 10) as u8));
-        out.push(char::from(b'0' + (v % 10) as u8));
-    };
-    let y = t.year();
-    if (0..=9999).contains(&y) {
-        two(out, y as u32 / 100);
-        two(out, y as u32 % 100);
-    } else {
-        out.push_str(&format!("{y:04}"));
-    }
-    out.push('-');
-    two(out, t.month());
-    out.push('-');
-    two(out, t.day());
-    out.push('T');
-    two(out, t.hour());
-    out.push(':');
-    two(out, t.minute());
-    out.push(':');
-    two(out, t.second());
-}
-
 /// What a case's numbers name: its court, source file and cause.
 #[derive(Clone, Copy)]
 pub struct CaseNames<'a> {
@@ -482,7 +455,7 @@ pub fn cases_rows(c: &[Case], names: &CaseNames, with_parties: bool) -> Table {
         spans.push(Some((start, keys.len())));
     }
     let court_dict = |f: fn(&crate::reference::Court) -> Option<String>| courts.list.iter().map(|x| f(x).unwrap_or_default()).collect::<Vec<_>>();
-    let court_codes = |has: fn(&crate::reference::Court) -> bool| c.iter().map(|x| has(courts.get(x.court)).then_some(x.court)).collect::<Vec<_>>();
+    let court_codes = || c.iter().map(|x| Some(x.court)).collect::<Vec<_>>();
     let mut type_index: foldhash::HashMap<crate::domain::TypeCode, u32> = Default::default();
     let mut type_dict = Vec::new();
     let type_codes = c
@@ -495,27 +468,22 @@ pub fn cases_rows(c: &[Case], names: &CaseNames, with_parties: bool) -> Table {
         })
         .collect();
     let cause_codes = c.iter().map(|x| x.cause.map(|id| id.index() as u32)).collect();
-    let mut updated = String::with_capacity(c.len() * 19);
-    let updated_spans = c
-        .iter()
-        .map(|x| {
-            x.updated_at.get().map(|u| {
-                let start = updated.len();
-                push_datetime(&mut updated, &u);
-                (start, updated.len())
-            })
-        })
-        .collect();
+    let updated = c.iter().map(|x| x.updated_at.get().map(|u| u.and_utc().timestamp_millis())).collect();
+    // a dictionary's entries are distinct: the cities by name, each court
+    // pointing at its own
+    let cities = courts.cities();
+    let city_of: Vec<Option<u32>> =
+        courts.list.iter().map(|x| x.city.as_ref().and_then(|name| cities.binary_search(name).ok()).map(|k| k as u32)).collect();
     let methods = crate::domain::ClosureMethod::ALL;
     let mut t = Table::new("cases");
     t.packed("case_no", keys, spans)
         .int("year", c.iter().map(|x| Some(i64::from(x.key.year))).collect())
-        .dict("court_code", court_dict(|x| Some(x.code.clone())), court_codes(|_| true))
+        .dict("court_code", court_dict(|x| Some(x.code.clone())), court_codes())
         .text("special_code", c.iter().map(|x| x.key.special_code.map(String::from)).collect())
         .dict("type_code", type_dict, type_codes)
         .int("seq", c.iter().map(|x| i64::try_from(x.key.seq).ok()).collect())
-        .dict("court_name", court_dict(|x| Some(x.name.clone())), court_codes(|_| true))
-        .dict("city", court_dict(|x| x.city.clone()), court_codes(|x| x.city.is_some()))
+        .dict("court_name", court_dict(|x| Some(x.name.clone())), court_codes())
+        .dict("city", cities.clone(), c.iter().map(|x| city_of.get(x.court as usize).copied().flatten()).collect())
         .date("filing_date", c.iter().map(|x| Some(x.filing)).collect())
         .date("closing_date", c.iter().map(|x| x.closing).collect())
         .dict(
@@ -534,7 +502,7 @@ pub fn cases_rows(c: &[Case], names: &CaseNames, with_parties: bool) -> Table {
         .int("suspended_days", c.iter().map(|x| Some(i64::from(x.suspended_days))).collect())
         .int("extended_days", c.iter().map(|x| Some(i64::from(x.extended_days))).collect())
         .boolean("involves_enterprise", c.iter().map(|x| Some(x.enterprise)).collect())
-        .packed("updated_at", updated, updated_spans)
+        .timestamp("updated_at", updated)
         .date("deadline", c.iter().map(|x| x.deadline).collect());
     if with_parties {
         let hex = |h: Option<[u8; 16]>| h.map(|h| crate::ingest::hex(&h));
@@ -716,7 +684,7 @@ mod tests {
         for s in ["2023-08-25 09:05:07", "0999-01-01 00:00:00", "2023-12-31 23:59:59"] {
             let t = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap();
             let mut out = String::new();
-            push_datetime(&mut out, &t);
+            crate::output::csv::push_datetime(&mut out, &t);
             assert_eq!(out, t.format("%Y-%m-%dT%H:%M:%S").to_string());
         }
     }

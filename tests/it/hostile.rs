@@ -159,13 +159,21 @@ fn numbers_that_overflow_and_dates_at_the_calendar_ends() {
         "（2023）冀0821执97号,0001-01-01,,,借款,1,0,0,",
         "（2023）冀0821执96号,9999-12-31,,,借款,1,0,0,",
         "（2023）冀0821执95号,2023-01-01,,,借款,1,4294967295,4294967295,",
+        "（2023）冀0821执94号,1900-01-01,2099-12-31,执行完毕,借款,1,10000,10000,2099-12-31 23:59:59",
     ];
     let text = format!("{HEADER}\n{}{}\n", good_rows(60), rows.join("\n"));
     let (code, err, t) = run_one("o.csv", text.as_bytes());
     assert_eq!(code, 0, "{err}");
     let q = quarantine(t.path());
-    assert!(q.contains("bad_amount") && q.contains("bad_days") && q.contains("bad_case_no"), "{q}");
-    assert!(!q.contains("执97号") && !q.contains("执96号") && !q.contains("执95号"), "calendar ends and huge day counts are valid");
+    let reason = |n: &str| q.lines().find(|l| l.contains(n)).map(|l| l.split(',').nth(2).unwrap_or("").to_string());
+    assert_eq!(reason("执99号").as_deref(), Some("bad_amount"));
+    assert_eq!(reason("执98号").as_deref(), Some("bad_days"));
+    assert!(q.contains("bad_case_no"), "a sequence of 24 digits: {q}");
+    // §2.2: dates from 1900 to 2099, days up to 10,000
+    assert_eq!(reason("执97号").as_deref(), Some("bad_filing_date"));
+    assert_eq!(reason("执96号").as_deref(), Some("bad_filing_date"));
+    assert_eq!(reason("执95号").as_deref(), Some("bad_days"));
+    assert_eq!(reason("执94号"), None, "the extremes that are accepted: {q}");
 }
 
 #[test]
