@@ -156,7 +156,7 @@ impl Table {
         Chunked {
             name: self.name,
             rows: self.rows(),
-            ranges: vec![0..self.rows()],
+            ranges: std::iter::once(0..self.rows()).collect(),
             build: Box::new(move |r| Ok(if r == (0..self.rows()) { self.clone() } else { self.slice(r) })),
             fingerprint: None,
         }
