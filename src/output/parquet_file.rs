@@ -544,7 +544,14 @@ fn stats_of(v: &Values, dictionary: Option<&Dictionary>) -> Stats {
             })
         })
     }
-    let text = |r: Option<(&str, &str)>| r.and_then(|(lo, hi)| text_bounds(lo, hi));
+    // whether the text bounds are the values themselves, not cut stand-ins
+    let cut = std::cell::Cell::new(false);
+    let text = |r: Option<(&str, &str)>| {
+        r.and_then(|(lo, hi)| {
+            cut.set(lo.len() > MAX_STAT_BYTES || hi.len() > MAX_STAT_BYTES);
+            text_bounds(lo, hi)
+        })
+    };
     let double = |r: Option<(f64, f64)>| {
         r.map(|(lo, hi)| {
             let lo = if lo == 0.0 { -0.0f64 } else { lo };
@@ -567,10 +574,7 @@ fn stats_of(v: &Values, dictionary: Option<&Dictionary>) -> Stats {
         Values::Yuan(x) => double(bounds(x.iter().flatten().map(|f| yuan(*f)), |a, b| a < b)),
         Values::Bool(x) => bounds(x.iter().flatten().copied(), |a, b| a < b).map(|(lo, hi)| (vec![u8::from(lo)], vec![u8::from(hi)])),
     };
-    let exact = range.as_ref().is_some_and(|(lo, hi)| match v {
-        Values::Text(_) | Values::Packed { .. } | Values::Dict { .. } => lo.len() < MAX_STAT_BYTES && hi.len() < MAX_STAT_BYTES,
-        _ => true,
-    });
+    let exact = range.is_some() && !cut.get();
     let (min, max) = range.unzip();
     Stats { nulls: 0, min, max, exact }
 }

@@ -6,4 +6,5 @@ mod common;
 mod crash;
 mod hostile;
 mod incremental;
+mod parquet;
 mod report;
