@@ -24,7 +24,7 @@ refresh: build
 ## report-check: render report.html in headless Chromium, keep the screenshot in out/
 report-check: build
 	mkdir -p out
-	COURTSTAT_SCREENSHOT_DIR=$(CURDIR)/out $(CARGO) test --release --locked --test report -- --nocapture
+	COURTSTAT_REQUIRE_BROWSER=1 COURTSTAT_SCREENSHOT_DIR=$(CURDIR)/out $(CARGO) test --release --locked --test it report:: -- --nocapture
 	@ls -l out/report.png 2>/dev/null || echo "no screenshot (Chromium missing?)"
 
 ## test: unit, property and end-to-end tests (self-contained)
@@ -62,11 +62,11 @@ bench-compare: build
 
 ## soak: the crash-safety test with 500 kills instead of 20
 soak:
-	COURTSTAT_KILL_ITERATIONS=500 $(CARGO) test --release --locked --test crash -- --nocapture
+	COURTSTAT_KILL_ITERATIONS=500 $(CARGO) test --release --locked --test it crash:: -- --nocapture
 
-## fuzz: the property tests of every parser with 100,000 cases each
+## fuzz: every property test (parsers, codecs, dedup, chunking) with 100,000 cases each
 fuzz:
-	PROPTEST_CASES=100000 $(CARGO) test --release --locked --lib properties
+	PROPTEST_CASES=100000 $(CARGO) test --release --locked --lib
 
 clean:
 	rm -rf out

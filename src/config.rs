@@ -255,6 +255,20 @@ impl Settings {
         })
     }
 
+    /// What stage 2 validates rows and files by.
+    pub fn rules(&self) -> crate::normalize::Rules {
+        crate::normalize::Rules {
+            limits: self.limits,
+            first_enforcement_months: self.first_enforcement_months,
+            max_bad_row_ratio: self.max_bad_row_ratio,
+        }
+    }
+
+    /// What the output stage writes where and how.
+    pub fn target(&self) -> crate::output::Target {
+        crate::output::Target { out: self.out.clone(), period: self.period, headers: self.csv_headers, settings: self.to_json() }
+    }
+
     /// What stage 5 ranks and tiers by.
     pub fn rank_settings(&self) -> crate::rank::RankSettings {
         crate::rank::RankSettings { min_closed: self.min_closed, tiers: self.tiers }

@@ -49,7 +49,7 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
     let inputs = discover_inputs(settings)?;
     progress.start_reading(inputs.files.len(), inputs.files.iter().map(|f| f.size).sum());
     let hasher = PartyHasher::new(settings.hash_key.clone());
-    let ctx = RowContext::new(settings, &courts, &causes, &hasher);
+    let ctx = RowContext::new(settings.rules(), &courts, &causes, &hasher);
     let done = |f: &ingest::InputFile| progress.file_done(f.size);
     let memo = Incremental::open(settings, &ctx);
 
@@ -77,8 +77,9 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
 
     // 6. every table, the report and the manifest, published at once
     progress.stage("writing tables");
+    let target = settings.target();
     let findings = output::Findings {
-        settings,
+        target: &target,
         courts: &courts,
         found: &found,
         case_order,

@@ -39,7 +39,7 @@ pub fn validate(settings: &Settings) -> Result<Vec<FileReport>, Error> {
     let causes = Causes::load(settings.causes.as_deref())?;
     let discovery = discover_inputs(settings)?;
     let hasher = PartyHasher::new(settings.hash_key.clone());
-    let ctx = RowContext::new(settings, &courts, &causes, &hasher);
+    let ctx = RowContext::new(settings.rules(), &courts, &causes, &hasher);
     let positions: Vec<u32> = (0..discovery.files.len() as u32).collect();
     let parsed = normalize::parse_all(&discovery.files, &positions, &ctx, &|_| ());
     Ok(parsed.into_iter().map(report_of).collect())

@@ -17,15 +17,23 @@ use parties::PartyHasher;
 use std::collections::BTreeSet;
 use values::CaseNumberParse;
 
+/// The settings that decide what a row or a file becomes (§5).
+#[derive(Debug, Clone, Copy)]
+pub struct Rules {
+    pub limits: crate::ingest::Limits,
+    pub first_enforcement_months: u32,
+    pub max_bad_row_ratio: f64,
+}
+
 impl<'a> RowContext<'a> {
-    pub fn new(settings: &crate::config::Settings, courts: &'a Courts, causes: &'a Causes, hasher: &'a PartyHasher) -> Self {
+    pub fn new(rules: Rules, courts: &'a Courts, causes: &'a Causes, hasher: &'a PartyHasher) -> Self {
         RowContext {
-            limits: settings.limits,
+            limits: rules.limits,
             courts,
             causes,
             hasher,
-            first_enforcement_months: settings.first_enforcement_months,
-            max_bad_row_ratio: settings.max_bad_row_ratio,
+            first_enforcement_months: rules.first_enforcement_months,
+            max_bad_row_ratio: rules.max_bad_row_ratio,
         }
     }
 }

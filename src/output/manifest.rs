@@ -53,7 +53,7 @@ impl Manifest {
             tool: "courtstat",
             version: env!("CARGO_PKG_VERSION"),
             complete: rejected_files.is_empty(),
-            settings: f.settings.to_json(),
+            settings: f.target.settings.clone(),
             party_names: if f.with_parties {
                 "replaced by HMAC-SHA-256 keyed hashes (applicant_hash, respondent_hash)".into()
             } else {

@@ -89,9 +89,19 @@ pub fn write_json<T: serde::Serialize>(staging: &Staging, name: &str, value: &T)
         .map_err(|e| OutputError { path: name.to_string(), message: e.to_string() })
 }
 
+/// Where and how the output stage writes.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub out: std::path::PathBuf,
+    pub period: crate::indicators::Period,
+    pub headers: labels::HeaderLanguage,
+    /// the run's resolved settings, as the manifest records them
+    pub settings: serde_json::Value,
+}
+
 /// What the output stage writes: stages 1–5's results.
 pub struct Findings<'a> {
-    pub settings: &'a crate::Settings,
+    pub target: &'a Target,
     pub courts: &'a Courts,
     pub found: &'a Deduplicated,
     /// the case table's order (`case_order`), worked out beside the figures
@@ -119,10 +129,10 @@ pub fn publish(
     clock: &mut crate::clock::Clock,
 ) -> Result<manifest::Manifest, OutputError> {
     use tables::*;
-    let (settings, courts, found) = (f.settings, f.courts, f.found);
-    let at_out = |e: std::io::Error| OutputError { path: settings.out.display().to_string(), message: e.to_string() };
-    let staging = Staging::new(&settings.out).map_err(at_out)?;
-    let period = &settings.period;
+    let (target, courts, found) = (f.target, f.courts, f.found);
+    let at_out = |e: std::io::Error| OutputError { path: target.out.display().to_string(), message: e.to_string() };
+    let staging = Staging::new(&target.out).map_err(at_out)?;
+    let period = &target.period;
     let tables = vec![
         (court_table(f.figures, f.ranks, courts, period), BOTH),
         (city_table(f.figures, f.ranks, period), BOTH),
@@ -134,7 +144,7 @@ pub fn publish(
     let quarantine = quarantine_table(&found.quarantined, &names, quarantine_chunks());
     let duplicates = duplicates_table(&found.duplicates, courts, &names, duplicate_chunks());
     let cases = cases_table(&found.cases, std::mem::take(&mut f.case_order), case_names, f.with_parties, case_chunks());
-    let headers = settings.csv_headers;
+    let headers = target.headers;
     let mut written = clock.time("write", || -> Result<Vec<WrittenFile>, OutputError> {
         // the case table, by far the largest, is written beside the others
         let (small, cases_file) = rayon::join(

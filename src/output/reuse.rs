@@ -17,19 +17,6 @@ pub fn entry_name(table: &str, format: &str, fingerprint: u128) -> String {
     format!("{table}.{format}.{fingerprint:032x}")
 }
 
-/// The formats a table written as `f` stores its chunks in (as
-/// `entry_name` takes them).
-pub fn formats(f: super::Formats) -> Vec<String> {
-    let mut v = Vec::new();
-    if f.csv {
-        v.push("csv".to_string());
-    }
-    if f.parquet {
-        v.push(super::parquet_file::format(super::parquet_file::PAGE_BYTES));
-    }
-    v
-}
-
 /// The store and the name of the entry of `table`'s chunk of `rows` in
 /// `format` (which says how it was written), when there is a store and the
 /// table can fingerprint its rows: the table, the format, the fingerprint.
