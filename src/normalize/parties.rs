@@ -5,21 +5,20 @@
 use crate::ingest::records::Record;
 use crate::ingest::{Column, HeaderMap};
 use crate::text::value;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 
 /// What stands in a quarantined raw line for a party name when no key is set.
 pub const REDACTED: &str = "[redacted]";
 
 #[derive(Clone)]
 pub struct PartyHasher {
-    /// HMAC already keyed: cloned per name rather than re-keyed on every row
-    mac: Option<Hmac<Sha256>>,
+    /// the HMAC key, prepared once (ring keeps its padded inner and outer
+    /// states)
+    mac: Option<ring::hmac::Key>,
 }
 
 impl PartyHasher {
     pub fn new(key: Option<Vec<u8>>) -> Self {
-        PartyHasher { mac: key.filter(|k| !k.is_empty()).and_then(|k| Hmac::<Sha256>::new_from_slice(&k).ok()) }
+        PartyHasher { mac: key.filter(|k| !k.is_empty()).map(|k| ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &k)) }
     }
 
     pub fn has_key(&self) -> bool {
@@ -40,11 +39,9 @@ impl PartyHasher {
 
     /// The 16 bytes `hash_normalized` prints in hex.
     pub fn hash_bytes(&self, name: &str) -> Option<[u8; 16]> {
-        let mut mac = self.mac.clone()?;
-        mac.update(name.as_bytes());
-        let full = mac.finalize().into_bytes();
+        let tag = ring::hmac::sign(self.mac.as_ref()?, name.as_bytes());
         let mut h = [0u8; 16];
-        h.copy_from_slice(&full[..16]);
+        h.copy_from_slice(&tag.as_ref()[..16]);
         Some(h)
     }
 
@@ -97,6 +94,20 @@ mod tests {
         assert_ne!(PartyHasher::new(Some(b"k2".to_vec())).hash("张三"), Some(a));
         assert_eq!(h.hash("--"), None);
         assert_eq!(PartyHasher::new(None).hash("张三"), None);
+    }
+
+    #[test]
+    fn the_hash_is_the_first_half_of_hmac_sha256_as_the_hmac_crate_computes_it() {
+        use hmac::{Hmac, Mac};
+        for (key, name) in [
+            (b"k1".as_slice(), "张三"),
+            (b"a much longer key than the block of sixty-four bytes that HMAC pads to".as_slice(), "承德华盛商贸有限公司"),
+        ] {
+            let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
+            mac.update(name.as_bytes());
+            let want = crate::ingest::hex(&mac.finalize().into_bytes()[..16]);
+            assert_eq!(PartyHasher::new(Some(key.to_vec())).hash(name), Some(want));
+        }
     }
 
     #[test]

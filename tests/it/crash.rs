@@ -101,7 +101,7 @@ fn killed_runs_leave_the_previous_or_the_new_complete_set() {
         seed ^= seed << 17;
         // anywhere from reading through writing, the cache's entries and
         // publishing, sized from the kind of run killed
-        let delay = times[kind as usize].mul_f64(0.05 + 0.9 * (seed % 1000) as f64 / 1000.0);
+        let delay = times[kind as usize].mul_f64(0.05 + 1.05 * (seed % 1000) as f64 / 1000.0);
         prepare(kind, &cache);
         let mut child = run(&input, &out, as_of).spawn().unwrap();
         std::thread::sleep(delay);
