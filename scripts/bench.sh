@@ -35,8 +35,8 @@ input_of() {
   local input="$dir/input-$1"
   if [ ! -f "$input.done" ]; then
     rm -rf "$input"
-    echo "generating $2 rows into $input (once)…"
-    "$bin" gen --out "$input" --rows "$2" "${@:3}"
+    echo "generating $2 rows into $input (once)…" >&2
+    "$bin" gen --out "$input" --rows "$2" "${@:3}" >&2
     touch "$input.done"
   fi
   echo "$input"

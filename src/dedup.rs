@@ -37,10 +37,8 @@ pub struct Deduplicated {
     pub causes: Vec<String>,
     /// the accepted files' quarantined rows, file by file in input order
     pub quarantined: Vec<QuarantinedRow>,
-    /// one version per case number: in input order (file, line) from the
-    /// cold stages, court by court from the incremental layer. No output
-    /// depends on this order (each sorts by its own key, §9), and the
-    /// warm-against-cold tests hold every byte to that.
+    /// one version per case number, sorted by canonical case number (the
+    /// case table's order, §9)
     pub cases: Vec<Case>,
     /// sorted by canonical case number
     pub duplicates: Vec<Duplicate>,
@@ -63,7 +61,7 @@ pub fn dedup(v: Validated, courts: &Courts) -> Deduplicated {
 
 #[derive(Debug, Default)]
 pub struct Kept {
-    /// one version per case number, in input order of the kept version
+    /// one version per case number, sorted by canonical case number
     pub cases: Vec<Case>,
     /// sorted by canonical case number
     pub duplicates: Vec<Duplicate>,
@@ -79,7 +77,8 @@ pub fn beats(b: &Case, a: &Case) -> bool {
 
 /// `cases` in any order; the result depends on it only through the
 /// (file, line) tie-break, which is part of each case. The kept cases come
-/// back sorted by (file, line), filtered in place (no second copy).
+/// back sorted by canonical case number, filtered and permuted in place (no
+/// second copy).
 ///
 /// Two equal case numbers name the same court, so each court's cases are
 /// deduplicated on their own, the courts in parallel: smaller maps, and both
@@ -124,19 +123,17 @@ pub fn keep_one(mut cases: Vec<Case>, courts: &Courts) -> Kept {
         // at national scale they are hundreds of megabytes
         trims.freed::<Duplicate>(moved);
     }
-    // the duplicates' order and the kept cases, side by side
+    // the duplicates' order and the kept cases', side by side
     rayon::join(
         || sort_by_number(&mut duplicates, courts),
         || {
             let mut flags = keep.into_iter();
             cases.retain(|_| flags.next().unwrap_or(false));
             cases.shrink_to_fit();
+            let order = crate::number_order::by_case_number(&cases, |c| c.number(courts));
+            permute(&mut cases, order);
         },
     );
-    // input order is (file, line) order already; sort only if given otherwise
-    if !cases.is_sorted_by_key(|c| (c.file, c.line)) {
-        cases.par_sort_unstable_by_key(|c| (c.file, c.line));
-    }
     Kept { cases, duplicates, dropped }
 }
 
@@ -352,7 +349,7 @@ pub(crate) mod tests {
                 dups.push((no, vs.len() as u32, best.file, best.line, vs.iter().any(|v| v.filing != vs[0].filing)));
             }
         }
-        kept.sort();
+        // in the order of the case numbers' text (the map's)
         (kept, dups)
     }
 

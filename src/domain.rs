@@ -173,7 +173,7 @@ impl<const N: usize> PartialOrd for Code<N> {
 pub struct TypeCode(u64);
 
 impl TypeCode {
-    const FIRST_ENFORCEMENT: TypeCode = TypeCode(('执' as u64) << 42);
+    pub const FIRST_ENFORCEMENT: TypeCode = TypeCode(('执' as u64) << 42);
 
     /// `None` unless one to three characters.
     pub fn new(s: &str) -> Option<TypeCode> {

@@ -65,12 +65,10 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
         clock.time("remember", || m.remember(&found));
     }
 
-    // 4. the figures, and beside them the case table's order
+    // 4. the figures of every court, city and the province
     progress.stage("indicators");
     let incomplete = indicators::Incomplete::of(&found.files, &courts);
-    let (figures, case_order) = clock.time("indicators", || {
-        rayon::join(|| indicators::compute(&found.cases, &courts, &settings.period, &incomplete), || output::case_order(&found, &courts))
-    });
+    let figures = clock.time("indicators", || indicators::compute(&found.cases, &courts, &settings.period, &incomplete));
 
     // 5. ranks and tiers
     let ranks = clock.time("rank", || rank::rank(&figures, &courts, &settings.rank_settings()));
@@ -82,7 +80,6 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
         target: &target,
         courts: &courts,
         found: &found,
-        case_order,
         figures: &figures,
         ranks: &ranks,
         ignored: &inputs.ignored,

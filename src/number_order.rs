@@ -27,6 +27,19 @@ pub fn by_case_number<T: Sync>(items: &[T], number: impl Fn(&T) -> CaseNumber + 
     order
 }
 
+/// Where one court's numbers of one year stand among all numbers: ordered
+/// by (year, this key), a court's numbers of a year are one run of the
+/// case-number order. After the court code a number goes on with a Han
+/// character (the specialised-trial or type code), which sorts after every
+/// digit; a longer code that extends this one goes on with a digit. So the
+/// code, then a byte above every digit and every lead byte of UTF-8, orders
+/// the runs as their numbers are ordered (`court_runs_follow_their_block_keys`).
+pub fn court_block_key(code: &str) -> Vec<u8> {
+    let mut key = code.as_bytes().to_vec();
+    key.push(0xFF);
+    key
+}
+
 /// The order, and where each head's bucket ends in it.
 fn head_then_digits_order<T: Sync>(items: &[T], number: &(impl Fn(&T) -> CaseNumber + Sync)) -> (Vec<u32>, Vec<usize>) {
     use rayon::prelude::*;
@@ -204,6 +217,24 @@ mod tests {
             let mut seen: Vec<u32> = order.clone();
             seen.sort_unstable();
             proptest::prop_assert_eq!(seen, (0..numbers.len() as u32).collect::<Vec<_>>());
+        }
+
+        #[test]
+        fn court_runs_follow_their_block_keys(
+            numbers in proptest::collection::vec((2019u16..2024, 0usize..7, proptest::option::of(proptest::sample::select(vec!['知', '破', '\u{3400}'])),
+                                                   0usize..4, 0u64..2_000), 0..80)
+        ) {
+            let courts = ["冀", "冀0", "冀08", "冀0821", "冀01", "京01", "冀0801"];
+            let types = ["执", "执恢", "执保", "执异执"];
+            let numbers: Vec<CaseNumber> = numbers.iter().map(|&(year, court, special, ty, seq)| CaseNumber {
+                year, court_code: Code::new(courts[court]).unwrap(), special_code: special, type_code: TypeCode::new(types[ty]).unwrap(), seq,
+            }).collect();
+            let mut want: Vec<String> = numbers.iter().map(|n| n.to_string()).collect();
+            want.sort();
+            // runs by (year, block key), each in the numbers' own order
+            let mut got = numbers.clone();
+            got.sort_by_cached_key(|n| (n.year, court_block_key(n.court_code.as_str()), n.to_string()));
+            proptest::prop_assert_eq!(got.iter().map(|n| n.to_string()).collect::<Vec<_>>(), want);
         }
 
         #[test]

@@ -54,7 +54,25 @@ pub fn encode_court(cases: &[&Case], duplicates: &[&Duplicate], file_of: impl Fn
 /// The cases and duplicates of court `court` from its entry: `files` gives
 /// the run position of each place in the court's file list, `cause_id` the
 /// run's id of a cause name. `None` when the body does not fit its layout.
+#[cfg(test)]
 pub fn decode_court(body: &[u8], court: CourtId, files: &[u32], cause_id: impl Fn(&str) -> Option<CauseId>) -> Option<(Vec<Case>, Vec<Duplicate>)> {
+    let mut cases = Vec::new();
+    let dups = decode_court_with(body, court, files, cause_id, |c| {
+        cases.push(c);
+        true
+    })?;
+    Some((cases, dups))
+}
+
+/// `decode_court`, each case handed to `put` as it is read (`put` says
+/// whether it took it): a warm run puts every case straight into its place.
+pub fn decode_court_with(
+    body: &[u8],
+    court: CourtId,
+    files: &[u32],
+    cause_id: impl Fn(&str) -> Option<CauseId>,
+    mut put: impl FnMut(Case) -> bool,
+) -> Option<Vec<Duplicate>> {
     let mut r = Reader { b: body };
     let n = r.u32()? as usize;
     let mut causes = Vec::with_capacity(n.min(body.len()));
@@ -62,9 +80,10 @@ pub fn decode_court(body: &[u8], court: CourtId, files: &[u32], cause_id: impl F
         causes.push(cause_id(r.str()?)?);
     }
     let n = r.u32()? as usize;
-    let mut cases = Vec::with_capacity(n.min(body.len() / 64));
     for _ in 0..n {
-        cases.push(case_from(&mut r, court, files, &causes)?);
+        if !put(case_from(&mut r, court, files, &causes)?) {
+            return None;
+        }
     }
     let n = r.u32()? as usize;
     let mut duplicates = Vec::with_capacity(n.min(body.len() / 27));
@@ -76,7 +95,7 @@ pub fn decode_court(body: &[u8], court: CourtId, files: &[u32], cause_id: impl F
         let conflict = r.flag()?;
         duplicates.push(Duplicate { key, court, versions, kept_file, kept_line, conflict });
     }
-    r.b.is_empty().then_some((cases, duplicates))
+    r.b.is_empty().then_some(duplicates)
 }
 
 /// One file's quarantined rows.

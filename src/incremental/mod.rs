@@ -186,8 +186,8 @@ struct State {
 struct CourtState {
     /// the owner's fingerprint (hex): what names its entry
     owner: String,
-    /// how many kept cases its entry holds
-    cases: u64,
+    /// how many kept cases of each year its entry holds, ascending years
+    years: Vec<(u16, u64)>,
 }
 
 pub struct Incremental {
@@ -270,12 +270,8 @@ impl Incremental {
     pub fn remember(&self, d: &Deduplicated) {
         let Some(store) = &self.store else { return };
         let owners = owners(&d.files);
-        let mut counts = vec![0u64; owners.keys().next_back().map_or(0, |&c| c as usize + 1)];
-        for c in &d.cases {
-            if let Some(n) = counts.get_mut(c.court as usize) {
-                *n += 1;
-            }
-        }
+        let years = recall::year_runs(&d.cases);
+        let counts = vec![0u64; owners.keys().next_back().map_or(0, |&c| c as usize + 1)];
         // a refresh read every entry it kept and found it whole; after the
         // cold road every entry is written afresh (one may be damaged)
         let refreshed = {
@@ -319,7 +315,10 @@ impl Incremental {
             files: d.files.clone(),
             courts: owners
                 .iter()
-                .map(|(&c, o)| (c, CourtState { owner: format!("{:032x}", o.fingerprint), cases: counts.get(c as usize).copied().unwrap_or(0) }))
+                .map(|(&c, o)| {
+                    let years = years.get(&c).map(|r| r.iter().map(|&(y, n)| (y, n as u64)).collect()).unwrap_or_default();
+                    (c, CourtState { owner: format!("{:032x}", o.fingerprint), years })
+                })
                 .collect(),
         };
         match serde_json::to_vec(&state) {

@@ -11,11 +11,9 @@ use crate::domain::{Case, CourtId};
 use crate::ingest::{self, Discovery, InputFile, Stamp};
 use crate::normalize::{self, FileAccount, ParsedFile, RowContext};
 use rayon::prelude::*;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 type Why = (Fallback, Option<String>);
-/// A court's kept cases and duplicates, read from its entry.
-type Recalled = Result<(Vec<Case>, Vec<Duplicate>), Why>;
 
 /// What the recall did, for the cache's statistics.
 #[derive(Debug, Default)]
@@ -139,42 +137,162 @@ pub(super) fn recall(
     let fresh = dedup::keep_one(versions, ctx.courts);
     counts.courts_recounted = changed.len() as u64;
 
-    // 5. every other court from its entry, onto this run's positions and
-    // causes, a few courts at a time so that their vectors are not all held
-    // beside the whole
-    let ids = |name: &str| causes.id(name);
+    // 5. where each court's cases of each year go: the case table's order
+    // is runs of one court and one year (`court_block_key`), so every case
+    // is put straight into its place and nothing is sorted
     let unchanged: Vec<(CourtId, &super::Owner)> = owners.iter().filter(|(c, _)| !changed.contains(c)).map(|(c, o)| (*c, o)).collect();
-    let total: usize = fresh.cases.len() + unchanged.iter().map(|(c, _)| state.courts.get(c).map_or(0, |s| s.cases as usize)).sum::<usize>();
-    let mut cases = Vec::with_capacity(total);
-    cases.extend(fresh.cases);
-    let mut duplicates = fresh.duplicates;
-    let wave = 4 * rayon::current_num_threads().max(1);
-    for courts in unchanged.chunks(wave) {
-        let decoded: Vec<Recalled> = courts
-            .par_iter()
-            .map(|&(court, owner)| {
-                let what = || format!("court {}", ctx.courts.get(court).code);
-                let body = store.read(&EntryKey::court(owner.fingerprint)).map_err(|m| miss(m, &what()))?;
-                codec::decode_court(&body, court, &owner.files, ids).ok_or((Fallback::EntryDamaged, Some(what())))
-            })
-            .collect();
-        for d in decoded {
-            let (c, d) = d?;
-            crate::memory::prefault(&mut cases, c.len());
-            cases.extend(c);
-            duplicates.extend(d);
-        }
+    let mut years: Vec<(u16, Vec<u8>, CourtId, usize)> = Vec::new();
+    for (court, runs) in year_runs(&fresh.cases) {
+        years.extend(runs.into_iter().map(|(y, n)| (y, Vec::new(), court, n)));
     }
-    counts.courts_recalled = unchanged.len() as u64;
+    for &(court, _) in &unchanged {
+        let s = state.courts.get(&court).ok_or((Fallback::StateDamaged, None))?;
+        years.extend(s.years.iter().map(|&(y, n)| (y, Vec::new(), court, n as usize)));
+    }
+    for y in &mut years {
+        y.1 = crate::number_order::court_block_key(&ctx.courts.get(y.2).code);
+    }
+    years.sort_unstable();
+    let total: usize = years.iter().map(|y| y.3).sum();
+    let mut cases = vec![blank(); total];
+    let mut slots: BTreeMap<CourtId, Vec<&mut [Case]>> = BTreeMap::new();
+    let mut rest = cases.as_mut_slice();
+    for &(_, _, court, n) in &years {
+        let (run, tail) = rest.split_at_mut(n);
+        slots.entry(court).or_default().push(run);
+        rest = tail;
+    }
 
-    // 6. the quarantined rows, file by file in input order
+    // 6. the changed courts' cases into their places, and every other
+    // court's from its entry, onto this run's positions and causes
+    let mut fresh_of: BTreeMap<CourtId, Vec<Case>> = BTreeMap::new();
+    for c in fresh.cases {
+        fresh_of.entry(c.court).or_default().push(c);
+    }
+    let ids = |name: &str| causes.id(name);
+    let fills: Vec<Result<Vec<Duplicate>, Why>> = slots
+        .into_iter()
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|(court, runs)| {
+            let what = || format!("court {}", ctx.courts.get(court).code);
+            if let Some(kept) = fresh_of.get(&court) {
+                let mut slots = Slots::new(runs);
+                return kept
+                    .iter()
+                    .all(|c| slots.put(c.clone()))
+                    .then_some(Vec::new())
+                    .filter(|_| slots.full())
+                    .ok_or((Fallback::StateDamaged, None));
+            }
+            let owner = owners.get(&court).ok_or((Fallback::StateDamaged, None))?;
+            let body = store.read(&EntryKey::court(owner.fingerprint)).map_err(|m| miss(m, &what()))?;
+            let mut slots = Slots::new(runs);
+            let dups = codec::decode_court_with(&body, court, &owner.files, ids, |c| slots.put(c));
+            dups.filter(|_| slots.full()).ok_or((Fallback::EntryDamaged, Some(what())))
+        })
+        .collect();
+    counts.courts_recalled = unchanged.len() as u64;
+    let mut duplicates = fresh.duplicates;
+    for d in fills {
+        duplicates.extend(d?);
+    }
+
+    // 7. the quarantined rows, file by file in input order
     let quarantined = quarantined_rows(store, &accounts, &mut parsed)?;
 
-    // 7. the duplicates in the order stage 3 returns them in (the cases'
-    // order is the courts', which no output depends on: each sorts by its
-    // own key)
+    // 8. the duplicates in the order stage 3 returns them in
     dedup::sort_by_number(&mut duplicates, ctx.courts);
     Ok((Deduplicated { files: accounts, causes: causes.names, quarantined, cases, duplicates }, counts))
+}
+
+/// Each court's runs of cases of one year, in the order of `cases` (one
+/// court's cases of a year are consecutive in the case table's order).
+pub(super) fn year_runs(cases: &[Case]) -> BTreeMap<CourtId, Vec<(u16, usize)>> {
+    let mut runs: BTreeMap<CourtId, Vec<(u16, usize)>> = BTreeMap::new();
+    // counted a run at a time: the map is asked once per court and year
+    let mut run: Option<(CourtId, u16, usize)> = None;
+    for c in cases {
+        match &mut run {
+            Some((court, year, n)) if *court == c.court && *year == c.key.year => *n += 1,
+            _ => {
+                if let Some((court, year, n)) = run.replace((c.court, c.key.year, 1)) {
+                    add_run(&mut runs, court, year, n);
+                }
+            }
+        }
+    }
+    if let Some((court, year, n)) = run {
+        add_run(&mut runs, court, year, n);
+    }
+    runs
+}
+
+fn add_run(runs: &mut BTreeMap<CourtId, Vec<(u16, usize)>>, court: CourtId, year: u16, n: usize) {
+    let r = runs.entry(court).or_default();
+    match r.last_mut() {
+        Some((y, k)) if *y == year => *k += n,
+        _ => r.push((year, n)),
+    }
+}
+
+/// A court's places in the case table, one run a year in ascending years,
+/// filled in the case table's order.
+struct Slots<'a> {
+    runs: std::vec::IntoIter<&'a mut [Case]>,
+    run: &'a mut [Case],
+    at: usize,
+}
+
+impl<'a> Slots<'a> {
+    fn new(runs: Vec<&'a mut [Case]>) -> Slots<'a> {
+        Slots { runs: runs.into_iter(), run: &mut [], at: 0 }
+    }
+
+    /// Puts the next case in its place; `false` when there is none left for
+    /// it, or it is of another year than its run's.
+    fn put(&mut self, c: Case) -> bool {
+        while self.at == self.run.len() {
+            match self.runs.next() {
+                Some(r) => (self.run, self.at) = (r, 0),
+                None => return false,
+            }
+        }
+        if self.at > 0 && self.run[0].key.year != c.key.year {
+            return false;
+        }
+        self.run[self.at] = c;
+        self.at += 1;
+        true
+    }
+
+    /// Every place is filled.
+    fn full(&mut self) -> bool {
+        self.at == self.run.len() && self.runs.all(|r| r.is_empty())
+    }
+}
+
+/// What stands in a place until its case is moved there.
+fn blank() -> Case {
+    Case {
+        key: crate::domain::CaseKey { year: 0, special_code: None, type_code: crate::domain::TypeCode::FIRST_ENFORCEMENT, seq: 0 },
+        court: 0,
+        filing: chrono::NaiveDate::MIN,
+        closing: None,
+        method: None,
+        cause: None,
+        category: crate::domain::CauseCategory::Other,
+        claim: crate::domain::MaybeFen::UNKNOWN,
+        recovered: crate::domain::MaybeFen::UNKNOWN,
+        suspended_days: 0,
+        extended_days: 0,
+        enterprise: false,
+        parties: None,
+        updated_at: crate::domain::UpdatedAt::MISSING,
+        deadline: None,
+        file: 0,
+        line: 0,
+    }
 }
 
 /// Every accepted file's quarantined rows: a parsed file's own, else its entry's.

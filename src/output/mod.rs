@@ -104,8 +104,6 @@ pub struct Findings<'a> {
     pub target: &'a Target,
     pub courts: &'a Courts,
     pub found: &'a Deduplicated,
-    /// the case table's order (`case_order`), worked out beside the figures
-    pub case_order: Vec<u32>,
     pub figures: &'a Indicators,
     pub ranks: &'a Rankings,
     /// the files under the input folders that are not exports
@@ -114,16 +112,11 @@ pub struct Findings<'a> {
     pub with_parties: bool,
 }
 
-/// The case table's row order: by canonical case number (§9).
-pub fn case_order(found: &Deduplicated, courts: &Courts) -> Vec<u32> {
-    crate::number_order::by_case_number(&found.cases, |c| c.number(courts))
-}
-
 /// Writes every table into a staging folder, then the report and the
 /// manifest (`cache_report` is asked once the tables are written: what the
 /// chunk store did is part of it), and publishes the folder all at once.
 pub fn publish(
-    mut f: Findings,
+    f: Findings,
     chunks: Option<&dyn reuse::ChunkStore>,
     cache_report: &dyn Fn() -> Option<serde_json::Value>,
     clock: &mut crate::clock::Clock,
@@ -143,7 +136,7 @@ pub fn publish(
     let case_names = CaseNames { courts, files: &names, causes: &found.causes };
     let quarantine = quarantine_table(&found.quarantined, &names, quarantine_chunks());
     let duplicates = duplicates_table(&found.duplicates, courts, &names, duplicate_chunks());
-    let cases = cases_table(&found.cases, std::mem::take(&mut f.case_order), case_names, f.with_parties, case_chunks());
+    let cases = cases_table(&found.cases, case_names, f.with_parties, case_chunks());
     let headers = target.headers;
     let mut written = clock.time("write", || -> Result<Vec<WrittenFile>, OutputError> {
         // the case table, by far the largest, is written beside the others

@@ -8,7 +8,6 @@ use crate::indicators::{ratio, Figures, Indicators, Period};
 use crate::normalize::QuarantinedRow;
 use crate::rank::{Rankings, Standing};
 use crate::reference::{CourtLevel, Courts};
-use std::sync::Arc;
 
 /// Appends §7's columns, in order, for a list of figures.
 fn figures_columns(t: &mut Table, f: &[&Figures]) {
@@ -155,7 +154,7 @@ fn quarantine_order(rows: &[QuarantinedRow], files: &[String]) -> Vec<u32> {
 
 /// Quarantined rows sorted by file name, then line as a number.
 pub fn quarantine_table<'a>(rows: &'a [QuarantinedRow], files: &'a [String], sizes: ChunkSizes) -> Chunked<'a> {
-    let order: Arc<[u32]> = quarantine_order(rows, files).into();
+    let order: std::sync::Arc<[u32]> = quarantine_order(rows, files).into();
     let file_hashes = name_hashes(files);
     let ranges = content_defined_ranges(rows.len(), sizes, |k| {
         let r = &rows[order[k] as usize];
@@ -237,38 +236,24 @@ pub struct CaseNames<'a> {
     pub causes: &'a [String],
 }
 
-/// The deduplicated case table sorted by canonical case number, in chunks;
-/// `order` is `number_order::by_case_number` of the cases (computed by the
-/// caller, beside the indicators).
-pub fn cases_table<'a>(cases: &'a [Case], order: Vec<u32>, names: CaseNames<'a>, with_parties: bool, sizes: ChunkSizes) -> Chunked<'a> {
-    let ranges = content_defined_ranges(order.len(), sizes, |k| {
-        let c = &cases[order[k] as usize];
-        number_hash(&c.key, c.court)
-    });
-    let order: Arc<[u32]> = order.into();
-    let fingerprinted = order.clone();
+/// The deduplicated case table, in chunks: `cases` come sorted by canonical
+/// case number (as stage 3 returns them), so each chunk is a slice.
+pub fn cases_table<'a>(cases: &'a [Case], names: CaseNames<'a>, with_parties: bool, sizes: ChunkSizes) -> Chunked<'a> {
+    let ranges = content_defined_ranges(cases.len(), sizes, |k| number_hash(&cases[k].key, cases[k].court));
     let (file_hashes, cause_hashes) = (name_hashes(names.files), name_hashes(names.causes));
     Chunked {
         name: "cases",
-        rows: order.len(),
+        rows: cases.len(),
         ranges,
-        build: Box::new(move |range| {
-            // copied together first: the order is by case number, scattered
-            // over memory, and the table reads every case once per column.
-            // Room for the largest chunk: chunks differ in size, and the
+        build: Box::new(move |range| Ok(cases_rows(&cases[range], &names, with_parties))),
+        fingerprint: Some(Box::new(move |range| {
+            // room for the largest chunk: chunks differ in size, and the
             // heap, given the same size for this largest block each time,
             // reuses it (exact sizes cost 30-40 MB of fragmented heap)
-            let mut part: Vec<Case> = Vec::with_capacity(sizes.max);
-            part.extend(order[range].iter().map(|&i| cases[i as usize].clone()));
-            Ok(cases_rows(&part, &names, with_parties))
-        }),
-        fingerprint: Some(Box::new(move |range| {
-            // room for the largest chunk, as for `part` above
             let mut f = Fingerprint::with_capacity(sizes.max * CASE_RECORD);
             f.put(&[u8::from(with_parties)]);
             let mut used = UsedFiles::default();
-            for &i in &fingerprinted[range] {
-                let c = &cases[i as usize];
+            for c in &cases[range] {
                 used.add(c.file);
                 fingerprint_case(&mut f, c, &file_hashes, &cause_hashes);
             }
@@ -565,8 +550,12 @@ mod tests {
     }
 
     fn case_chunks<'a>(cases: &'a [Case], names: CaseNames<'a>, sizes: ChunkSizes) -> Chunked<'a> {
-        let order = crate::number_order::by_case_number(cases, |c| c.number(names.courts));
-        cases_table(cases, order, names, true, sizes)
+        cases_table(cases, names, true, sizes)
+    }
+
+    /// Cases in the case table's order, as stage 3 returns them.
+    fn sorted(cases: &[Case], courts: &Courts) -> Vec<Case> {
+        crate::number_order::by_case_number(cases, |c| c.number(courts)).into_iter().map(|i| cases[i as usize].clone()).collect()
     }
 
     #[test]
@@ -629,7 +618,8 @@ mod tests {
         let before = vec!["a.csv".to_string(), "c.csv".to_string()];
         let after = vec!["a.csv".to_string(), "b.csv".to_string(), "c.csv".to_string()];
         let cases_in = |c_at: u32| -> Vec<Case> {
-            (1..=300).map(|seq| crate::dedup::tests::case(seq, if seq % 3 == 0 { c_at } else { 0 }, seq as u32)).collect()
+            let all: Vec<Case> = (1..=300).map(|seq| crate::dedup::tests::case(seq, if seq % 3 == 0 { c_at } else { 0 }, seq as u32)).collect();
+            sorted(&all, &courts)
         };
         let (old_cases, new_cases) = (cases_in(1), cases_in(2));
         let table = |cases, files| {
@@ -660,7 +650,8 @@ mod tests {
         let sizes = ChunkSizes { min: 20, spacing: 32, max: 200 };
         let mut cases: Vec<Case> = (1..=2000).map(|seq| crate::dedup::tests::case(seq, 0, seq as u32 + 1)).collect();
         let write = |cases: &[Case], store: Option<&dyn crate::output::reuse::ChunkStore>| {
-            let t = case_chunks(cases, names, sizes);
+            let cases = sorted(cases, &courts);
+            let t = case_chunks(&cases, names, sizes);
             let mut out = Vec::new();
             crate::output::parquet_file::write_chunked(&t, &mut out, store).unwrap();
             (out, t.ranges.len())
