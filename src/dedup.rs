@@ -130,8 +130,7 @@ pub fn keep_one(mut cases: Vec<Case>, courts: &Courts) -> Kept {
             let mut flags = keep.into_iter();
             cases.retain(|_| flags.next().unwrap_or(false));
             cases.shrink_to_fit();
-            let order = crate::number_order::by_case_number(&cases, |c| c.number(courts));
-            permute(&mut cases, order);
+            crate::number_order::sort_in_place(&mut cases, |c| c.number(courts));
         },
     );
     Kept { cases, duplicates, dropped }
@@ -139,24 +138,7 @@ pub fn keep_one(mut cases: Vec<Case>, courts: &Courts) -> Kept {
 
 /// Sorts duplicates by canonical case number (the duplicates table's order).
 pub fn sort_by_number(duplicates: &mut [Duplicate], courts: &Courts) {
-    let order = crate::number_order::by_case_number(duplicates, |d| d.number(courts));
-    permute(duplicates, order);
-}
-
-/// Puts `v[order[k]]` at `k`, in place (at national scale the duplicates
-/// are half a gigabyte: not copied twice).
-fn permute<T>(v: &mut [T], mut order: Vec<u32>) {
-    for k in 0..v.len() {
-        // follow the cycle through k, marking each visited slot done
-        let mut at = k;
-        while order[at] as usize != k && order[at] != u32::MAX {
-            let from = order[at] as usize;
-            v.swap(at, from);
-            order[at] = u32::MAX;
-            at = from;
-        }
-        order[at] = u32::MAX;
-    }
+    crate::number_order::sort_in_place(duplicates, |d| d.number(courts));
 }
 
 /// One court's cases (`members`, indices into `cases`): the index of each
@@ -298,7 +280,7 @@ pub(crate) mod tests {
         for order in [vec![2u32, 0, 1, 4, 3], vec![0, 1, 2], vec![], vec![3, 2, 1, 0], vec![1, 2, 3, 4, 0]] {
             let mut v: Vec<u32> = (0..order.len() as u32).map(|x| x * 10).collect();
             let want: Vec<u32> = order.iter().map(|&i| i * 10).collect();
-            permute(&mut v, order);
+            crate::number_order::permute(&mut v, order);
             assert_eq!(v, want);
         }
     }
