@@ -6,8 +6,8 @@ reader installed here and checks that they all see the same table.
 
 Readers (each used when it imports): pyarrow (plain, keeping every text
 column's dictionary, and with a filter on each text column), pandas (plain
-and filtered), polars, DuckDB and fastparquet (plain, and with the
-dictionary-encoded text columns as categories). For every file it compares
+and filtered), polars, DuckDB and fastparquet (plain, and, for files of one
+row group, with the dictionary-encoded text columns as categories). For every file it compares
 the row count, every column's null count and, for each text column, the
 count of every value with pyarrow's plain read, and checks that text
 columns are plain strings (not string_view or large_string). A reader that
@@ -47,10 +47,12 @@ class File:
         self.nulls = {c: self.base.column(c).null_count for c in self.base.column_names}
         self.want = {c: counts(self.base.column(c).to_pylist()) for c in self.texts}
         md = pq.ParquetFile(path).metadata
+        # fastparquet's categories take one row group's dictionary for all
+        # row groups (pyarrow's own files of several row groups read wrong
+        # the same way): they are tried on files of one row group only
         self.encoded = [
             c for j, c in enumerate(self.base.column_names)
-            if c in self.texts and md.num_row_groups > 0
-            and all(md.row_group(g).column(j).dictionary_page_offset is not None for g in range(md.num_row_groups))
+            if c in self.texts and md.num_row_groups == 1 and md.row_group(0).column(j).dictionary_page_offset is not None
         ]
 
 
@@ -136,7 +138,10 @@ def with_duckdb(f, check, duckdb):
 
 def with_fastparquet(f, check, fastparquet):
     pf = fastparquet.ParquetFile(f.path)
-    for kind, df in [("plain", pf.to_pandas()), ("categories", pf.to_pandas(categories=f.encoded))]:
+    kinds = [("plain", pf.to_pandas())]
+    if f.encoded:
+        kinds.append(("categories", pf.to_pandas(categories=f.encoded)))
+    for kind, df in kinds:
         check(f"{f.name}: fastparquet {kind} rows", len(df) == f.base.num_rows)
         for c in f.texts:
             check(f"{f.name}.{c}: fastparquet {kind} counts", counts(df[c].astype(object).tolist()) == f.want[c])
@@ -155,7 +160,7 @@ def main(folder):
             ("pandas", readers["pandas"] and (lambda: with_pandas(f, check, readers["pandas"]))),
             ("polars", readers["polars"] and (lambda: with_polars(f, check, readers["polars"]))),
             ("duckdb", readers["duckdb"] and (lambda: with_duckdb(f, check, readers["duckdb"]))),
-            ("fastparquet plain and categories", readers["fastparquet"] and (lambda: with_fastparquet(f, check, readers["fastparquet"]))),
+            ("fastparquet" + (" (plain and categories)" if f.encoded else ""), readers["fastparquet"] and (lambda: with_fastparquet(f, check, readers["fastparquet"]))),
         ]:
             if fn and check.guarded(f"{f.name}: {label}", fn):
                 seen.append(label)
