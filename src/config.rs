@@ -116,6 +116,8 @@ pub struct Settings {
     pub hash_key_source: Option<String>,
     /// the incremental cache's folder; `None` runs without one
     pub cache_dir: Option<PathBuf>,
+    /// the definitions (口径) of §13
+    pub definitions: crate::indicators::Definitions,
 }
 
 /// The contract's example thresholds, used when the pipeline file has none.
@@ -252,6 +254,7 @@ impl Settings {
             hash_key,
             hash_key_source,
             cache_dir,
+            definitions: crate::indicators::Definitions::default(),
         })
     }
 

@@ -68,7 +68,7 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
     // 4. the figures of every court, city and the province
     progress.stage("indicators");
     let incomplete = indicators::Incomplete::of(&found.files, &courts);
-    let figures = clock.time("indicators", || indicators::compute(&found.cases, &courts, &settings.period, &incomplete));
+    let figures = clock.time("indicators", || indicators::compute(&found.cases, &courts, &settings.period, &settings.definitions, &incomplete));
 
     // 5. ranks and tiers
     let ranks = clock.time("rank", || rank::rank(&figures, &courts, &settings.rank_settings()));

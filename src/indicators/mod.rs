@@ -2,10 +2,14 @@
 //! province, and the monthly figures per court. Counts and fen are summed
 //! exactly; a ratio with a zero denominator is `None`, never 0 or NaN.
 
+pub mod columns;
+pub mod facts;
 pub mod quantile;
 
-use crate::domain::{month_start, Case, ClosureMethod};
-use crate::reference::{CauseCategory, CourtId, CourtLevel, Courts};
+pub use facts::{Count, Counted, Definitions, Facts};
+
+use crate::domain::{month_start, Case};
+use crate::reference::{CourtId, CourtLevel, Courts};
 use chrono::{Datelike, NaiveDate};
 use std::collections::BTreeSet;
 
@@ -29,209 +33,109 @@ impl Period {
 /// Running sums for one unit; turned into `Figures` at the end.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Tally {
-    filed: u64,
-    accepted: u64,
-    closed: u64,
-    pending: u64,
-    completed: u64,
-    contract_closed: u64,
-    contract_completed: u64,
-    enterprise_closed: u64,
-    enterprise_completed: u64,
-    in_term: u64,
-    overdue_pending: u64,
-    terminated: u64,
+    counts: [u64; Count::N],
     claim_fen: i128,
     recovered_fen: i128,
     both_claim_fen: i128,
     both_recovered_fen: i128,
     /// closed cases' durations (`figures` sorts them)
     days: Vec<i64>,
-    all_filed: u64,
-    all_closed: u64,
-    all_pending: u64,
-}
-
-/// How one case counts, worked out once and added to each of its units.
-#[derive(Debug, Clone, Copy, Default)]
-struct Contribution {
-    first: bool,
-    filed: bool,
-    accepted: bool,
-    closed: bool,
-    pending: bool,
-}
-
-/// What of a kept case the figures count, worked out once per case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Counted {
-    pub filing: NaiveDate,
-    pub closing: Option<NaiveDate>,
-    pub deadline: Option<NaiveDate>,
-    pub first: bool,
-    pub completed: bool,
-    pub terminated_this_round: bool,
-    pub contract: bool,
-    pub enterprise: bool,
-    /// in fen
-    pub claim: Option<i64>,
-    pub recovered: Option<i64>,
-}
-
-impl Counted {
-    fn of(c: &Case) -> Counted {
-        Counted {
-            filing: c.filing,
-            closing: c.closing,
-            deadline: c.deadline,
-            first: c.key.type_code.is_first_enforcement(),
-            completed: c.method == Some(ClosureMethod::Completed),
-            terminated_this_round: c.method == Some(ClosureMethod::TerminatedThisRound),
-            contract: c.category == CauseCategory::Contract,
-            enterprise: c.enterprise,
-            claim: c.claim.get().map(|f| f.0),
-            recovered: c.recovered.get().map(|f| f.0),
-        }
-    }
-}
-
-fn contribution(c: &Counted, p: &Period) -> Option<Contribution> {
-    if c.filing > p.as_of {
-        return None;
-    }
-    let filed = c.filing >= p.from;
-    let carried = c.filing < p.from && c.closing.is_none_or(|d| d >= p.from);
-    let accepted = filed || carried;
-    let closed = c.closing.is_some_and(|d| p.contains(d));
-    let pending = accepted && c.closing.is_none_or(|d| d > p.as_of);
-    Some(Contribution { first: c.first, filed, accepted, closed, pending })
+    /// completed cases' durations, summed, and how many
+    completed_days: i128,
+    completed_n: u64,
 }
 
 impl Tally {
     /// Adds another unit's sums: the sums of the cases of both.
     fn merge(&mut self, o: &Tally) {
-        let Tally {
-            filed,
-            accepted,
-            closed,
-            pending,
-            completed,
-            contract_closed,
-            contract_completed,
-            enterprise_closed,
-            enterprise_completed,
-            in_term,
-            overdue_pending,
-            terminated,
-            claim_fen,
-            recovered_fen,
-            both_claim_fen,
-            both_recovered_fen,
-            days,
-            all_filed,
-            all_closed,
-            all_pending,
-        } = o;
-        self.filed += filed;
-        self.accepted += accepted;
-        self.closed += closed;
-        self.pending += pending;
-        self.completed += completed;
-        self.contract_closed += contract_closed;
-        self.contract_completed += contract_completed;
-        self.enterprise_closed += enterprise_closed;
-        self.enterprise_completed += enterprise_completed;
-        self.in_term += in_term;
-        self.overdue_pending += overdue_pending;
-        self.terminated += terminated;
+        let Tally { counts, claim_fen, recovered_fen, both_claim_fen, both_recovered_fen, days, completed_days, completed_n } = o;
+        for (a, b) in self.counts.iter_mut().zip(counts) {
+            *a += b;
+        }
         self.claim_fen += claim_fen;
         self.recovered_fen += recovered_fen;
         self.both_claim_fen += both_claim_fen;
         self.both_recovered_fen += both_recovered_fen;
         self.days.extend_from_slice(days);
-        self.all_filed += all_filed;
-        self.all_closed += all_closed;
-        self.all_pending += all_pending;
+        self.completed_days += completed_days;
+        self.completed_n += completed_n;
     }
 
-    fn add(&mut self, c: &Counted, k: Contribution, as_of: NaiveDate) {
-        self.all_filed += u64::from(k.filed);
-        self.all_closed += u64::from(k.closed);
-        self.all_pending += u64::from(k.pending);
-        if !k.first {
-            return;
+    fn add(&mut self, c: &Counted, f: &Facts) {
+        for k in Count::ALL {
+            self.counts[k as usize] += u64::from(f.has(k));
         }
-        self.filed += u64::from(k.filed);
-        self.accepted += u64::from(k.accepted);
-        self.pending += u64::from(k.pending);
-        if k.pending && c.deadline.is_some_and(|d| as_of > d) {
-            self.overdue_pending += 1;
+        if f.has(Count::Closed) {
+            if let Some(a) = c.claim {
+                self.claim_fen += i128::from(a);
+            }
+            if let Some(r) = c.recovered {
+                self.recovered_fen += i128::from(r);
+            }
+            if let Some(d) = f.days {
+                self.days.push(d);
+                if f.has(Count::Completed) {
+                    self.completed_days += i128::from(d);
+                    self.completed_n += 1;
+                }
+            }
         }
-        if !k.closed {
-            return;
-        }
-        let Some(closing) = c.closing else { return };
-        self.closed += 1;
-        self.completed += u64::from(c.completed);
-        if c.contract {
-            self.contract_closed += 1;
-            self.contract_completed += u64::from(c.completed);
-        }
-        if c.enterprise {
-            self.enterprise_closed += 1;
-            self.enterprise_completed += u64::from(c.completed);
-        }
-        if c.deadline.is_none_or(|d| closing <= d) {
-            self.in_term += 1;
-        }
-        self.terminated += u64::from(c.terminated_this_round);
-        if let Some(a) = c.claim {
-            self.claim_fen += i128::from(a);
-        }
-        if let Some(r) = c.recovered {
-            self.recovered_fen += i128::from(r);
-        }
-        if let (Some(a), Some(r)) = (c.claim, c.recovered) {
+        if let (true, Some(a), Some(r)) = (f.has(Count::ClosedWithAmounts), c.claim, c.recovered) {
             self.both_claim_fen += i128::from(a);
             self.both_recovered_fen += i128::from(r);
         }
-        self.days.push((closing - c.filing).num_days());
+    }
+
+    /// The count of a set.
+    pub fn count(&self, k: Count) -> u64 {
+        self.counts[k as usize]
     }
 
     pub fn figures(mut self, period: &Period) -> Figures {
         self.days.sort_unstable();
         let n = self.days.len();
         let avg_days = (n > 0).then(|| self.days.iter().map(|&d| d as f64).sum::<f64>() / n as f64);
+        let c = |k: Count| self.count(k);
+        use Count::*;
         Figures {
-            filed: self.filed,
-            accepted: self.accepted,
-            closed: self.closed,
-            pending: self.pending,
-            closure_rate: ratio(self.closed, self.accepted),
-            completed: self.completed,
-            completion_rate: ratio(self.completed, self.closed),
-            contract_closed: self.contract_closed,
-            contract_completed: self.contract_completed,
-            contract_completion_rate: ratio(self.contract_completed, self.contract_closed),
-            enterprise_closed: self.enterprise_closed,
-            enterprise_completed: self.enterprise_completed,
-            enterprise_completion_rate: ratio(self.enterprise_completed, self.enterprise_closed),
-            in_term: self.in_term,
-            in_term_rate: ratio(self.in_term, self.closed),
-            overdue_pending: self.overdue_pending,
-            terminated: self.terminated,
-            termination_rate: ratio(self.terminated, self.closed),
+            filed: c(Filed),
+            accepted: c(Accepted),
+            closed: c(Closed),
+            pending: c(Pending),
+            closure_rate: ratio(c(Closed), c(Accepted)),
+            completed: c(Completed),
+            completion_rate: ratio(c(Completed), c(Closed)),
+            contract_closed: c(ContractClosed),
+            contract_completed: c(ContractCompleted),
+            contract_completion_rate: ratio(c(ContractCompleted), c(ContractClosed)),
+            enterprise_closed: c(EnterpriseClosed),
+            enterprise_completed: c(EnterpriseCompleted),
+            enterprise_completion_rate: ratio(c(EnterpriseCompleted), c(EnterpriseClosed)),
+            in_term: c(InTerm),
+            in_term_rate: ratio(c(InTerm), c(Closed)),
+            overdue_pending: c(OverduePending),
+            terminated: c(Terminated),
+            termination_rate: ratio(c(Terminated), c(Closed)),
             claim_fen: self.claim_fen,
             recovered_fen: self.recovered_fen,
             recovery_rate: (self.both_claim_fen != 0).then(|| self.both_recovered_fen as f64 / self.both_claim_fen as f64),
             avg_days,
             median_days: quantile::type7(&self.days, 0.5),
             p90_days: quantile::type7(&self.days, 0.9),
-            clearance_rate: ratio(self.closed, self.filed),
-            disposition_days: (self.closed > 0).then(|| (period.days() as f64 * self.pending as f64) / self.closed as f64),
-            all_filed: self.all_filed,
-            all_closed: self.all_closed,
-            all_pending: self.all_pending,
+            clearance_rate: ratio(c(Closed), c(Filed)),
+            disposition_days: (c(Closed) > 0).then(|| (period.days() as f64 * c(Pending) as f64) / c(Closed) as f64),
+            all_filed: c(AllFiled),
+            all_closed: c(AllClosed),
+            all_pending: c(AllPending),
+            executed: c(Executed),
+            executed_rate: ratio(c(Executed), c(Accepted)),
+            executed_closed_share: ratio(c(Executed), c(Closed)),
+            termination_accepted_rate: ratio(c(Terminated), c(Accepted)),
+            pending_rate: ratio(c(Pending), c(Accepted)),
+            completed_avg_days: (self.completed_n > 0).then(|| self.completed_days as f64 / self.completed_n as f64),
+            approaching: c(Approaching),
+            long_pending: c(LongPending),
+            long_pending_rate: ratio(c(LongPending), c(Pending)),
         }
     }
 }
@@ -273,6 +177,15 @@ pub struct Figures {
     pub all_filed: u64,
     pub all_closed: u64,
     pub all_pending: u64,
+    pub executed: u64,
+    pub executed_rate: Option<f64>,
+    pub executed_closed_share: Option<f64>,
+    pub termination_accepted_rate: Option<f64>,
+    pub pending_rate: Option<f64>,
+    pub completed_avg_days: Option<f64>,
+    pub approaching: u64,
+    pub long_pending: u64,
+    pub long_pending_rate: Option<f64>,
 }
 
 /// One monthly figure of a court (first-enforcement cases only).
@@ -344,8 +257,8 @@ impl Incomplete {
 }
 
 /// Computes every unit's figures from the deduplicated cases.
-pub fn compute(cases: &[Case], courts: &Courts, period: &Period, incomplete: &Incomplete) -> Indicators {
-    roll_up(court_tallies(cases, courts, period), courts, period, incomplete)
+pub fn compute(cases: &[Case], courts: &Courts, period: &Period, defs: &Definitions, incomplete: &Incomplete) -> Indicators {
+    roll_up(court_tallies(cases, courts, period, defs), courts, period, incomplete)
 }
 
 /// One court's running sums and monthly counts: a city's and the province's
@@ -358,14 +271,14 @@ struct CourtTally {
 }
 
 /// Each court's tally, by court id: `None` for a court without kept cases.
-fn court_tallies(cases: &[Case], courts: &Courts, period: &Period) -> Vec<Option<CourtTally>> {
+fn court_tallies(cases: &[Case], courts: &Courts, period: &Period, defs: &Definitions) -> Vec<Option<CourtTally>> {
     let months = months_of(period);
     let mut tallies: Vec<Option<CourtTally>> = vec![None; courts.list.len()];
     for c in cases {
         if let Some(slot) = tallies.get_mut(c.court as usize) {
             // a court with any kept case gets a row, whatever the case's dates
             let t = slot.get_or_insert_with(|| CourtTally::empty(months.len()));
-            t.add(&Counted::of(c), &months, period);
+            t.add(&Counted::of(c), &months, period, defs);
         }
     }
     tallies
@@ -376,12 +289,10 @@ impl CourtTally {
         CourtTally { tally: Tally::default(), monthly: vec![MonthCounts::default(); months] }
     }
 
-    fn add(&mut self, c: &Counted, months: &[NaiveDate], period: &Period) {
-        let Some(k) = contribution(c, period) else { return };
-        self.tally.add(c, k, period.as_of);
-        if k.first {
-            add_monthly(&mut self.monthly, months, c, k);
-        }
+    fn add(&mut self, c: &Counted, months: &[NaiveDate], period: &Period, defs: &Definitions) {
+        let Some(f) = Facts::of(c, period, defs) else { return };
+        self.tally.add(c, &f);
+        add_monthly(&mut self.monthly, months, c, &f);
     }
 }
 
@@ -442,19 +353,19 @@ fn month_index(months: &[NaiveDate], d: NaiveDate) -> Option<usize> {
     usize::try_from(idx).ok().filter(|&i| i < months.len())
 }
 
-fn add_monthly(m: &mut [MonthCounts], months: &[NaiveDate], c: &Counted, k: Contribution) {
-    if k.filed {
+/// A case's monthly counts: `filed` in its filing month, the others in its
+/// closing month (first enforcement only, as the sets say).
+fn add_monthly(m: &mut [MonthCounts], months: &[NaiveDate], c: &Counted, f: &Facts) {
+    if f.has(Count::Filed) {
         if let Some(i) = month_index(months, c.filing) {
             m[i].filed += 1;
         }
     }
-    if k.closed {
-        if let Some(closing) = c.closing {
-            if let Some(i) = month_index(months, closing) {
-                m[i].closed += 1;
-                m[i].completed += u64::from(c.completed);
-                m[i].in_term += u64::from(c.deadline.is_none_or(|d| closing <= d));
-            }
+    if let (true, Some(closing)) = (f.has(Count::Closed), c.closing) {
+        if let Some(i) = month_index(months, closing) {
+            m[i].closed += 1;
+            m[i].completed += u64::from(f.has(Count::Completed));
+            m[i].in_term += u64::from(f.has(Count::InTerm));
         }
     }
 }

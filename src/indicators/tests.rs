@@ -2,6 +2,7 @@
 //! cases of one basic court, period 2023-01-01..2023-06-30, 6-month deadline.
 
 use super::*;
+use crate::domain::ClosureMethod;
 use crate::domain::{deadline, CaseKey, Fen, TypeCode};
 use crate::reference::{CauseCategory, Courts};
 
@@ -97,7 +98,7 @@ fn court_figures(ind: &Indicators, courts: &Courts, code: &str) -> Figures {
 #[test]
 fn worked_example_counts() {
     let (courts, cases, p) = example();
-    let f = court_figures(&compute(&cases, &courts, &p, &Incomplete::default()), &courts, "冀0821");
+    let f = court_figures(&compute(&cases, &courts, &p, &Definitions::default(), &Incomplete::default()), &courts, "冀0821");
     assert_eq!((f.filed, f.accepted, f.closed, f.pending), (4, 7, 4, 3));
     assert_eq!((f.completed, f.contract_closed, f.contract_completed), (2, 2, 2));
     assert_eq!((f.enterprise_closed, f.enterprise_completed), (1, 0));
@@ -108,7 +109,7 @@ fn worked_example_counts() {
 #[test]
 fn worked_example_rates_amounts_and_days() {
     let (courts, cases, p) = example();
-    let f = court_figures(&compute(&cases, &courts, &p, &Incomplete::default()), &courts, "冀0821");
+    let f = court_figures(&compute(&cases, &courts, &p, &Definitions::default(), &Incomplete::default()), &courts, "冀0821");
     assert_eq!(f.closure_rate, Some(4.0 / 7.0));
     assert_eq!(f.completion_rate, Some(0.5));
     assert_eq!(f.contract_completion_rate, Some(1.0));
@@ -129,7 +130,7 @@ fn worked_example_rates_amounts_and_days() {
 #[test]
 fn pending_is_accepted_minus_closed_for_every_unit() {
     let (courts, cases, p) = example();
-    let ind = compute(&cases, &courts, &p, &Incomplete::default());
+    let ind = compute(&cases, &courts, &p, &Definitions::default(), &Incomplete::default());
     let all = ind.courts.iter().map(|c| &c.figures).chain(ind.cities.iter().map(|c| &c.figures)).chain([&ind.province]);
     for f in all {
         assert_eq!(f.pending, f.accepted - f.closed);
@@ -140,19 +141,19 @@ fn pending_is_accepted_minus_closed_for_every_unit() {
 fn zero_denominators_give_none_never_zero_or_nan() {
     let courts = Courts::load(None).unwrap();
     let p = Period { from: d("2023-01-01"), as_of: d("2023-06-30") };
-    let f = court_figures(&compute(&[], &courts, &p, &Incomplete::default()), &courts, "冀0102");
+    let f = court_figures(&compute(&[], &courts, &p, &Definitions::default(), &Incomplete::default()), &courts, "冀0102");
     assert_eq!((f.closed, f.completion_rate, f.in_term_rate, f.recovery_rate, f.median_days, f.disposition_days), (0, None, None, None, None, None));
 }
 
 #[test]
 fn every_basic_court_has_a_row_and_other_courts_only_with_cases() {
     let (courts, cases, p) = example();
-    let ind = compute(&cases, &courts, &p, &Incomplete::default());
+    let ind = compute(&cases, &courts, &p, &Definitions::default(), &Incomplete::default());
     assert_eq!(ind.courts.len(), 167);
     assert!(ind.courts.iter().all(|c| courts.get(c.court).level == CourtLevel::Basic));
     let mut higher = cases[0].clone();
     higher.court = courts.id("冀08").unwrap();
-    let ind = compute(&[higher], &courts, &p, &Incomplete::default());
+    let ind = compute(&[higher], &courts, &p, &Definitions::default(), &Incomplete::default());
     assert_eq!(ind.courts.len(), 168);
     let codes: Vec<&str> = ind.courts.iter().map(|c| courts.get(c.court).code.as_str()).collect();
     let at = codes.iter().position(|c| *c == "冀08").unwrap();
@@ -162,7 +163,7 @@ fn every_basic_court_has_a_row_and_other_courts_only_with_cases() {
 #[test]
 fn cities_and_province_add_up_their_courts() {
     let (courts, cases, p) = example();
-    let ind = compute(&cases, &courts, &p, &Incomplete::default());
+    let ind = compute(&cases, &courts, &p, &Definitions::default(), &Incomplete::default());
     let chengde = ind.cities.iter().find(|c| c.city == "承德市").unwrap();
     assert_eq!(chengde.figures, court_figures(&ind, &courts, "冀0821"));
     assert_eq!(ind.province, chengde.figures);
@@ -172,7 +173,7 @@ fn cities_and_province_add_up_their_courts() {
 #[test]
 fn monthly_figures_cover_every_month_of_the_period_with_zeros() {
     let (courts, cases, p) = example();
-    let ind = compute(&cases, &courts, &p, &Incomplete::default());
+    let ind = compute(&cases, &courts, &p, &Definitions::default(), &Incomplete::default());
     let id = courts.id("冀0821").unwrap();
     let rows: Vec<_> = ind.monthly.iter().filter(|m| m.court == id).collect();
     assert_eq!(rows.len(), 6);
@@ -193,7 +194,7 @@ fn incomplete_units_are_marked() {
     let mut inc = Incomplete { province: true, ..Default::default() };
     inc.courts.insert(courts.id("冀0821").unwrap());
     inc.cities.insert("承德市".into());
-    let ind = compute(&cases, &courts, &p, &inc);
+    let ind = compute(&cases, &courts, &p, &Definitions::default(), &inc);
     assert!(!ind.province_complete);
     assert!(!ind.courts.iter().find(|c| c.court == courts.id("冀0821").unwrap()).unwrap().complete);
     assert!(ind.courts.iter().find(|c| c.court == courts.id("冀0822").unwrap()).unwrap().complete);
@@ -242,7 +243,7 @@ mod properties {
             let courts = Courts::load(None).unwrap();
             let from = d("2022-09-01") + chrono::Days::new(from_offset);
             let p = Period { from, as_of: from + chrono::Days::new(len) };
-            let ind = compute(&cases, &courts, &p, &Incomplete::default());
+            let ind = compute(&cases, &courts, &p, &Definitions::default(), &Incomplete::default());
             let all = ind.courts.iter().map(|c| &c.figures).chain(ind.cities.iter().map(|c| &c.figures)).chain([&ind.province]);
             for f in all {
                 prop_assert_eq!(f.pending, f.accepted - f.closed);

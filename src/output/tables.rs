@@ -11,37 +11,16 @@ use crate::reference::{CourtLevel, Courts};
 
 /// Appends §7's columns, in order, for a list of figures.
 fn figures_columns(t: &mut Table, f: &[&Figures]) {
-    let int = |g: fn(&Figures) -> u64| f.iter().map(|x| Some(g(x) as i64)).collect::<Vec<_>>();
-    let flt = |g: fn(&Figures) -> Option<f64>| f.iter().map(|x| g(x)).collect::<Vec<_>>();
-    t.int("filed", int(|x| x.filed))
-        .int("accepted", int(|x| x.accepted))
-        .int("closed", int(|x| x.closed))
-        .int("pending", int(|x| x.pending))
-        .float("closure_rate", flt(|x| x.closure_rate))
-        .int("completed", int(|x| x.completed))
-        .float("completion_rate", flt(|x| x.completion_rate))
-        .int("contract_closed", int(|x| x.contract_closed))
-        .int("contract_completed", int(|x| x.contract_completed))
-        .float("contract_completion_rate", flt(|x| x.contract_completion_rate))
-        .int("enterprise_closed", int(|x| x.enterprise_closed))
-        .int("enterprise_completed", int(|x| x.enterprise_completed))
-        .float("enterprise_completion_rate", flt(|x| x.enterprise_completion_rate))
-        .int("in_term", int(|x| x.in_term))
-        .float("in_term_rate", flt(|x| x.in_term_rate))
-        .int("overdue_pending", int(|x| x.overdue_pending))
-        .int("terminated", int(|x| x.terminated))
-        .float("termination_rate", flt(|x| x.termination_rate))
-        .yuan("claim_amount", f.iter().map(|x| Some(x.claim_fen)).collect())
-        .yuan("recovered_amount", f.iter().map(|x| Some(x.recovered_fen)).collect())
-        .float("recovery_rate", flt(|x| x.recovery_rate))
-        .float("avg_days", flt(|x| x.avg_days))
-        .float("median_days", flt(|x| x.median_days))
-        .float("p90_days", flt(|x| x.p90_days))
-        .float("clearance_rate", flt(|x| x.clearance_rate))
-        .float("disposition_days", flt(|x| x.disposition_days))
-        .int("all_filed", int(|x| x.all_filed))
-        .int("all_closed", int(|x| x.all_closed))
-        .int("all_pending", int(|x| x.all_pending));
+    use crate::indicators::columns::{Value, COLUMNS};
+    let zero = crate::indicators::Tally::default().figures(&Period { from: chrono::NaiveDate::MIN, as_of: chrono::NaiveDate::MIN });
+    for c in COLUMNS {
+        let values = f.iter().map(|x| (c.value)(x));
+        match (c.value)(&zero) {
+            Value::Int(_) => t.int(c.name, values.map(|v| if let Value::Int(n) = v { Some(n as i64) } else { None }).collect()),
+            Value::Float(_) => t.float(c.name, values.map(|v| if let Value::Float(x) = v { x } else { None }).collect()),
+            Value::Fen(_) => t.yuan(c.name, values.map(|v| if let Value::Fen(x) = v { Some(x) } else { None }).collect()),
+        };
+    }
 }
 
 fn period_columns(t: &mut Table, n: usize, p: &Period, complete: Vec<Option<bool>>) {
