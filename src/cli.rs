@@ -25,6 +25,9 @@ pub enum Command {
         /// A published output folder
         out_dir: PathBuf,
     },
+    /// List the cases behind one published figure, as CSV on standard output.
+    #[command(after_help = crate::explain::USAGE_EXAMPLES)]
+    Explain(ExplainArgs),
     /// Write a deterministic synthetic province export (for tests and benches).
     #[command(after_help = crate::gen::USAGE_EXAMPLES)]
     Gen(GenArgs),
@@ -56,6 +59,22 @@ impl ValidateArgs {
             ..Default::default()
         }
     }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// A published output folder
+    pub out_dir: PathBuf,
+    /// A court code, a city of the courts table, or `province`
+    pub unit: String,
+    /// A column of the indicator tables (with --month, of indicators_monthly)
+    pub indicator: String,
+    /// For a ratio: the cases of its numerator (default) or its denominator
+    #[arg(long, value_enum)]
+    pub part: Option<crate::explain::Part>,
+    /// A month of the period (YYYY-MM): the monthly table's figure
+    #[arg(long, value_name = "YYYY-MM")]
+    pub month: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -298,6 +298,7 @@ impl Settings {
             "csv_headers": if self.csv_headers == crate::output::labels::HeaderLanguage::Chinese { "zh" } else { "en" },
             "hash_key": self.hash_key_source,
             "cache_dir": self.cache_dir.as_ref().map(|p| p.display().to_string()),
+            "definitions": self.definitions.to_json(),
         })
     }
 }

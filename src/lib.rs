@@ -13,6 +13,7 @@ pub mod config;
 pub mod dedup;
 pub mod domain;
 pub mod error;
+pub mod explain;
 pub mod gen;
 pub mod incremental;
 pub mod indicators;
@@ -27,6 +28,7 @@ pub mod reference;
 mod summary;
 pub mod text;
 pub mod validate;
+pub mod watchlist;
 
 pub use config::Settings;
 pub use error::Error;
@@ -69,6 +71,7 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
     progress.stage("indicators");
     let incomplete = indicators::Incomplete::of(&found.files, &courts);
     let figures = clock.time("indicators", || indicators::compute(&found.cases, &courts, &settings.period, &settings.definitions, &incomplete));
+    let lists = clock.time("watchlist", || watchlist::lists(&found.cases, &courts, &settings.period, &settings.definitions));
 
     // 5. ranks and tiers
     let ranks = clock.time("rank", || rank::rank(&figures, &courts, &settings.rank_settings()));
@@ -81,6 +84,7 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
         courts: &courts,
         found: &found,
         figures: &figures,
+        lists: &lists,
         ranks: &ranks,
         ignored: &inputs.ignored,
         with_parties: hasher.has_key(),
@@ -89,7 +93,7 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
     let manifest = output::publish(findings, memo.as_ref().and_then(Incremental::chunks), &cache_report, &mut clock)?;
     progress.finish();
     let summary = RunSummary::of(&manifest, settings, memo.as_ref().map(Incremental::report));
-    free_in_background((found, figures, manifest));
+    free_in_background((found, figures, lists, manifest));
     Ok(summary)
 }
 

@@ -12,6 +12,7 @@ fn main() -> ExitCode {
         Command::Validate(v) => return validate(&v),
         Command::Report { out_dir } => return report(&out_dir),
         Command::Gen(g) => return gen(&g),
+        Command::Explain(e) => return explain(&e),
     };
     let today = chrono::Local::now().date_naive();
     let key = std::env::var("COURTSTAT_HASH_KEY").ok();
@@ -60,6 +61,29 @@ fn validate(v: &courtstat::cli::ValidateArgs) -> ExitCode {
         Err(e) => {
             eprintln!("courtstat validate: error: {e}");
             ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn explain(e: &courtstat::cli::ExplainArgs) -> ExitCode {
+    use courtstat::explain::ExplainError;
+    match courtstat::explain::explain(&e.out_dir, &e.unit, &e.indicator, e.part, e.month.as_deref()) {
+        Ok((table, _)) => {
+            let stdout = std::io::stdout();
+            match courtstat::output::csv::write(&table, std::io::BufWriter::new(stdout.lock())) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => {
+                    eprintln!("courtstat explain: error: writing the cases: {err}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Err(err) => {
+            eprintln!("courtstat explain: error: {err}");
+            ExitCode::from(match err {
+                ExplainError::Usage(_) => 2,
+                ExplainError::NoRun(_) => 1,
+            })
         }
     }
 }

@@ -41,6 +41,38 @@ impl Default for Definitions {
 }
 
 impl Definitions {
+    /// As `run.json` records them (§13), so that `courtstat explain` counts
+    /// a published run as that run did.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "first_enforcement_types": self.first_enforcement_types.iter().map(|t| t.to_string()).collect::<Vec<_>>(),
+            "executed_methods": self.executed_methods.iter().map(|m| m.label()).collect::<Vec<_>>(),
+            "termination_min_months": self.termination_min_months,
+            "warn_days": self.warn_days,
+            "review_days": self.review_days,
+            "stale_days": self.stale_days,
+        })
+    }
+
+    /// The definitions `to_json` wrote; `None` for anything else.
+    pub fn from_json(v: &serde_json::Value) -> Option<Definitions> {
+        let words = |k: &str| -> Option<Vec<String>> { v.get(k)?.as_array()?.iter().map(|x| x.as_str().map(String::from)).collect() };
+        let number = |k: &str| v.get(k)?.as_u64().and_then(|n| u32::try_from(n).ok());
+        let methods =
+            words("executed_methods")?.iter().map(|w| ClosureMethod::ALL.into_iter().find(|m| m.label() == w)).collect::<Option<Vec<_>>>()?;
+        let mut warn_days: Vec<u32> =
+            v.get("warn_days")?.as_array()?.iter().map(|x| x.as_u64().and_then(|n| u32::try_from(n).ok())).collect::<Option<_>>()?;
+        warn_days.sort_unstable();
+        Some(Definitions {
+            first_enforcement_types: words("first_enforcement_types")?.iter().map(|t| TypeCode::new(t)).collect::<Option<_>>()?,
+            executed_methods: methods,
+            termination_min_months: number("termination_min_months")?,
+            warn_days,
+            review_days: number("review_days")?,
+            stale_days: number("stale_days")?,
+        })
+    }
+
     pub fn is_first(&self, t: TypeCode) -> bool {
         self.first_enforcement_types.contains(&t)
     }
@@ -273,6 +305,15 @@ mod tests {
         // 29 February + 12 months is 28 February
         let p = Period { from: d("2025-01-01"), as_of: d("2025-02-28") };
         assert!(Facts::of(&pending("2024-02-29", None), &p, &defs).unwrap().has(Count::LongPending));
+    }
+
+    #[test]
+    fn definitions_read_back_from_their_json() {
+        let mut defs = Definitions::default();
+        defs.first_enforcement_types.push(TypeCode::new("执恢").unwrap());
+        defs.warn_days = vec![7, 14];
+        assert_eq!(Definitions::from_json(&defs.to_json()), Some(defs));
+        assert_eq!(Definitions::from_json(&serde_json::json!({"warn_days": [1]})), None);
     }
 
     #[test]

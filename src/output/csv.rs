@@ -139,9 +139,16 @@ pub fn write<W: Write>(table: &Table, w: W) -> std::io::Result<()> {
 }
 
 pub fn write_with<W: Write>(table: &Table, mut w: W, headers: super::labels::HeaderLanguage) -> std::io::Result<()> {
+    let chinese;
+    let table = if headers == super::labels::HeaderLanguage::Chinese {
+        chinese = super::labels::in_chinese(table);
+        &chinese
+    } else {
+        table
+    };
     w.write_all(b"\xEF\xBB\xBF")?;
     let mut out = writer(w);
-    out.write_record(table.columns.iter().map(|c| headers.label(c.0)))?;
+    out.write_record(table.columns.iter().map(|c| headers.label(table.name, c.0)))?;
     records_to(table, &mut out)?;
     out.flush()
 }
@@ -178,7 +185,7 @@ pub fn write_chunked<W: Write>(
 ) -> std::io::Result<()> {
     w.write_all(b"\xEF\xBB\xBF")?;
     let mut head = writer(&mut w);
-    head.write_record((table.build)(0..0)?.columns.iter().map(|c| headers.label(c.0)))?;
+    head.write_record((table.build)(0..0)?.columns.iter().map(|c| headers.label(table.name, c.0)))?;
     head.flush()?;
     drop(head);
     for range in table.ranges.iter().filter(|r| !r.is_empty()) {

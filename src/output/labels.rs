@@ -68,7 +68,48 @@ pub const LABELS: &[(&str, &str)] = &[
     ("kept_file", "保留版本所在文件"),
     ("kept_line", "保留版本所在行"),
     ("conflict", "立案日期冲突"),
+    ("list", "清单"),
+    ("filing_date", "立案日期"),
+    ("deadline", "执行期限届满日期"),
+    ("closing_date", "结案日期"),
+    ("closure_method", "结案方式"),
+    ("cause", "案由"),
+    ("cause_category", "案由类别"),
+    ("involves_enterprise", "是否涉企"),
+    ("days", "天数"),
 ];
+
+/// Labels of columns whose name means another thing in one table
+/// (table, column, label): they win over `LABELS` there.
+pub const TABLE_LABELS: &[(&str, &str, &str)] = &[("watchlist", "level", "预警级别")];
+
+/// Values shown in Chinese in the CSV tables with `--csv-headers zh`
+/// (column, value, label); Parquet keeps the codes.
+pub fn value_label(column: &str, value: &str) -> Option<&'static str> {
+    match column {
+        "list" => crate::watchlist::List::ALL.iter().find(|l| l.code() == value).map(|l| l.label()),
+        _ => None,
+    }
+}
+
+/// The table with its coded values in Chinese (`value_label`).
+pub fn in_chinese(t: &super::table::Table) -> super::table::Table {
+    use super::table::Values;
+    let mut out = t.clone();
+    for (name, values) in &mut out.columns {
+        let label = |v: &mut String| {
+            if let Some(l) = value_label(name, v) {
+                *v = l.to_string();
+            }
+        };
+        match values {
+            Values::Dict { dict, .. } => dict.iter_mut().for_each(label),
+            Values::Text(x) => x.iter_mut().flatten().for_each(label),
+            _ => {}
+        }
+    }
+    out
+}
 
 /// Which words head the CSV columns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -87,10 +128,16 @@ impl HeaderLanguage {
         }
     }
 
-    pub fn label(self, column: &str) -> &str {
+    /// The word heading `column` of `table`.
+    pub fn label<'a>(self, table: &str, column: &'a str) -> &'a str {
         match self {
             HeaderLanguage::English => column,
-            HeaderLanguage::Chinese => LABELS.iter().find(|l| l.0 == column).map_or(column, |l| l.1),
+            HeaderLanguage::Chinese => TABLE_LABELS
+                .iter()
+                .find(|l| l.0 == table && l.1 == column)
+                .map(|l| l.2)
+                .or_else(|| LABELS.iter().find(|l| l.0 == column).map(|l| l.1))
+                .unwrap_or(column),
         }
     }
 }
@@ -104,6 +151,9 @@ mod tests {
         let doc = include_str!("../../docs/indicators.md");
         for (en, zh) in LABELS {
             assert!(doc.contains(&format!("| `{en}` | {zh} |")), "docs/indicators.md lacks | `{en}` | {zh} |");
+        }
+        for (table, en, zh) in TABLE_LABELS {
+            assert!(doc.contains(&format!("| `{en}` ({table}) | {zh} |")), "docs/indicators.md lacks | `{en}` ({table}) | {zh} |");
         }
     }
 

@@ -105,6 +105,8 @@ pub struct Findings<'a> {
     pub courts: &'a Courts,
     pub found: &'a Deduplicated,
     pub figures: &'a Indicators,
+    /// the watch lists (§11)
+    pub lists: &'a [crate::watchlist::Entry],
     pub ranks: &'a Rankings,
     /// the files under the input folders that are not exports
     pub ignored: &'a [String],
@@ -131,6 +133,7 @@ pub fn publish(
         (city_table(f.figures, f.ranks, period), BOTH),
         (province_table(f.figures, period), BOTH),
         (monthly_table(f.figures, courts), BOTH),
+        (watchlist_table(f.lists, &found.cases, courts, &found.causes), BOTH),
     ];
     let names = found.file_names();
     let case_names = CaseNames { courts, files: &names, causes: &found.causes };

@@ -87,6 +87,39 @@ pub fn monthly_table(ind: &Indicators, courts: &Courts) -> Table {
     t
 }
 
+/// The watch lists (§11), already in their order.
+pub fn watchlist_table(entries: &[crate::watchlist::Entry], cases: &[Case], courts: &Courts, causes: &[String]) -> Table {
+    let mut t = Table::new("watchlist");
+    let case = |e: &crate::watchlist::Entry| &cases[e.case as usize];
+    let court = |e: &crate::watchlist::Entry| courts.get(case(e).court);
+    let lists = crate::watchlist::List::ALL;
+    let methods = crate::domain::ClosureMethod::ALL;
+    t.dict(
+        "list",
+        lists.iter().map(|l| l.code().to_string()).collect(),
+        entries.iter().map(|e| lists.iter().position(|l| *l == e.list).map(|k| k as u32)).collect(),
+    )
+    .text("court_code", entries.iter().map(|e| Some(court(e).code.clone())).collect())
+    .text("court_name", entries.iter().map(|e| Some(court(e).name.clone())).collect())
+    .text("city", entries.iter().map(|e| court(e).city.clone()).collect())
+    .text("case_no", entries.iter().map(|e| Some(case(e).number(courts).to_string())).collect())
+    .date("filing_date", entries.iter().map(|e| Some(case(e).filing)).collect())
+    .date("deadline", entries.iter().map(|e| case(e).deadline).collect())
+    .date("closing_date", entries.iter().map(|e| case(e).closing).collect())
+    .dict(
+        "closure_method",
+        methods.iter().map(|m| m.label().to_string()).collect(),
+        entries.iter().map(|e| case(e).method.map(|m| m as u32)).collect(),
+    )
+    .dict("cause", causes.to_vec(), entries.iter().map(|e| case(e).cause.map(|id| id.index() as u32)).collect())
+    .text("cause_category", entries.iter().map(|e| Some(case(e).category.label().to_string())).collect())
+    .boolean("involves_enterprise", entries.iter().map(|e| Some(case(e).enterprise)).collect())
+    .yuan("claim_amount", entries.iter().map(|e| case(e).claim.get().map(|f| i128::from(f.0))).collect())
+    .int("days", entries.iter().map(|e| Some(e.days)).collect())
+    .int("level", entries.iter().map(|e| e.level.map(i64::from)).collect());
+    t
+}
+
 // The large tables are built a chunk (a Parquet row group) at a time, its
 // boundaries content-defined so that a refresh can reuse the chunks whose
 // rows did not change. Two chunks are built at once, so wide rows (cases,

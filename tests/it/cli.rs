@@ -67,6 +67,12 @@ fn golden_duplicates() {
 }
 
 #[test]
+fn golden_watchlist() {
+    let (_t, out) = ok_run();
+    golden(&out, "watchlist.csv");
+}
+
+#[test]
 fn golden_cases_parquet() {
     // cases.parquet comes from our own writer (output::parquet_file) and the
     // indicator files from polars, pinned exactly: a change to either's bytes

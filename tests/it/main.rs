@@ -6,5 +6,6 @@ mod common;
 mod crash;
 mod hostile;
 mod incremental;
+mod lists;
 mod parquet;
 mod report;

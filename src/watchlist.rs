@@ -1,0 +1,249 @@
+//! The watch lists (清单, §11): which first-enforcement cases a court's
+//! 执行局 acts on the next morning. The figures say where a court stands;
+//! these say which cases to take up. `approaching`, `overdue` and
+//! `long_pending` are the very sets the figures `approaching`,
+//! `overdue_pending` and `long_pending` count (`indicators::Facts`); the
+//! other three are defined here, from the same month arithmetic.
+
+use crate::domain::{Case, ClosureMethod};
+use crate::indicators::facts::{months_after, pending_at};
+use crate::indicators::{Count, Counted, Definitions, Facts, Period};
+use crate::reference::Courts;
+
+/// The six lists, in the order of §11 (the table's order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum List {
+    /// 临期预警: pending, the deadline within the warning horizon
+    Approaching,
+    /// 超期未结: pending, past the deadline
+    Overdue,
+    /// 长期未结: pending for 12 months or more
+    LongPending,
+    /// 终本过快: 终本 within `termination_min_months` of filing
+    EarlyTermination,
+    /// 终本案件定期查询: a six-monthly asset query falls due soon
+    TerminationReview,
+    /// 合同类未实际执结: a contract case pending, or closed by 终本
+    ContractUnexecuted,
+}
+
+impl List {
+    pub const ALL: [List; 6] =
+        [List::Approaching, List::Overdue, List::LongPending, List::EarlyTermination, List::TerminationReview, List::ContractUnexecuted];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            List::Approaching => "approaching",
+            List::Overdue => "overdue",
+            List::LongPending => "long_pending",
+            List::EarlyTermination => "early_termination",
+            List::TerminationReview => "termination_review",
+            List::ContractUnexecuted => "contract_unexecuted",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            List::Approaching => "临期预警",
+            List::Overdue => "超期未结",
+            List::LongPending => "长期未结",
+            List::EarlyTermination => "终本过快",
+            List::TerminationReview => "终本案件定期查询",
+            List::ContractUnexecuted => "合同类未实际执结",
+        }
+    }
+}
+
+/// One case on one list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry {
+    pub list: List,
+    /// index into the kept cases
+    pub case: u32,
+    pub days: i64,
+    pub level: Option<u32>,
+}
+
+/// The month counts `long_pending`'s level names, largest first.
+const LONG_PENDING_LEVELS: [u32; 3] = [36, 18, 12];
+/// `termination_review`: every six months for five years after the closing.
+const REVIEW_EVERY_MONTHS: u32 = 6;
+const REVIEWS: u32 = 10;
+
+/// Every list's entries, sorted by list (in §11's order), court code, then
+/// case number (`cases` come in case-number order).
+pub fn lists(cases: &[Case], courts: &Courts, p: &Period, defs: &Definitions) -> Vec<Entry> {
+    use rayon::prelude::*;
+    let mut entries: Vec<Entry> = cases.par_iter().enumerate().flat_map_iter(|(i, c)| entries_of(&Counted::of(c), i as u32, p, defs)).collect();
+    // courts ranked by code text, for the sort
+    let mut by_code: Vec<u32> = (0..courts.list.len() as u32).collect();
+    by_code.sort_by(|a, b| courts.get(*a).code.cmp(&courts.get(*b).code));
+    let mut rank = vec![0u32; courts.list.len()];
+    for (r, &id) in by_code.iter().enumerate() {
+        rank[id as usize] = r as u32;
+    }
+    entries.par_sort_unstable_by_key(|e| (e.list, rank[cases[e.case as usize].court as usize], e.case));
+    entries
+}
+
+fn days_between(a: chrono::NaiveDate, b: chrono::NaiveDate) -> i64 {
+    (b - a).num_days()
+}
+
+/// The lists one case is on.
+pub fn entries_of(c: &Counted, case: u32, p: &Period, defs: &Definitions) -> Vec<Entry> {
+    let mut out = Vec::new();
+    let Some(f) = Facts::of(c, p, defs) else { return out };
+    if !defs.is_first(c.type_code) {
+        return out;
+    }
+    let mut add = |list, days, level| out.push(Entry { list, case, days, level });
+    let as_of = p.as_of;
+    if let (true, Some(d)) = (f.has(Count::Approaching), c.deadline) {
+        let days = days_between(as_of, d);
+        let level = defs.warn_days.iter().copied().filter(|&w| i64::from(w) >= days).min();
+        add(List::Approaching, days, level);
+    }
+    if let (true, Some(d)) = (f.has(Count::OverduePending), c.deadline) {
+        add(List::Overdue, days_between(d, as_of), None);
+    }
+    if f.has(Count::LongPending) {
+        let level = LONG_PENDING_LEVELS.into_iter().find(|&m| months_after(c.filing, m).is_some_and(|d| as_of >= d));
+        add(List::LongPending, days_between(c.filing, as_of), level);
+    }
+    let terminated = c.method == Some(ClosureMethod::TerminatedThisRound);
+    if let (true, Some(closing)) = (terminated, c.closing) {
+        if p.contains(closing) && months_after(c.filing, defs.termination_min_months).is_some_and(|d| closing < d) {
+            add(List::EarlyTermination, days_between(c.filing, closing), None);
+        }
+        if closing <= as_of {
+            let until = as_of.checked_add_days(chrono::Days::new(u64::from(defs.review_days)));
+            let due = (1..=REVIEWS).find_map(|k| {
+                let r = months_after(closing, REVIEW_EVERY_MONTHS * k)?;
+                (as_of <= r && until.is_some_and(|u| r <= u)).then_some((k, r))
+            });
+            if let Some((k, r)) = due {
+                add(List::TerminationReview, days_between(as_of, r), Some(k));
+            }
+        }
+    }
+    let closed_by_termination = terminated && c.closing.is_some_and(|d| p.contains(d));
+    if c.contract && (pending_at(c, as_of) || closed_by_termination) {
+        add(List::ContractUnexecuted, days_between(c.filing, as_of), None);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::TypeCode;
+    use chrono::NaiveDate;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn case(filed: &str, closed: Option<(&str, ClosureMethod)>, contract: bool) -> Counted {
+        let filing = d(filed);
+        Counted {
+            filing,
+            closing: closed.map(|c| d(c.0)),
+            deadline: crate::domain::deadline(filing, 6, 0, 0),
+            type_code: TypeCode::new("执").unwrap(),
+            method: closed.map(|c| c.1),
+            contract,
+            enterprise: false,
+            claim: None,
+            recovered: None,
+            executed_flag: None,
+        }
+    }
+
+    fn on(c: &Counted, p: &Period) -> Vec<(List, i64, Option<u32>)> {
+        entries_of(c, 0, p, &Definitions::default()).into_iter().map(|e| (e.list, e.days, e.level)).collect()
+    }
+
+    fn period() -> Period {
+        Period { from: d("2023-01-01"), as_of: d("2023-08-22") }
+    }
+
+    #[test]
+    fn approaching_and_overdue_at_their_boundaries() {
+        let p = period();
+        // deadline = filing + 6 months
+        assert_eq!(on(&case("2023-03-21", None, false), &p), [(List::Approaching, 30, Some(30))], "as_of + 30 days");
+        assert_eq!(on(&case("2023-03-22", None, false), &p), [], "31 days ahead: on no list");
+        assert_eq!(on(&case("2023-02-22", None, false), &p), [(List::Approaching, 0, Some(5))], "on the deadline");
+        assert_eq!(on(&case("2023-02-21", None, false), &p), [(List::Overdue, 1, None)], "one day past it");
+        assert_eq!(on(&case("2023-02-27", None, false), &p), [(List::Approaching, 5, Some(5))]);
+        assert_eq!(on(&case("2023-02-28", None, false), &p), [(List::Approaching, 6, Some(10))], "the smallest step at least the days");
+    }
+
+    #[test]
+    fn a_31_august_filing_is_due_on_the_last_day_of_february() {
+        for (filed, due) in [("2022-08-31", "2023-02-28"), ("2023-08-31", "2024-02-29")] {
+            let p = Period { from: d("2023-01-01"), as_of: d(due) };
+            assert_eq!(on(&case(filed, None, false), &p), [(List::Approaching, 0, Some(5))], "{filed}");
+            let next = Period { from: d("2023-01-01"), as_of: d(due) + chrono::Days::new(1) };
+            assert_eq!(on(&case(filed, None, false), &next)[0], (List::Overdue, 1, None), "{filed}");
+        }
+    }
+
+    #[test]
+    fn long_pending_from_twelve_months_to_the_day_with_its_level() {
+        let p = period();
+        let long = |filed: &str| on(&case(filed, None, false), &p).into_iter().find(|e| e.0 == List::LongPending);
+        assert_eq!(long("2022-08-22"), Some((List::LongPending, 365, Some(12))), "12 months to the day");
+        assert_eq!(long("2022-08-23"), None);
+        assert_eq!(long("2022-02-22").map(|e| e.2), Some(Some(18)));
+        assert_eq!(long("2020-08-22").map(|e| e.2), Some(Some(36)));
+    }
+
+    #[test]
+    fn early_termination_within_three_calendar_months() {
+        let p = period();
+        let t = ClosureMethod::TerminatedThisRound;
+        let early = |filed: &str, closed: &str| on(&case(filed, Some((closed, t)), false), &p).iter().any(|e| e.0 == List::EarlyTermination);
+        assert!(early("2023-03-01", "2023-05-31"));
+        assert!(!early("2023-03-01", "2023-06-01"), "three months to the day is not too fast");
+        assert!(!early("2022-11-01", "2022-12-01"), "closed before the period");
+        assert!(!on(&case("2023-03-01", Some(("2023-04-01", ClosureMethod::Completed)), false), &p).iter().any(|e| e.0 == List::EarlyTermination));
+    }
+
+    #[test]
+    fn a_termination_review_falls_due_every_six_months_within_review_days() {
+        let p = period();
+        let t = ClosureMethod::TerminatedThisRound;
+        let review = |closed: &str| on(&case("2020-01-01", Some((closed, t)), false), &p).into_iter().find(|e| e.0 == List::TerminationReview);
+        // the sixth-month anniversary of the closing falls on as_of
+        assert_eq!(review("2023-02-22"), Some((List::TerminationReview, 0, Some(1))));
+        assert_eq!(review("2022-08-22"), Some((List::TerminationReview, 0, Some(2))), "the twelfth month: the second query");
+        assert_eq!(review("2023-03-18"), Some((List::TerminationReview, 27, Some(1))));
+        assert_eq!(review("2023-03-21"), Some((List::TerminationReview, 30, Some(1))), "as_of + review_days");
+        assert_eq!(review("2023-03-22"), None, "31 days ahead");
+        assert_eq!(review("2023-02-21"), None, "passed yesterday");
+        assert_eq!(review("2018-08-22"), Some((List::TerminationReview, 0, Some(10))), "the tenth, after five years");
+        assert_eq!(review("2018-02-22"), None, "an eleventh query is not asked for");
+    }
+
+    #[test]
+    fn contract_cases_pending_or_closed_by_termination() {
+        let p = period();
+        let unexecuted = |c: Counted| on(&c, &p).iter().any(|e| e.0 == List::ContractUnexecuted);
+        assert!(unexecuted(case("2023-07-01", None, true)));
+        assert!(unexecuted(case("2023-03-01", Some(("2023-05-01", ClosureMethod::TerminatedThisRound)), true)));
+        assert!(!unexecuted(case("2023-03-01", Some(("2023-05-01", ClosureMethod::Completed)), true)));
+        assert!(!unexecuted(case("2023-07-01", None, false)));
+        assert!(unexecuted(case("2023-07-01", Some(("2023-09-01", ClosureMethod::Completed)), true)), "closed after as_of: pending then");
+    }
+
+    #[test]
+    fn a_case_filed_after_as_of_or_of_another_type_is_on_no_list() {
+        let p = period();
+        assert!(on(&case("2023-08-23", None, true), &p).is_empty());
+        let mut c = case("2022-01-01", None, true);
+        c.type_code = TypeCode::new("执恢").unwrap();
+        assert!(on(&c, &p).is_empty());
+    }
+}
