@@ -71,19 +71,34 @@ const REVIEW_EVERY_MONTHS: u32 = 6;
 const REVIEWS: u32 = 10;
 
 /// Every list's entries, sorted by list (in §11's order), court code, then
-/// case number (`cases` come in case-number order).
+/// case number. `cases` come in case-number order and the entries are made
+/// in that order, so a stable counting sort by (list, court) finishes it:
+/// no comparison, and each case is looked at once.
 pub fn lists(cases: &[Case], courts: &Courts, p: &Period, defs: &Definitions) -> Vec<Entry> {
     use rayon::prelude::*;
-    let mut entries: Vec<Entry> = cases.par_iter().enumerate().flat_map_iter(|(i, c)| entries_of(&Counted::of(c), i as u32, p, defs)).collect();
-    // courts ranked by code text, for the sort
+    let made: Vec<Entry> = cases.par_iter().enumerate().flat_map_iter(|(i, c)| entries_of(&Counted::of(c), i as u32, p, defs)).collect();
+    // courts ranked by code text
     let mut by_code: Vec<u32> = (0..courts.list.len() as u32).collect();
-    by_code.sort_by(|a, b| courts.get(*a).code.cmp(&courts.get(*b).code));
-    let mut rank = vec![0u32; courts.list.len()];
+    by_code.sort_by(|a, b| courts.get(*a).code.cmp(&courts.get(*b).code).then(a.cmp(b)));
+    let mut rank = vec![0usize; courts.list.len()];
     for (r, &id) in by_code.iter().enumerate() {
-        rank[id as usize] = r as u32;
+        rank[id as usize] = r;
     }
-    entries.par_sort_unstable_by_key(|e| (e.list, rank[cases[e.case as usize].court as usize], e.case));
-    entries
+    let bucket = |e: &Entry| e.list as usize * courts.list.len() + rank[cases[e.case as usize].court as usize];
+    let mut starts = vec![0usize; List::ALL.len() * courts.list.len() + 1];
+    for e in &made {
+        starts[bucket(e) + 1] += 1;
+    }
+    for k in 1..starts.len() {
+        starts[k] += starts[k - 1];
+    }
+    let mut sorted = vec![Entry { list: List::Approaching, case: 0, days: 0, level: None }; made.len()];
+    for e in made {
+        let at = &mut starts[bucket(&e)];
+        sorted[*at] = e;
+        *at += 1;
+    }
+    sorted
 }
 
 fn days_between(a: chrono::NaiveDate, b: chrono::NaiveDate) -> i64 {
@@ -93,9 +108,15 @@ fn days_between(a: chrono::NaiveDate, b: chrono::NaiveDate) -> i64 {
 /// The lists one case is on.
 pub fn entries_of(c: &Counted, case: u32, p: &Period, defs: &Definitions) -> Vec<Entry> {
     let mut out = Vec::new();
-    let Some(f) = Facts::of(c, p, defs) else { return out };
+    entries_into(c, case, p, defs, &mut out);
+    out
+}
+
+/// `entries_of`, appended to `out`.
+fn entries_into(c: &Counted, case: u32, p: &Period, defs: &Definitions, out: &mut Vec<Entry>) {
+    let Some(f) = Facts::of(c, p, defs) else { return };
     if !defs.is_first(c.type_code) {
-        return out;
+        return;
     }
     let mut add = |list, days, level| out.push(Entry { list, case, days, level });
     let as_of = p.as_of;
@@ -131,7 +152,6 @@ pub fn entries_of(c: &Counted, case: u32, p: &Period, defs: &Definitions) -> Vec
     if c.contract && (pending_at(c, as_of) || closed_by_termination) {
         add(List::ContractUnexecuted, days_between(c.filing, as_of), None);
     }
-    out
 }
 
 #[cfg(test)]

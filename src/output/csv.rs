@@ -24,11 +24,46 @@ pub fn yuan_text(fen: i128) -> String {
 }
 
 fn push_yuan(out: &mut String, fen: i128) {
-    use std::fmt::Write as _;
-    let sign = if fen < 0 { "-" } else { "" };
+    if fen < 0 {
+        out.push('-');
+    }
     let a = fen.unsigned_abs();
-    // writing into a String cannot fail
-    let _ = write!(out, "{sign}{}.{:02}", a / 100, a % 100);
+    match u64::try_from(a / 100) {
+        Ok(whole) => push_digits(out, whole),
+        // beyond u64 yuan: the slow path (no export holds such an amount)
+        Err(_) => out.push_str(&(a / 100).to_string()),
+    }
+    out.push('.');
+    push_two(out, (a % 100) as u32);
+}
+
+/// `n` in decimal, without `fmt`'s machinery (a million-row list has
+/// millions of numbers).
+fn push_digits(out: &mut String, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // ASCII digits
+    out.push_str(std::str::from_utf8(&buf[at..]).unwrap_or_default());
+}
+
+fn push_int(out: &mut String, n: i64) {
+    if n < 0 {
+        out.push('-');
+    }
+    push_digits(out, n.unsigned_abs());
+}
+
+fn push_two(out: &mut String, v: u32) {
+    out.push(char::from(b'0' + (v / 10 % 10) as u8));
+    out.push(char::from(b'0' + (v % 10) as u8));
 }
 
 /// A text cell that Excel would read as a formula (OWASP "CSV injection"):
@@ -67,7 +102,12 @@ pub fn push_cell(v: &Values, row: usize, out: &mut String) {
             }
             Ok(())
         }
-        Values::Int(x) => x[row].map_or(Ok(()), |n| write!(out, "{n}")),
+        Values::Int(x) => {
+            if let Some(n) = x[row] {
+                push_int(out, n);
+            }
+            Ok(())
+        }
         Values::Float(x) => {
             if let Some(f) = x[row] {
                 out.push_str(&float_text(f));
@@ -83,7 +123,15 @@ pub fn push_cell(v: &Values, row: usize, out: &mut String) {
         Values::Date(x) => x[row].map_or(Ok(()), |d| {
             use chrono::Datelike;
             match d.year() {
-                y @ 0..=9999 => write!(out, "{y:04}-{:02}-{:02}", d.month(), d.day()),
+                y @ 0..=9999 => {
+                    push_two(out, y as u32 / 100);
+                    push_two(out, y as u32 % 100);
+                    out.push('-');
+                    push_two(out, d.month());
+                    out.push('-');
+                    push_two(out, d.day());
+                    Ok(())
+                }
                 _ => write!(out, "{}", d.format("%Y-%m-%d")),
             }
         }),
@@ -107,10 +155,7 @@ pub fn push_cell(v: &Values, row: usize, out: &mut String) {
 /// profiles at a million rows.
 pub fn push_datetime(out: &mut String, t: &chrono::NaiveDateTime) {
     use chrono::{Datelike, Timelike};
-    let two = |out: &mut String, v: u32| {
-        out.push(char::from(b'0' + (v / 10 % 10) as u8));
-        out.push(char::from(b'0' + (v % 10) as u8));
-    };
+    let two = push_two;
     let y = t.year();
     if (0..=9999).contains(&y) {
         two(out, y as u32 / 100);
@@ -147,28 +192,99 @@ pub fn write_with<W: Write>(table: &Table, mut w: W, headers: super::labels::Hea
         table
     };
     w.write_all(b"\xEF\xBB\xBF")?;
-    let mut out = writer(w);
-    out.write_record(table.columns.iter().map(|c| headers.label(table.name, c.0)))?;
-    records_to(table, &mut out)?;
-    out.flush()
+    let mut head = writer(&mut w);
+    head.write_record(table.columns.iter().map(|c| headers.label(table.name, c.0)))?;
+    head.flush()?;
+    drop(head);
+    records_to(table, &mut w)?;
+    w.flush()
 }
 
 fn writer<W: Write>(w: W) -> csv::Writer<W> {
     csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(w)
 }
 
-fn records_to<W: Write>(table: &Table, out: &mut csv::Writer<W>) -> std::io::Result<()> {
+/// The rows of a table as CSV (RFC 4180, CRLF): the bytes the `csv` crate
+/// writes for the same cells (`the_row_encoder_writes_what_the_csv_crate_writes`
+/// holds the two together), a few times faster, which a watch list of a
+/// million rows needs: a dictionary column's entries are escaped once, and
+/// numbers, dates and flags, which never need quotes, are appended as they
+/// are.
+fn records_to<W: Write>(table: &Table, w: &mut W) -> std::io::Result<()> {
+    enum Cell {
+        /// a dictionary column's entries, each escaped
+        Dict(Vec<Vec<u8>>),
+        Text,
+        Plain,
+    }
+    let cells: Vec<Cell> = table
+        .columns
+        .iter()
+        .map(|(_, v)| match v {
+            Values::Dict { dict, .. } => Cell::Dict(dict.iter().map(|e| escaped(e, table.columns.len())).collect()),
+            Values::Text(_) | Values::Packed { .. } => Cell::Text,
+            _ => Cell::Plain,
+        })
+        .collect();
+    let mut out: Vec<u8> = Vec::with_capacity(1 << 20);
     let mut field = String::new();
     for row in 0..table.rows() {
-        for (_, values) in &table.columns {
-            field.clear();
-            push_cell(values, row, &mut field);
-            out.write_field(&field)?;
+        for (k, ((_, values), cell)) in table.columns.iter().zip(&cells).enumerate() {
+            if k > 0 {
+                out.push(b',');
+            }
+            match (cell, values) {
+                (Cell::Dict(entries), Values::Dict { codes, .. }) => {
+                    if let Some(e) = codes[row].and_then(|c| entries.get(c as usize)) {
+                        out.extend_from_slice(e);
+                    } else if table.columns.len() == 1 {
+                        out.extend_from_slice(b"\"\"");
+                    }
+                }
+                (Cell::Text, _) => {
+                    let text = values.text_at(row).unwrap_or("");
+                    out.extend_from_slice(&escaped(text, table.columns.len()));
+                }
+                _ => {
+                    field.clear();
+                    push_cell(values, row, &mut field);
+                    if field.is_empty() && table.columns.len() == 1 {
+                        out.extend_from_slice(b"\"\"");
+                    }
+                    out.extend_from_slice(field.as_bytes());
+                }
+            }
         }
-        // ends the record
-        out.write_record(None::<&[u8]>)?;
+        out.extend_from_slice(b"\r\n");
+        if out.len() > (1 << 20) - 4096 {
+            w.write_all(&out)?;
+            out.clear();
+        }
     }
-    Ok(())
+    w.write_all(&out)
+}
+
+/// A text cell as the CSV holds it: neutralised (`neutralize`), then quoted
+/// when it holds a comma, a quote or a line end (quotes doubled), as the
+/// `csv` crate's necessary quoting does; an empty lone field is `""`.
+fn escaped(text: &str, fields: usize) -> Vec<u8> {
+    let t = neutralize(text);
+    if t.is_empty() && fields == 1 {
+        return b"\"\"".to_vec();
+    }
+    if !t.bytes().any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n')) {
+        return t.as_bytes().to_vec();
+    }
+    let mut out = Vec::with_capacity(t.len() + 2);
+    out.push(b'"');
+    for b in t.bytes() {
+        if b == b'"' {
+            out.push(b'"');
+        }
+        out.push(b);
+    }
+    out.push(b'"');
+    out
 }
 
 /// A chunked table as one CSV, the bytes `write_with` writes for the whole
@@ -188,21 +304,23 @@ pub fn write_chunked<W: Write>(
     head.write_record((table.build)(0..0)?.columns.iter().map(|c| headers.label(table.name, c.0)))?;
     head.flush()?;
     drop(head);
+    // a chunk's cells as the CSV shows them (coded values in Chinese with
+    // Chinese headers); the stored text is keyed by the language too
+    let build = |range: std::ops::Range<usize>| -> std::io::Result<Table> {
+        let t = (table.build)(range)?;
+        Ok(if headers == super::labels::HeaderLanguage::Chinese { super::labels::in_chinese(&t) } else { t })
+    };
+    let format = if headers == super::labels::HeaderLanguage::Chinese { "csv-zh" } else { "csv" };
     for range in table.ranges.iter().filter(|r| !r.is_empty()) {
-        let entry = super::reuse::entry(store, table, "csv", range.clone());
+        let entry = super::reuse::entry(store, table, format, range.clone());
         match entry {
-            None => {
-                let mut out = writer(&mut w);
-                records_to(&(table.build)(range.clone())?, &mut out)?;
-                out.flush()?;
-            }
+            None => records_to(&build(range.clone())?, &mut w)?,
             Some((s, name)) => {
                 let text = match s.get(&name) {
                     Some(text) => text,
                     None => {
-                        let mut out = writer(Vec::new());
-                        records_to(&(table.build)(range.clone())?, &mut out)?;
-                        let text = out.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
+                        let mut text = Vec::new();
+                        records_to(&build(range.clone())?, &mut text)?;
                         s.put(&name, &text);
                         text
                     }
@@ -217,6 +335,94 @@ pub fn write_chunked<W: Write>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The rows as the `csv` crate writes them, field by field: the oracle
+    /// `records_to` is held to.
+    fn rows_by_the_csv_crate(table: &Table) -> Vec<u8> {
+        let mut out = writer(Vec::new());
+        let mut field = String::new();
+        for row in 0..table.rows() {
+            for (_, values) in &table.columns {
+                field.clear();
+                push_cell(values, row, &mut field);
+                out.write_field(&field).unwrap();
+            }
+            out.write_record(None::<&[u8]>).unwrap();
+        }
+        out.into_inner().unwrap()
+    }
+
+    fn awkward_text() -> impl proptest::strategy::Strategy<Value = Option<String>> {
+        use proptest::prelude::*;
+        let piece = prop_oneof![
+            Just(String::new()),
+            Just(",".to_string()),
+            Just("\"".to_string()),
+            Just("\r".to_string()),
+            Just("\n".to_string()),
+            Just("\r\n".to_string()),
+            Just("=".to_string()),
+            Just("+".to_string()),
+            Just("-".to_string()),
+            Just("@".to_string()),
+            Just("'".to_string()),
+            Just(" ".to_string()),
+            Just("\t".to_string()),
+            Just("冀执".to_string()),
+            "[a-z0-9]{1,4}",
+        ];
+        proptest::option::weighted(0.85, proptest::collection::vec(piece, 0..5).prop_map(|p| p.concat()))
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn numbers_and_dates_print_as_fmt_prints_them(n in proptest::num::i64::ANY, fen in proptest::num::i128::ANY, days in -1_000_000i32..4_000_000) {
+            let cell = |v: Values| { let mut s = String::new(); push_cell(&v, 0, &mut s); s };
+            proptest::prop_assert_eq!(cell(Values::Int(vec![Some(n)])), n.to_string());
+            let sign = if fen < 0 { "-" } else { "" };
+            let a = fen.unsigned_abs();
+            proptest::prop_assert_eq!(cell(Values::Yuan(vec![Some(fen)])), format!("{sign}{}.{:02}", a / 100, a % 100));
+            if let Some(d) = chrono::NaiveDate::from_num_days_from_ce_opt(days) {
+                proptest::prop_assert_eq!(cell(Values::Date(vec![Some(d)])), d.format("%Y-%m-%d").to_string());
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_row_encoder_writes_what_the_csv_crate_writes(
+            rows in 0usize..12,
+            kinds in proptest::collection::vec(0u8..7, 1..5),
+            texts in proptest::collection::vec(awkward_text(), 12 * 5),
+            dict in proptest::collection::vec(awkward_text(), 1..5),
+            codes in proptest::collection::vec(proptest::option::weighted(0.8, 0u32..4), 12 * 5),
+            ints in proptest::collection::vec(proptest::option::of(proptest::num::i64::ANY), 12 * 5),
+            days in proptest::collection::vec(proptest::option::of(-800_000i64..800_000), 12 * 5),
+        ) {
+            let mut t = Table::new("t");
+            const NAMES: [&str; 5] = ["a", "b", "c", "d", "e"];
+            for (k, kind) in kinds.iter().enumerate() {
+                let at = |i: usize| k * 12 + i;
+                match kind {
+                    0 => t.text(NAMES[k], (0..rows).map(|i| texts[at(i)].clone()).collect()),
+                    1 => {
+                        let entries: Vec<String> = dict.iter().map(|d| d.clone().unwrap_or_default()).collect();
+                        let n = entries.len() as u32;
+                        t.dict(NAMES[k], entries, (0..rows).map(|i| codes[at(i)].map(|c| c % n)).collect())
+                    }
+                    2 => t.int(NAMES[k], (0..rows).map(|i| ints[at(i)]).collect()),
+                    3 => t.yuan(NAMES[k], (0..rows).map(|i| ints[at(i)].map(i128::from)).collect()),
+                    4 => t.date(NAMES[k], (0..rows).map(|i| days[at(i)].and_then(|d| chrono::NaiveDate::from_num_days_from_ce_opt(d as i32 + 700_000))).collect()),
+                    5 => t.boolean(NAMES[k], (0..rows).map(|i| ints[at(i)].map(|n| n % 2 == 0)).collect()),
+                    _ => t.float(NAMES[k], (0..rows).map(|i| ints[at(i)].map(|n| n as f64 / 7.0)).collect()),
+                };
+            }
+            let mut ours = Vec::new();
+            records_to(&t, &mut ours).unwrap();
+            let oracle = rows_by_the_csv_crate(&t);
+            proptest::prop_assert_eq!(String::from_utf8_lossy(&ours), String::from_utf8_lossy(&oracle));
+        }
+    }
 
     #[test]
     fn floats_print_shortest_round_trip_never_rounded() {

@@ -133,8 +133,8 @@ pub fn publish(
         (city_table(f.figures, f.ranks, period), BOTH),
         (province_table(f.figures, period), BOTH),
         (monthly_table(f.figures, courts), BOTH),
-        (watchlist_table(f.lists, &found.cases, courts, &found.causes), BOTH),
     ];
+    let lists = watchlist_table(f.lists, &found.cases, courts, &found.causes);
     let names = found.file_names();
     let case_names = CaseNames { courts, files: &names, causes: &found.causes };
     let quarantine = quarantine_table(&found.quarantined, &names, quarantine_chunks());
@@ -146,7 +146,7 @@ pub fn publish(
         let (small, cases_file) = rayon::join(
             || {
                 let mut w = write_tables(&staging, &tables, headers)?;
-                w.extend(write_chunked(&staging, &[(&quarantine, BOTH), (&duplicates, BOTH)], headers, chunks)?);
+                w.extend(write_chunked(&staging, &[(&quarantine, BOTH), (&duplicates, BOTH), (&lists, BOTH)], headers, chunks)?);
                 Ok::<_, OutputError>(w)
             },
             || write_chunked(&staging, &[(&cases, PARQUET_ONLY)], headers, chunks),
@@ -158,9 +158,9 @@ pub fn publish(
     let rows_per_output = tables
         .iter()
         .map(|(t, _)| (t.name, t.rows()))
-        .chain([(quarantine.name, quarantine.rows), (duplicates.name, duplicates.rows), (cases.name, cases.rows)])
+        .chain([(quarantine.name, quarantine.rows), (duplicates.name, duplicates.rows), (lists.name, lists.rows), (cases.name, cases.rows)])
         .collect();
-    drop((quarantine, duplicates, cases));
+    drop((quarantine, duplicates, lists, cases));
     let cache = cache_report();
     clock.finish();
     let mut manifest = manifest::Manifest::of(&f, rows_per_output, std::mem::take(&mut written), cache, clock);

@@ -87,36 +87,68 @@ pub fn monthly_table(ind: &Indicators, courts: &Courts) -> Table {
     t
 }
 
-/// The watch lists (§11), already in their order.
-pub fn watchlist_table(entries: &[crate::watchlist::Entry], cases: &[Case], courts: &Courts, causes: &[String]) -> Table {
+/// The watch lists (§11), already in their order, in chunks (a busy
+/// province's lists run to a million rows: built and encoded on every
+/// thread, a row group each).
+pub fn watchlist_table<'a>(entries: &'a [crate::watchlist::Entry], cases: &'a [Case], courts: &'a Courts, causes: &'a [String]) -> Chunked<'a> {
+    Chunked {
+        name: "watchlist",
+        rows: entries.len(),
+        ranges: super::table::fixed_ranges(entries.len(), WIDE_ROWS.max),
+        build: Box::new(move |range| Ok(watchlist_rows(&entries[range], cases, courts, causes))),
+        fingerprint: None,
+    }
+}
+
+fn watchlist_rows(entries: &[crate::watchlist::Entry], cases: &[Case], courts: &Courts, causes: &[String]) -> Table {
+    let n = entries.len();
+    let cities = courts.cities();
+    let city_of: Vec<Option<u32>> =
+        courts.list.iter().map(|x| x.city.as_ref().and_then(|name| cities.binary_search(name).ok()).map(|k| k as u32)).collect();
+    // one pass over the entries, each case read once (a chunk is built for
+    // the CSV and again for the Parquet file)
+    let mut numbers = String::with_capacity(n * 30);
+    let (mut list, mut court, mut city, mut spans) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut filing, mut deadline, mut closing) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut method, mut cause, mut category) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut enterprise, mut claim, mut days, mut level) =
+        (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    for e in entries {
+        let c = &cases[e.case as usize];
+        list.push(Some(e.list as u32));
+        court.push(Some(c.court));
+        city.push(city_of.get(c.court as usize).copied().flatten());
+        let start = numbers.len();
+        c.number(courts).push_to(&mut numbers);
+        spans.push(Some((start, numbers.len())));
+        filing.push(Some(c.filing));
+        deadline.push(c.deadline);
+        closing.push(c.closing);
+        method.push(c.method.map(|m| m as u32));
+        cause.push(c.cause.map(|id| id.index() as u32));
+        category.push(Some(u32::from(c.category != crate::reference::CauseCategory::Contract)));
+        enterprise.push(Some(c.enterprise));
+        claim.push(c.claim.get().map(|f| i128::from(f.0)));
+        days.push(Some(e.days));
+        level.push(e.level.map(i64::from));
+    }
+    let court_dict = |f: fn(&crate::reference::Court) -> String| courts.list.iter().map(f).collect::<Vec<_>>();
     let mut t = Table::new("watchlist");
-    let case = |e: &crate::watchlist::Entry| &cases[e.case as usize];
-    let court = |e: &crate::watchlist::Entry| courts.get(case(e).court);
-    let lists = crate::watchlist::List::ALL;
-    let methods = crate::domain::ClosureMethod::ALL;
-    t.dict(
-        "list",
-        lists.iter().map(|l| l.code().to_string()).collect(),
-        entries.iter().map(|e| lists.iter().position(|l| *l == e.list).map(|k| k as u32)).collect(),
-    )
-    .text("court_code", entries.iter().map(|e| Some(court(e).code.clone())).collect())
-    .text("court_name", entries.iter().map(|e| Some(court(e).name.clone())).collect())
-    .text("city", entries.iter().map(|e| court(e).city.clone()).collect())
-    .text("case_no", entries.iter().map(|e| Some(case(e).number(courts).to_string())).collect())
-    .date("filing_date", entries.iter().map(|e| Some(case(e).filing)).collect())
-    .date("deadline", entries.iter().map(|e| case(e).deadline).collect())
-    .date("closing_date", entries.iter().map(|e| case(e).closing).collect())
-    .dict(
-        "closure_method",
-        methods.iter().map(|m| m.label().to_string()).collect(),
-        entries.iter().map(|e| case(e).method.map(|m| m as u32)).collect(),
-    )
-    .dict("cause", causes.to_vec(), entries.iter().map(|e| case(e).cause.map(|id| id.index() as u32)).collect())
-    .text("cause_category", entries.iter().map(|e| Some(case(e).category.label().to_string())).collect())
-    .boolean("involves_enterprise", entries.iter().map(|e| Some(case(e).enterprise)).collect())
-    .yuan("claim_amount", entries.iter().map(|e| case(e).claim.get().map(|f| i128::from(f.0))).collect())
-    .int("days", entries.iter().map(|e| Some(e.days)).collect())
-    .int("level", entries.iter().map(|e| e.level.map(i64::from)).collect());
+    t.dict("list", crate::watchlist::List::ALL.iter().map(|l| l.code().to_string()).collect(), list)
+        .dict("court_code", court_dict(|x| x.code.clone()), court.clone())
+        .dict("court_name", court_dict(|x| x.name.clone()), court)
+        .dict("city", cities, city)
+        .packed("case_no", numbers, spans)
+        .date("filing_date", filing)
+        .date("deadline", deadline)
+        .date("closing_date", closing)
+        .dict("closure_method", crate::domain::ClosureMethod::ALL.iter().map(|m| m.label().to_string()).collect(), method)
+        .dict("cause", causes.to_vec(), cause)
+        .dict("cause_category", vec!["合同".to_string(), "其他".to_string()], category)
+        .boolean("involves_enterprise", enterprise)
+        .yuan("claim_amount", claim)
+        .int("days", days)
+        .int("level", level);
     t
 }
 
