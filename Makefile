@@ -6,7 +6,7 @@ export CARGO_TARGET_DIR
 BIN := $(CARGO_TARGET_DIR)/release/courtstat
 SHARED ?= ../shared
 
-.PHONY: all build run refresh report-check bench-compare test lint fmt fmt-check conformance sample bench soak fuzz clean
+.PHONY: all build run run-2024 refresh report-check bench-compare test lint fmt fmt-check conformance sample bench soak fuzz clean
 
 all: build
 
@@ -16,6 +16,10 @@ build:
 ## run: the default pipeline (pipelines/hebei.toml) on data/sample
 run: build
 	$(BIN) run pipelines/hebei.toml
+
+## run-2024: the sample with ranking off, reference intervals and 同比 (pipelines/hebei-2024.toml)
+run-2024: build
+	$(BIN) run pipelines/hebei-2024.toml
 
 ## refresh: the default pipeline as of today (what the nightly scheduler runs)
 refresh: build

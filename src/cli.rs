@@ -151,6 +151,10 @@ pub struct RunArgs {
     /// Folder for the incremental cache (default: .NAME.courtstat.cache beside --out)
     #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
     pub cache_dir: Option<PathBuf>,
+    /// Compare with this earlier run's published folder instead of
+    /// recomputing the same period last year (§15)
+    #[arg(long, value_name = "DIR")]
+    pub baseline: Option<PathBuf>,
     /// No progress and no summary on stderr
     #[arg(long, short)]
     pub quiet: bool,
@@ -175,6 +179,7 @@ impl RunArgs {
             no_output: false,
             cache_dir: self.cache_dir.clone(),
             no_cache: self.no_cache,
+            baseline: self.baseline.clone(),
         }
     }
 }

@@ -40,6 +40,37 @@ pub struct PipelineFile {
     /// where parsed files are kept between runs (default: `.NAME.courtstat.cache`
     /// beside the output folder)
     pub cache_dir: Option<String>,
+    /// the definitions (口径) of §13
+    pub definitions: Option<DefinitionsFile>,
+    /// §14: `false` leaves every rank column empty
+    pub ranking: Option<bool>,
+    /// §14: reference intervals by §7 column
+    pub intervals: Option<std::collections::BTreeMap<String, IntervalFile>>,
+    /// §15: `false` writes no comparison
+    pub compare: Option<bool>,
+    /// §15: an earlier run's published folder to compare with
+    pub baseline: Option<String>,
+}
+
+/// `[definitions]` as written (§13); every key optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DefinitionsFile {
+    pub first_enforcement_types: Option<Vec<String>>,
+    pub contract_category: Option<String>,
+    pub executed_methods: Option<Vec<String>>,
+    pub termination_min_months: Option<u32>,
+    pub warn_days: Option<Vec<i64>>,
+    pub review_days: Option<u32>,
+    pub stale_days: Option<u32>,
+}
+
+/// `[intervals.COLUMN]` as written (§14): either bound may be left out.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntervalFile {
+    pub min: Option<f64>,
+    pub max: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -90,6 +121,19 @@ pub struct Overrides {
     pub cache_dir: Option<PathBuf>,
     /// parse every file, neither reading nor writing the cache
     pub no_cache: bool,
+    /// §15: compare with this published folder
+    pub baseline: Option<PathBuf>,
+}
+
+/// What `indicators_comparison` compares with (§15).
+#[derive(Debug, Clone, PartialEq)]
+pub enum CompareWith {
+    /// no comparison (`compare = false`)
+    Nothing,
+    /// the same figures recomputed for the period one year earlier
+    PreviousYear,
+    /// an earlier run's published tables
+    Baseline(PathBuf),
 }
 
 /// The validated settings of one run.
@@ -118,6 +162,12 @@ pub struct Settings {
     pub cache_dir: Option<PathBuf>,
     /// the definitions (口径) of §13
     pub definitions: crate::indicators::Definitions,
+    /// §14: rank the courts and cities (else every rank column is empty)
+    pub ranking: bool,
+    /// §14: the reference intervals, in §7's column order
+    pub intervals: Vec<crate::indicators::Interval>,
+    /// §15
+    pub compare: CompareWith,
 }
 
 /// The contract's example thresholds, used when the pipeline file has none.
@@ -254,7 +304,14 @@ impl Settings {
             hash_key,
             hash_key_source,
             cache_dir,
-            definitions: crate::indicators::Definitions::default(),
+            definitions: definitions(file.definitions.unwrap_or_default())?,
+            ranking: file.ranking.unwrap_or(true),
+            intervals: intervals(file.intervals.unwrap_or_default())?,
+            compare: match (file.compare, o.baseline.clone().or_else(|| file.baseline.as_deref().map(rel))) {
+                (Some(false), _) => CompareWith::Nothing,
+                (_, Some(dir)) => CompareWith::Baseline(dir),
+                (_, None) => CompareWith::PreviousYear,
+            },
         })
     }
 
@@ -274,7 +331,7 @@ impl Settings {
 
     /// What stage 5 ranks and tiers by.
     pub fn rank_settings(&self) -> crate::rank::RankSettings {
-        crate::rank::RankSettings { min_closed: self.min_closed, tiers: self.tiers }
+        crate::rank::RankSettings { min_closed: self.min_closed, tiers: self.tiers, ranking: self.ranking }
     }
 
     /// The resolved settings as the manifest records them (no key material).
@@ -299,8 +356,102 @@ impl Settings {
             "hash_key": self.hash_key_source,
             "cache_dir": self.cache_dir.as_ref().map(|p| p.display().to_string()),
             "definitions": self.definitions.to_json(),
+            "ranking": self.ranking,
+            "intervals": self.intervals.iter().map(|i| (i.column.to_string(), serde_json::json!({ "min": i.min, "max": i.max }))).collect::<serde_json::Map<_, _>>(),
+            "compare": match &self.compare {
+                CompareWith::Nothing => serde_json::Value::Bool(false),
+                CompareWith::PreviousYear => serde_json::json!("previous_year"),
+                CompareWith::Baseline(d) => serde_json::json!({ "baseline": d.display().to_string() }),
+            },
         })
     }
+}
+
+/// `[definitions]` checked key by key (§13): a bad value names its key.
+fn definitions(f: DefinitionsFile) -> Result<crate::indicators::Definitions, ConfigError> {
+    use crate::domain::{ClosureMethod, TypeCode};
+    let bad = |key: &str, why: String| ConfigError::Invalid(format!("definitions.{key}: {why}"));
+    let mut d = crate::indicators::Definitions::default();
+    if let Some(types) = f.first_enforcement_types {
+        if types.is_empty() {
+            return Err(bad("first_enforcement_types", "must name at least one type code".into()));
+        }
+        d.first_enforcement_types = types
+            .iter()
+            .map(|t| {
+                TypeCode::new(t.trim())
+                    .filter(|_| t.trim().starts_with('执'))
+                    .ok_or_else(|| bad("first_enforcement_types", format!("{t:?} is not a type code (执, 执恢, 执保 …)")))
+            })
+            .collect::<Result<_, _>>()?;
+        d.first_enforcement_types.dedup();
+    }
+    if let Some(c) = f.contract_category {
+        if c.trim().is_empty() {
+            return Err(bad("contract_category", "must name a category of the causes table".into()));
+        }
+        d.contract_category = c.trim().to_string();
+    }
+    if let Some(methods) = f.executed_methods {
+        if methods.is_empty() {
+            return Err(bad("executed_methods", "must name at least one closure method".into()));
+        }
+        let six = &ClosureMethod::ALL[..6];
+        d.executed_methods = methods
+            .iter()
+            .map(|w| {
+                six.iter().copied().find(|m| m.label() == w.trim()).ok_or_else(|| {
+                    bad("executed_methods", format!("{w:?} is not one of {}", six.iter().map(|m| m.label()).collect::<Vec<_>>().join(", ")))
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        d.executed_methods.sort_unstable_by_key(|m| *m as u8);
+        d.executed_methods.dedup();
+    }
+    if let Some(m) = f.termination_min_months {
+        if !(1..=120).contains(&m) {
+            return Err(bad("termination_min_months", format!("{m}: must be between 1 and 120")));
+        }
+        d.termination_min_months = m;
+    }
+    if let Some(w) = f.warn_days {
+        if w.is_empty() || w.iter().any(|&n| !(1..=3650).contains(&n)) {
+            return Err(bad("warn_days", format!("{w:?}: must be whole numbers of days from 1 to 3650, at least one")));
+        }
+        let mut w: Vec<u32> = w.into_iter().map(|n| n as u32).collect();
+        w.sort_unstable();
+        w.dedup();
+        d.warn_days = w;
+    }
+    if let Some(r) = f.review_days {
+        if !(1..=3650).contains(&r) {
+            return Err(bad("review_days", format!("{r}: must be between 1 and 3650")));
+        }
+        d.review_days = r;
+    }
+    if let Some(s) = f.stale_days {
+        d.stale_days = s;
+    }
+    Ok(d)
+}
+
+/// `[intervals.*]` checked (§14): each names a column of §7, its bounds
+/// numbers with `min ≤ max`; in §7's column order.
+fn intervals(f: std::collections::BTreeMap<String, IntervalFile>) -> Result<Vec<crate::indicators::Interval>, ConfigError> {
+    use crate::indicators::columns::COLUMNS;
+    let mut out = Vec::new();
+    for (name, b) in &f {
+        let Some(column) = COLUMNS.iter().find(|c| c.name == name) else {
+            return Err(ConfigError::Invalid(format!("intervals.{name}: not a column of the indicators tables (§7)")));
+        };
+        let finite = |v: Option<f64>| v.is_none_or(f64::is_finite);
+        if (b.min.is_none() && b.max.is_none()) || !finite(b.min) || !finite(b.max) || matches!((b.min, b.max), (Some(lo), Some(hi)) if lo > hi) {
+            return Err(ConfigError::Invalid(format!("intervals.{name}: needs min and/or max, numbers with min ≤ max")));
+        }
+        out.push(crate::indicators::Interval { column: column.name, min: b.min, max: b.max });
+    }
+    out.sort_by_key(|i| COLUMNS.iter().position(|c| c.name == i.column));
+    Ok(out)
 }
 
 #[cfg(test)]

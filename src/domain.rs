@@ -420,6 +420,28 @@ impl QuarantineReason {
             QuarantineReason::BadUpdatedAt => "bad_updated_at",
         }
     }
+
+    /// The reason in Chinese, for the report and `--csv-headers zh`.
+    pub fn label(self) -> &'static str {
+        match self {
+            QuarantineReason::BadShape => "字段数不符",
+            QuarantineReason::BadCaseNo => "案号无效",
+            QuarantineReason::NotEnforcement => "非执行案件",
+            QuarantineReason::UnknownCourt => "法院代码不在法院表中",
+            QuarantineReason::BadFilingDate => "立案日期无效",
+            QuarantineReason::BadClosingDate => "结案日期无效",
+            QuarantineReason::InconsistentClosure => "结案信息不一致",
+            QuarantineReason::ClosedBeforeFiled => "结案日期早于立案日期",
+            QuarantineReason::BadAmount => "金额无效",
+            QuarantineReason::BadDays => "天数无效",
+            QuarantineReason::BadUpdatedAt => "更新时间无效",
+        }
+    }
+
+    /// The reason whose code is `code`.
+    pub fn of_code(code: &str) -> Option<QuarantineReason> {
+        QuarantineReason::ALL.into_iter().find(|q| q.code() == code)
+    }
 }
 
 /// The statutory deadline (法定期限) of a first-enforcement case: the filing

@@ -24,6 +24,8 @@ pub enum Error {
     Output(#[from] OutputError),
     #[error(transparent)]
     Lock(#[from] crate::output::lock::LockError),
+    #[error(transparent)]
+    Baseline(#[from] crate::compare::BaselineError),
 }
 
 fn rejected_message(files: &[(String, String)]) -> String {
@@ -37,7 +39,7 @@ fn rejected_message(files: &[(String, String)]) -> String {
 impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Config(_) | Error::Reference(_) | Error::OutputInsideInput { .. } => 2,
+            Error::Config(_) | Error::Reference(_) | Error::OutputInsideInput { .. } | Error::Baseline(_) => 2,
             Error::Discover(DiscoverError::MissingFolder(_)) => 2,
             Error::Discover(_) | Error::NoInput(_) | Error::Rejected(_) | Error::Output(_) | Error::Lock(_) => 1,
         }

@@ -222,7 +222,7 @@ fn read_cases(dir: &Path, q: &Question) -> Result<(Table, Option<i128>), Explain
         Unit::Province => (None, None),
     };
     let mut out = Rows::default();
-    let contract = crate::domain::CauseCategory::Contract.label();
+    let contract = q.definitions.contract_category.as_str();
     for g in 0..reader.metadata().num_row_groups() {
         let meta = reader.metadata().row_group(g);
         if filter.is_some_and(|f| !may_hold(meta, filter_at, f)) {

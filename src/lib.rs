@@ -9,6 +9,7 @@
 
 pub mod cli;
 pub mod clock;
+pub mod compare;
 pub mod config;
 pub mod dedup;
 pub mod domain;
@@ -45,7 +46,7 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
     let mut clock = Clock::default();
     memory::return_large_frees_to_the_os();
     let courts = Courts::load(settings.courts.as_deref())?;
-    let causes = Causes::load(settings.causes.as_deref())?;
+    let causes = load_causes(settings)?;
     check_out_not_inside_inputs(settings)?;
     let _lock = output::lock::acquire(&settings.out, settings.wait_for_lock)?;
     let inputs = discover_inputs(settings)?;
@@ -73,8 +74,10 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
     let figures = clock.time("indicators", || indicators::compute(&found.cases, &courts, &settings.period, &settings.definitions, &incomplete));
     let lists = clock.time("watchlist", || watchlist::lists(&found.cases, &courts, &settings.period, &settings.definitions));
 
-    // 5. ranks and tiers
+    // 5. ranks and tiers; reference intervals (达标); the same period last year (同比)
     let ranks = clock.time("rank", || rank::rank(&figures, &courts, &settings.rank_settings()));
+    let assessment = clock.time("assess", || indicators::assessment::assess(&figures, &courts, &settings.intervals));
+    let comparison = clock.time("compare", || compare::compare(settings, &found.cases, &courts, &incomplete, &figures, &ranks))?;
 
     // 6. every table, the report and the manifest, published at once
     progress.stage("writing tables");
@@ -86,6 +89,9 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
         figures: &figures,
         lists: &lists,
         ranks: &ranks,
+        assessment: (!settings.intervals.is_empty()).then_some(assessment.as_slice()),
+        comparison: comparison.as_ref(),
+        definitions: &settings.definitions,
         ignored: &inputs.ignored,
         with_parties: hasher.has_key(),
     };
@@ -122,6 +128,12 @@ fn refuse_rejected(found: &Deduplicated, allow_partial: bool) -> Result<(), Erro
 /// skips it. Without a thread to spare it is dropped here.
 fn free_in_background<T: Send + 'static>(bulk: T) {
     let _ = std::thread::Builder::new().name("courtstat-free".into()).spawn(move || drop(bulk));
+}
+
+/// The causes table, 涉合同类 counting the category the definitions name.
+pub(crate) fn load_causes(settings: &Settings) -> Result<Causes, Error> {
+    let causes = Causes::load(settings.causes.as_deref())?;
+    Ok(causes.counting_as_contract(&settings.definitions.contract_category).map_err(config::ConfigError::Invalid)?)
 }
 
 /// The export files under the input folders; none at all fails the run.

@@ -55,6 +55,8 @@ pub struct RankSettings {
     pub min_closed: u64,
     /// in the order of `Ranked::ALL`
     pub tiers: [Thresholds; 3],
+    /// §14 `ranking = false`: tiers only, every rank empty
+    pub ranking: bool,
 }
 
 /// Ranks and tiers of one unit, each in the order of `Ranked::ALL`.
@@ -146,6 +148,11 @@ pub fn rank(ind: &Indicators, courts: &Courts, s: &RankSettings) -> Rankings {
         }
         for &(i, p) in &members {
             out.cities[i].tier[k] = Some(tier(p, s.tiers[k]));
+        }
+    }
+    if !s.ranking {
+        for st in out.courts.iter_mut().chain(out.cities.iter_mut()) {
+            (st.rank, st.city_rank) = ([None; 3], [None; 3]);
         }
     }
     out

@@ -130,7 +130,10 @@ impl Courts {
 
 #[derive(Debug, Clone)]
 pub struct Causes {
-    by_name: HashMap<String, CauseCategory>,
+    /// each listed cause's category, as the table names it
+    by_name: HashMap<String, String>,
+    /// the category 涉合同类 counts (§13 `contract_category`)
+    contract: String,
     pub source: String,
     /// a digest of the table's text: cached parses made under another table
     /// are not reused
@@ -157,23 +160,52 @@ impl Causes {
         for (i, row) in rdr.deserialize::<CauseRow>().enumerate() {
             let line = i + 2;
             let row = row.map_err(|e| err(format!("line {line}: {e}")))?;
-            let category = match row.category.as_str() {
-                "合同" => CauseCategory::Contract,
-                "" => return Err(err(format!("line {line}: empty category"))),
-                _ => CauseCategory::Other,
-            };
-            by_name.insert(nfkc_trim(&row.cause).into_owned(), category);
+            if row.category.is_empty() {
+                return Err(err(format!("line {line}: empty category")));
+            }
+            by_name.insert(nfkc_trim(&row.cause).into_owned(), row.category);
         }
-        Ok(Causes { by_name, source, fingerprint: xxhash_rust::xxh3::xxh3_64(text.as_bytes()) })
+        let contract = CauseCategory::Contract.label().to_string();
+        Ok(Causes { by_name, contract, source, fingerprint: xxhash_rust::xxh3::xxh3_64(text.as_bytes()) })
     }
 
-    /// Exact match (the cause is already normalised) first; otherwise a name
-    /// containing 合同, 借款 or 借贷 is 合同; otherwise 其他.
-    pub fn classify(&self, cause: &str) -> CauseCategory {
+    /// The same table with 涉合同类 counting `category` (§13); a category
+    /// the table does not name (合同 always is: the fallback's) is an error
+    /// naming the key.
+    pub fn counting_as_contract(mut self, category: &str) -> Result<Causes, String> {
+        let known = category == CauseCategory::Contract.label() || self.by_name.values().any(|c| c == category);
+        if !known || category == CauseCategory::Other.label() {
+            let mut names: Vec<&str> = self.by_name.values().map(String::as_str).chain([CauseCategory::Contract.label()]).collect();
+            names.sort_unstable();
+            names.dedup();
+            return Err(format!(
+                "definitions.contract_category = {category:?} is not a category of the causes table {} (it has {})",
+                self.source,
+                names.join(", ")
+            ));
+        }
+        self.fingerprint = xxhash_rust::xxh3::xxh3_64_with_seed(category.as_bytes(), self.fingerprint);
+        self.contract = category.to_string();
+        Ok(self)
+    }
+
+    /// The category a cause falls in: exact match (the cause is already
+    /// normalised) first; otherwise a name containing 合同, 借款 or 借贷 is
+    /// 合同; otherwise 其他.
+    pub fn category<'a>(&'a self, cause: &str) -> &'a str {
         if let Some(c) = self.by_name.get(cause) {
-            return *c;
+            return c;
         }
         if cause.contains("合同") || cause.contains("借款") || cause.contains("借贷") {
+            CauseCategory::Contract.label()
+        } else {
+            CauseCategory::Other.label()
+        }
+    }
+
+    /// Whether a cause counts as 涉合同类: its category is the contract one.
+    pub fn classify(&self, cause: &str) -> CauseCategory {
+        if self.category(cause) == self.contract {
             CauseCategory::Contract
         } else {
             CauseCategory::Other
@@ -254,6 +286,21 @@ mod tests {
         assert_eq!(c.classify("某某借款纠纷"), CauseCategory::Contract);
         assert_eq!(c.classify("企业借贷纠纷"), CauseCategory::Contract);
         assert_eq!(c.classify("离婚纠纷"), CauseCategory::Other);
+    }
+
+    #[test]
+    fn a_province_counting_only_sales_contracts_counts_its_own_category() {
+        let table = "cause,category\n买卖合同纠纷,买卖合同\n金融借款合同纠纷,合同\n离婚纠纷,其他\n";
+        let c = Causes::parse(table, "t".into()).unwrap().counting_as_contract("买卖合同").unwrap();
+        assert_eq!(c.classify("买卖合同纠纷"), CauseCategory::Contract);
+        // the other contract causes, listed or matched by their words, do not count
+        assert_eq!(c.classify("金融借款合同纠纷"), CauseCategory::Other);
+        assert_eq!(c.classify("某某借款纠纷"), CauseCategory::Other);
+        let default = Causes::parse(table, "t".into()).unwrap();
+        assert_ne!(c.fingerprint, default.fingerprint, "cached parses under the other category must not serve");
+        let e = Causes::parse(table, "t".into()).unwrap().counting_as_contract("租赁合同").unwrap_err();
+        assert!(e.contains("contract_category") && e.contains("买卖合同"), "{e}");
+        assert!(Causes::parse(table, "t".into()).unwrap().counting_as_contract("其他").is_err());
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! nightly run.
 
 use crate::normalize::{self, parties::PartyHasher, ParsedFile, RowContext};
-use crate::reference::{Causes, Courts};
+use crate::reference::Courts;
 use crate::{discover_inputs, ingest, Error, Settings};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -36,7 +36,7 @@ pub struct FileReport {
 
 pub fn validate(settings: &Settings) -> Result<Vec<FileReport>, Error> {
     let courts = Courts::load(settings.courts.as_deref())?;
-    let causes = Causes::load(settings.causes.as_deref())?;
+    let causes = crate::load_causes(settings)?;
     let discovery = discover_inputs(settings)?;
     let hasher = PartyHasher::new(settings.hash_key.clone());
     let ctx = RowContext::new(settings.rules(), &courts, &causes, &hasher);

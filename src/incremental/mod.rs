@@ -413,6 +413,10 @@ fn parse_settings(settings: &crate::Settings, ctx: &crate::normalize::RowContext
         ("max_fields".into(), json!(settings.limits.max_fields)),
         // an HMAC of a fixed word under the party-hash key, never the key
         ("party_key".into(), json!(ctx.hasher.hash_normalized("courtstat cache"))),
+        // the definitions (§13): 涉合同类's category is classified while
+        // parsing; the others only count, but a changed 口径 never meets a
+        // state made under another
+        ("definitions".into(), settings.definitions.to_json()),
     ])
 }
 

@@ -14,6 +14,8 @@ use super::Period;
 pub struct Definitions {
     /// type codes counted as first enforcement (首执)
     pub first_enforcement_types: Vec<TypeCode>,
+    /// the cause category that 涉合同类 counts (a category of the causes table)
+    pub contract_category: String,
     /// closure methods that count as 实际执结
     pub executed_methods: Vec<ClosureMethod>,
     /// §11 early_termination: 终本 closed sooner than this many months
@@ -31,6 +33,7 @@ impl Default for Definitions {
         use ClosureMethod::*;
         Definitions {
             first_enforcement_types: TypeCode::new("执").into_iter().collect(),
+            contract_category: crate::domain::CauseCategory::Contract.label().to_string(),
             executed_methods: vec![Completed, Terminated, Withdrawn, NotEnforced, Rejected],
             termination_min_months: 3,
             warn_days: vec![5, 10, 15, 30],
@@ -46,6 +49,7 @@ impl Definitions {
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
             "first_enforcement_types": self.first_enforcement_types.iter().map(|t| t.to_string()).collect::<Vec<_>>(),
+            "contract_category": self.contract_category,
             "executed_methods": self.executed_methods.iter().map(|m| m.label()).collect::<Vec<_>>(),
             "termination_min_months": self.termination_min_months,
             "warn_days": self.warn_days,
@@ -65,12 +69,28 @@ impl Definitions {
         warn_days.sort_unstable();
         Some(Definitions {
             first_enforcement_types: words("first_enforcement_types")?.iter().map(|t| TypeCode::new(t)).collect::<Option<_>>()?,
+            contract_category: v.get("contract_category")?.as_str()?.to_string(),
             executed_methods: methods,
             termination_min_months: number("termination_min_months")?,
             warn_days,
             review_days: number("review_days")?,
             stale_days: number("stale_days")?,
         })
+    }
+
+    /// Each definition as `definitions.csv` and the report show it: key,
+    /// value (lists joined by 、), and what it means.
+    pub fn described(&self) -> Vec<(&'static str, String, &'static str)> {
+        let join = |v: Vec<String>| v.join("、");
+        vec![
+            ("first_enforcement_types", join(self.first_enforcement_types.iter().map(|t| t.to_string()).collect()), "计入首次执行案件的案件类型代字"),
+            ("contract_category", self.contract_category.clone(), "涉合同类统计的案由类别"),
+            ("executed_methods", join(self.executed_methods.iter().map(|m| m.label().to_string()).collect()), "计为实际执结的结案方式"),
+            ("termination_min_months", self.termination_min_months.to_string(), "终本结案早于立案后此月数的列入过早终本清单"),
+            ("warn_days", join(self.warn_days.iter().map(u32::to_string).collect()), "临期预警距期限届满的天数档次"),
+            ("review_days", self.review_days.to_string(), "终本案件财产查控复查提前天数"),
+            ("stale_days", self.stale_days.to_string(), "法院数据更新早于此天数时提示"),
+        ]
     }
 
     pub fn is_first(&self, t: TypeCode) -> bool {

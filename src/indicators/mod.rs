@@ -2,10 +2,12 @@
 //! province, and the monthly figures per court. Counts and fen are summed
 //! exactly; a ratio with a zero denominator is `None`, never 0 or NaN.
 
+pub mod assessment;
 pub mod columns;
 pub mod facts;
 pub mod quantile;
 
+pub use assessment::{Interval, UnitKind};
 pub use facts::{Count, Counted, Definitions, Facts};
 
 use crate::domain::{month_start, Case};
@@ -14,7 +16,7 @@ use chrono::{Datelike, NaiveDate};
 use std::collections::BTreeSet;
 
 /// The snapshot a run describes (§4).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Period {
     pub from: NaiveDate,
     pub as_of: NaiveDate,

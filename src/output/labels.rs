@@ -77,17 +77,38 @@ pub const LABELS: &[(&str, &str)] = &[
     ("cause_category", "案由类别"),
     ("involves_enterprise", "是否涉企"),
     ("days", "天数"),
+    ("unit_kind", "单位类别"),
+    ("unit", "单位"),
+    ("indicator", "指标"),
+    ("value", "本期值"),
+    ("previous", "上年同期值"),
+    ("change", "同比变化"),
+    ("interval_min", "区间下限"),
+    ("interval_max", "区间上限"),
+    ("meets", "是否达标"),
+    ("key", "口径项"),
+    ("meaning", "含义"),
 ];
 
 /// Labels of columns whose name means another thing in one table
 /// (table, column, label): they win over `LABELS` there.
-pub const TABLE_LABELS: &[(&str, &str, &str)] = &[("watchlist", "level", "预警级别")];
+pub const TABLE_LABELS: &[(&str, &str, &str)] =
+    &[("watchlist", "level", "预警级别"), ("definitions", "value", "取值"), ("indicators_assessment", "value", "指标值")];
 
 /// Values shown in Chinese in the CSV tables with `--csv-headers zh`
 /// (column, value, label); Parquet keeps the codes.
 pub fn value_label(column: &str, value: &str) -> Option<&'static str> {
     match column {
         "list" => crate::watchlist::List::ALL.iter().find(|l| l.code() == value).map(|l| l.label()),
+        "unit_kind" => match value {
+            "court" => Some("法院"),
+            "city" => Some("城市"),
+            "province" => Some("全省"),
+            _ => None,
+        },
+        "unit" if value == "province" => Some("全省"),
+        "reason" => crate::domain::QuarantineReason::of_code(value).map(|q| q.label()),
+        "indicator" => LABELS.iter().find(|l| l.0 == value).map(|l| l.1),
         _ => None,
     }
 }

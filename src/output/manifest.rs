@@ -26,6 +26,9 @@ pub struct Manifest {
     pub duplicate_conflicts: u64,
     pub cases_kept: u64,
     pub courts_ranked: usize,
+    /// where `indicators_comparison`'s `previous` came from (§15); `null`
+    /// with `compare = false`
+    pub comparison: Option<serde_json::Value>,
     pub rows_per_output: BTreeMap<&'static str, usize>,
     pub outputs: Vec<super::publish::WrittenFile>,
     /// what the incremental cache did (`incremental::CacheStats`); `null`
@@ -75,6 +78,7 @@ impl Manifest {
             duplicate_conflicts: f.found.duplicates.iter().filter(|d| d.conflict).count() as u64,
             cases_kept,
             courts_ranked: f.ranks.ranked_courts(),
+            comparison: f.comparison.map(|c| c.source.to_json()),
             rows_per_output,
             outputs,
             cache,

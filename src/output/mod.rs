@@ -39,6 +39,7 @@ pub struct Formats {
 
 pub const BOTH: Formats = Formats { csv: true, parquet: true };
 pub const PARQUET_ONLY: Formats = Formats { csv: false, parquet: true };
+pub const CSV_ONLY: Formats = Formats { csv: true, parquet: false };
 
 /// Writes every table into the staging folder, in order.
 pub fn write_tables(staging: &Staging, tables: &[(Table, Formats)], headers: labels::HeaderLanguage) -> Result<Vec<WrittenFile>, OutputError> {
@@ -108,6 +109,12 @@ pub struct Findings<'a> {
     /// the watch lists (§11)
     pub lists: &'a [crate::watchlist::Entry],
     pub ranks: &'a Rankings,
+    /// §14: each unit against each reference interval, when there are any
+    pub assessment: Option<&'a [crate::indicators::assessment::Assessment]>,
+    /// §15: the same period last year, unless `compare = false`
+    pub comparison: Option<&'a crate::compare::Comparison>,
+    /// §13: the definitions the figures were counted under
+    pub definitions: &'a crate::indicators::Definitions,
     /// the files under the input folders that are not exports
     pub ignored: &'a [String],
     /// party names were hashed under a key: the case table has hash columns
@@ -128,15 +135,19 @@ pub fn publish(
     let at_out = |e: std::io::Error| OutputError { path: target.out.display().to_string(), message: e.to_string() };
     let staging = Staging::new(&target.out).map_err(at_out)?;
     let period = &target.period;
-    let tables = vec![
+    let mut tables = vec![
         (court_table(f.figures, f.ranks, courts, period), BOTH),
         (city_table(f.figures, f.ranks, period), BOTH),
         (province_table(f.figures, period), BOTH),
         (monthly_table(f.figures, courts), BOTH),
     ];
-    let lists = watchlist_table(f.lists, &found.cases, courts, &found.causes);
+    tables.extend(f.comparison.map(|c| (comparison_table(c), BOTH)));
+    tables.extend(f.assessment.map(|a| (assessment_table(a), BOTH)));
+    tables.push((definitions_table(f.definitions, f.target), CSV_ONLY));
+    let contract = f.definitions.contract_category.as_str();
+    let lists = watchlist_table(f.lists, &found.cases, courts, &found.causes, contract);
     let names = found.file_names();
-    let case_names = CaseNames { courts, files: &names, causes: &found.causes };
+    let case_names = CaseNames { courts, files: &names, causes: &found.causes, contract };
     let quarantine = quarantine_table(&found.quarantined, &names, quarantine_chunks());
     let duplicates = duplicates_table(&found.duplicates, courts, &names, duplicate_chunks());
     let cases = cases_table(&found.cases, case_names, f.with_parties, case_chunks());
@@ -164,11 +175,15 @@ pub fn publish(
     let cache = cache_report();
     clock.finish();
     let mut manifest = manifest::Manifest::of(&f, rows_per_output, std::mem::take(&mut written), cache, clock);
+    let find = |name: &str| tables.iter().find(|(t, _)| t.name == name).map(|(t, _)| report::StrTable::from_table(t));
     let report_input = report::ReportInput {
         court: report::StrTable::from_table(&tables[0].0),
         city: report::StrTable::from_table(&tables[1].0),
         province: report::StrTable::from_table(&tables[2].0),
         monthly: report::StrTable::from_table(&tables[3].0),
+        comparison: find("indicators_comparison"),
+        assessment: find("indicators_assessment"),
+        definitions: find("definitions"),
         manifest: serde_json::to_value(&manifest).unwrap_or_default(),
     };
     let html = report::render(&report_input);

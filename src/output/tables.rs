@@ -87,20 +87,72 @@ pub fn monthly_table(ind: &Indicators, courts: &Courts) -> Table {
     t
 }
 
+/// `cause_category`'s two words: the category 涉合同类 counts (§13
+/// `contract_category`), and 其他 for every other cause.
+fn category_labels(contract: &str) -> Vec<String> {
+    vec![contract.to_string(), crate::domain::CauseCategory::Other.label().to_string()]
+}
+
+/// `indicators_comparison` (§15), in the units' order.
+pub fn comparison_table(c: &crate::compare::Comparison) -> Table {
+    let r = &c.rows;
+    let mut t = Table::new("indicators_comparison");
+    t.text("unit_kind", r.iter().map(|x| Some(x.kind.code().to_string())).collect())
+        .text("unit", r.iter().map(|x| Some(x.unit.clone())).collect())
+        .text("indicator", r.iter().map(|x| Some(x.indicator.to_string())).collect())
+        .float("value", r.iter().map(|x| x.value).collect())
+        .float("previous", r.iter().map(|x| x.previous).collect())
+        .float("change", r.iter().map(|x| x.change).collect());
+    t
+}
+
+/// `indicators_assessment` (§14), in the units' order.
+pub fn assessment_table(a: &[crate::indicators::assessment::Assessment]) -> Table {
+    let mut t = Table::new("indicators_assessment");
+    t.text("unit_kind", a.iter().map(|x| Some(x.kind.code().to_string())).collect())
+        .text("unit", a.iter().map(|x| Some(x.unit.clone())).collect())
+        .text("indicator", a.iter().map(|x| Some(x.interval.column.to_string())).collect())
+        .float("value", a.iter().map(|x| x.value).collect())
+        .float("interval_min", a.iter().map(|x| x.interval.min).collect())
+        .float("interval_max", a.iter().map(|x| x.interval.max).collect())
+        .boolean("meets", a.iter().map(|x| x.meets).collect());
+    t
+}
+
+/// `definitions.csv` (§13): each definition the figures were counted under,
+/// its value and what it means, in Chinese.
+pub fn definitions_table(d: &crate::indicators::Definitions, target: &super::Target) -> Table {
+    let mut rows = d.described();
+    let setting = |k: &str| target.settings.get(k).map(|v| v.to_string()).unwrap_or_default();
+    rows.push(("first_enforcement_months", setting("first_enforcement_months"), "执行期限：立案后月数"));
+    rows.push(("min_closed", setting("min_closed"), "参与排名的最少分母案件数"));
+    let mut t = Table::new("definitions");
+    t.text("key", rows.iter().map(|r| Some(r.0.to_string())).collect())
+        .text("value", rows.iter().map(|r| Some(r.1.clone())).collect())
+        .text("meaning", rows.iter().map(|r| Some(r.2.to_string())).collect());
+    t
+}
+
 /// The watch lists (§11), already in their order, in chunks (a busy
 /// province's lists run to a million rows: built and encoded on every
 /// thread, a row group each).
-pub fn watchlist_table<'a>(entries: &'a [crate::watchlist::Entry], cases: &'a [Case], courts: &'a Courts, causes: &'a [String]) -> Chunked<'a> {
+pub fn watchlist_table<'a>(
+    entries: &'a [crate::watchlist::Entry],
+    cases: &'a [Case],
+    courts: &'a Courts,
+    causes: &'a [String],
+    contract: &'a str,
+) -> Chunked<'a> {
     Chunked {
         name: "watchlist",
         rows: entries.len(),
         ranges: super::table::fixed_ranges(entries.len(), WIDE_ROWS.max),
-        build: Box::new(move |range| Ok(watchlist_rows(&entries[range], cases, courts, causes))),
+        build: Box::new(move |range| Ok(watchlist_rows(&entries[range], cases, courts, causes, contract))),
         fingerprint: None,
     }
 }
 
-fn watchlist_rows(entries: &[crate::watchlist::Entry], cases: &[Case], courts: &Courts, causes: &[String]) -> Table {
+fn watchlist_rows(entries: &[crate::watchlist::Entry], cases: &[Case], courts: &Courts, causes: &[String], contract: &str) -> Table {
     let n = entries.len();
     let cities = courts.cities();
     let city_of: Vec<Option<u32>> =
@@ -144,7 +196,7 @@ fn watchlist_rows(entries: &[crate::watchlist::Entry], cases: &[Case], courts: &
         .date("closing_date", closing)
         .dict("closure_method", crate::domain::ClosureMethod::ALL.iter().map(|m| m.label().to_string()).collect(), method)
         .dict("cause", causes.to_vec(), cause)
-        .dict("cause_category", vec!["合同".to_string(), "其他".to_string()], category)
+        .dict("cause_category", category_labels(contract), category)
         .boolean("involves_enterprise", enterprise)
         .yuan("claim_amount", claim)
         .int("days", days)
@@ -278,6 +330,8 @@ pub struct CaseNames<'a> {
     pub courts: &'a Courts,
     pub files: &'a [String],
     pub causes: &'a [String],
+    /// the category 涉合同类 counts (§13)
+    pub contract: &'a str,
 }
 
 /// The deduplicated case table, in chunks: `cases` come sorted by canonical
@@ -475,7 +529,7 @@ impl<const N: usize> Sink for Record<N> {
 /// case numbers share one buffer, so building it allocates per column, not
 /// per row.
 pub fn cases_rows(c: &[Case], names: &CaseNames, with_parties: bool) -> Table {
-    let CaseNames { courts, files, causes: cause_names } = *names;
+    let CaseNames { courts, files, causes: cause_names, contract } = *names;
     let mut keys = String::with_capacity(c.len() * 30);
     let mut spans: Vec<Option<(usize, usize)>> = Vec::with_capacity(c.len());
     for x in c {
@@ -523,7 +577,7 @@ pub fn cases_rows(c: &[Case], names: &CaseNames, with_parties: bool) -> Table {
         .dict("cause", cause_names.to_vec(), cause_codes)
         .dict(
             "cause_category",
-            vec!["合同".to_string(), "其他".to_string()],
+            category_labels(contract),
             c.iter().map(|x| Some(if x.category == crate::reference::CauseCategory::Contract { 0 } else { 1 })).collect(),
         )
         .yuan("claim_amount", c.iter().map(|x| x.claim.get().map(|f| i128::from(f.0))).collect())
@@ -608,7 +662,7 @@ mod tests {
         let courts = crate::dedup::tests::courts();
         let files = vec!["a.csv".to_string(), "b.csv".to_string()];
         let causes = vec!["借款合同纠纷".to_string(), "买卖合同纠纷".to_string()];
-        let names = CaseNames { courts: &courts, files: &files, causes: &causes };
+        let names = CaseNames { courts: &courts, files: &files, causes: &causes, contract: "合同" };
         let base = crate::dedup::tests::case(7, 0, 3);
         let edits: Vec<fn(&mut Case)> = vec![
             |c| c.key.year = 2022,
@@ -667,7 +721,7 @@ mod tests {
         };
         let (old_cases, new_cases) = (cases_in(1), cases_in(2));
         let table = |cases, files| {
-            let t = case_chunks(cases, CaseNames { courts: &courts, files, causes: &[] }, sizes);
+            let t = case_chunks(cases, CaseNames { courts: &courts, files, causes: &[], contract: "合同" }, sizes);
             let prints: Vec<u128> = t.ranges.iter().map(|r| t.fingerprint.as_ref().unwrap()(r.clone())).collect();
             let mut parquet = Vec::new();
             crate::output::parquet_file::write_chunked(&t, &mut parquet, None).unwrap();
@@ -690,7 +744,7 @@ mod tests {
         use crate::output::reuse::tests::MemoryStore;
         let courts = crate::dedup::tests::courts();
         let files = vec!["a.csv".to_string()];
-        let names = CaseNames { courts: &courts, files: &files, causes: &[] };
+        let names = CaseNames { courts: &courts, files: &files, causes: &[], contract: "合同" };
         let sizes = ChunkSizes { min: 20, spacing: 32, max: 200 };
         let mut cases: Vec<Case> = (1..=2000).map(|seq| crate::dedup::tests::case(seq, 0, seq as u32 + 1)).collect();
         let write = |cases: &[Case], store: Option<&dyn crate::output::reuse::ChunkStore>| {

@@ -4,6 +4,7 @@
 mod cli;
 mod common;
 mod crash;
+mod definitions;
 mod hostile;
 mod incremental;
 mod lists;

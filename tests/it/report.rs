@@ -16,8 +16,15 @@ fn the_report_states_the_headline_ranks_cities_trends_and_data_quality() {
     let out = tmp.path().join("out");
     run(&out, &[]);
     let html = fs::read_to_string(out.join("report.html")).unwrap();
-    // province: contract 4/5, in term 8/9
-    assert!(html.contains("截至2023年8月22日，全省法院涉合同类首次执行案件执行完毕率为80.00%，首次执行案件法定期限内结案率为88.89%。"), "headline");
+    // province: completed 5/9, contract 4/5, in term 8/9; nothing filed a year earlier
+    assert!(
+        html.contains("截至2023年8月22日，全省法院首次执行案件执行完毕率55.56%，上年同期无可比数据；涉合同类首次执行案件执行完毕率80.00%，上年同期无可比数据；首次执行案件法定期限内结案率88.89%，上年同期无可比数据。"),
+        "headline"
+    );
+    assert!(html.contains("同比数据按本次相同的输入文件重算上年同期（2022-01-01 至 2022-08-22）得出。"));
+    // each bar says its counts, rank, tier and the cases to the next tier
+    assert!(html.contains("75.00% 3/4 第2名 良好 再增1件升优秀 少1件降一般"), "bar notes");
+    assert!(html.contains("<h2>统计口径</h2>") && html.contains("计入首次执行案件的案件类型代字"), "definitions beneath the figures");
     assert!(html.contains("<li>承德市：涉合同类首次执行案件执行完毕率为75.00%，首次执行案件法定期限内结案率为87.50%。</li>"));
     for chart in ["rank-completion_rate", "rank-contract_completion_rate", "rank-in_term_rate", "trend-承德市", "trend-唐山市"] {
         assert!(html.contains(&format!("data-chart=\"{chart}\"")), "{chart}");
@@ -25,6 +32,8 @@ fn the_report_states_the_headline_ranks_cities_trends_and_data_quality() {
     // 冀0802 is unranked on the contract rate: one closed contract case
     assert!(html.contains("未排名（已结案件少于2件）：承德市双桥区人民法院（1件）"));
     assert!(html.contains("重复案号 2 个（舍弃旧版本 2 条，其中立案日期不一致 1 个）"));
+    // quarantine reasons in Chinese, their code beside
+    assert!(html.contains("<td>金额无效</td><td>bad_amount</td>") && html.contains("<td>字段数不符</td><td>bad_shape</td>"));
     // self-contained: no script, and no address but the SVG namespace
     assert!(!html.contains("<script"));
     assert!(!html.replace("http://www.w3.org/2000/svg", "").contains("http"), "nothing fetched from a network");

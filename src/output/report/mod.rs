@@ -36,7 +36,10 @@ impl StrTable {
         let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
         let mut r = csv::ReaderBuilder::new().from_reader(body);
-        let english = |h: &str| LABELS.iter().find(|l| l.1 == h).map_or(h, |l| l.0).to_string();
+        let english = |h: &str| {
+            let table_label = crate::output::labels::TABLE_LABELS.iter().find(|l| l.2 == h).map(|l| l.1);
+            table_label.or_else(|| LABELS.iter().find(|l| l.1 == h).map(|l| l.0)).unwrap_or(h).to_string()
+        };
         let columns = r.headers().map_err(|e| format!("{}: {e}", path.display()))?.iter().map(english).collect();
         let mut rows = Vec::new();
         for rec in r.records() {
@@ -65,6 +68,10 @@ pub struct ReportInput {
     pub city: StrTable,
     pub province: StrTable,
     pub monthly: StrTable,
+    /// §15, §14, §13: present when the run wrote them
+    pub comparison: Option<StrTable>,
+    pub assessment: Option<StrTable>,
+    pub definitions: Option<StrTable>,
     /// the run's manifest (settings, files, quarantine, duplicates)
     pub manifest: serde_json::Value,
 }
@@ -78,6 +85,9 @@ impl ReportInput {
             city: t("indicators_city")?,
             province: t("indicators_province")?,
             monthly: t("indicators_monthly")?,
+            comparison: t("indicators_comparison").ok(),
+            assessment: t("indicators_assessment").ok(),
+            definitions: t("definitions").ok(),
             manifest: serde_json::from_slice(&manifest).map_err(|e| format!("run.json: {e}"))?,
         })
     }
@@ -121,33 +131,121 @@ th:first-child, td:first-child { text-align: left; } th { background: #eee; }
 .legend span { display: inline-block; width: 10px; height: 10px; margin: 0 4px 0 12px; }
 .small { font-size: 12px; color: #555; } .multiples { display: flex; flex-wrap: wrap; gap: 6px; }
 svg { max-width: 100%; height: auto; } section { break-inside: auto; } figure { margin: 8px 0; break-inside: avoid; }
+h2, h3 { break-after: avoid; } section.chart > h3 { break-after: avoid; } thead { display: table-header-group; } tr { break-inside: avoid; }
 ";
 
-/// The whole page.
+/// The whole page, section by section.
 pub fn render(input: &ReportInput) -> String {
-    let settings = &input.manifest["settings"];
-    let as_of = settings["as_of"].as_str().unwrap_or("");
-    let from = settings["from"].as_str().unwrap_or("");
-    let min_closed = settings["min_closed"].as_u64().unwrap_or(10);
+    let page = Page::of(input);
     let mut h = String::new();
-    let _ = writeln!(h, "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>执行案件指标报告（截至{}）</title><style>{CSS}</style></head><body>", chinese_date(as_of));
     let _ = writeln!(
         h,
-        "<h1>全省法院执行案件主要指标</h1><p class=\"meta\">统计期间 {from} 至 {as_of}；courtstat {}</p>",
+        "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>执行案件指标报告（截至{}）</title><style>{CSS}</style></head><body>",
+        chinese_date(page.as_of)
+    );
+    let _ = writeln!(
+        h,
+        "<h1>全省法院执行案件主要指标</h1><p class=\"meta\">统计期间 {} 至 {}；courtstat {}</p>",
+        page.from,
+        page.as_of,
         escape(input.manifest["version"].as_str().unwrap_or(""))
     );
+    headline(&mut h, input, &page);
+    court_bars(&mut h, input, &page);
+    city_table(&mut h, input, &page);
+    trends(&mut h, input);
+    definitions(&mut h, input);
+    data_quality(&mut h, input);
+    h.push_str("\n</body></html>\n");
+    h
+}
 
-    // headline, as a press release would put it
-    let p = &input.province;
-    if let Some(row) = p.rows.first() {
-        let _ = writeln!(
-            h,
-            "<p class=\"headline\" id=\"headline\">截至{}，全省法院涉合同类首次执行案件执行完毕率为{}，首次执行案件法定期限内结案率为{}。</p>",
-            chinese_date(as_of),
-            rate_text(p.num(row, "contract_completion_rate")),
-            rate_text(p.num(row, "in_term_rate"))
-        );
+/// What every section reads from the run's settings.
+struct Page<'a> {
+    from: &'a str,
+    as_of: &'a str,
+    min_closed: u64,
+    ranking: bool,
+    /// per ranked indicator (as `RANKED`): (excellent, good)
+    tiers: [(f64, f64); 3],
+}
+
+impl<'a> Page<'a> {
+    fn of(input: &'a ReportInput) -> Page<'a> {
+        let settings = &input.manifest["settings"];
+        let tier = |col: &str| {
+            let t = &settings["tiers"][col];
+            (t["excellent"].as_f64().unwrap_or(f64::INFINITY), t["good"].as_f64().unwrap_or(f64::INFINITY))
+        };
+        Page {
+            from: settings["from"].as_str().unwrap_or(""),
+            as_of: settings["as_of"].as_str().unwrap_or(""),
+            min_closed: settings["min_closed"].as_u64().unwrap_or(10),
+            ranking: settings["ranking"].as_bool().unwrap_or(true),
+            tiers: [tier(RANKED[0].0), tier(RANKED[1].0), tier(RANKED[2].0)],
+        }
     }
+}
+
+/// `同比上升2.10个百分点`: a ratio's change ×100 in percentage points.
+fn change_text(change: Option<f64>) -> String {
+    match change {
+        None => "上年同期无可比数据".to_string(),
+        Some(c) if (c * 100.0).abs() < 0.005 => "与上年同期持平".to_string(),
+        Some(c) if c > 0.0 => format!("同比上升{:.2}个百分点", c * 100.0),
+        Some(c) => format!("同比下降{:.2}个百分点", -c * 100.0),
+    }
+}
+
+/// The province's row of a long table (comparison or assessment) for an
+/// indicator, under English or Chinese values.
+fn province_row<'a>(t: &'a StrTable, indicator: &str) -> Option<&'a [String]> {
+    let zh = LABELS.iter().find(|l| l.0 == indicator).map_or(indicator, |l| l.1);
+    t.rows
+        .iter()
+        .find(|r| matches!(t.get(r, "unit_kind"), "province" | "全省") && (t.get(r, "indicator") == indicator || t.get(r, "indicator") == zh))
+        .map(Vec::as_slice)
+}
+
+/// The headline, as a bulletin puts it: the three ranked indicators, each
+/// with its change on the same period last year and, when the run has
+/// reference intervals, whether it meets them.
+fn headline(h: &mut String, input: &ReportInput, page: &Page) {
+    let p = &input.province;
+    let Some(row) = p.rows.first() else { return };
+    let parts: Vec<String> = RANKED
+        .iter()
+        .map(|(col, title, _, _)| {
+            let mut s = format!("{title}{}", rate_text(p.num(row, col)));
+            if let Some(c) = input.comparison.as_ref().and_then(|c| province_row(c, col).map(|r| c.num(r, "change"))) {
+                s.push('，');
+                s.push_str(&change_text(c));
+            }
+            if let Some(a) = input.assessment.as_ref().and_then(|a| province_row(a, col).map(|r| a.get(r, "meets").to_string())) {
+                s.push_str(match a.as_str() {
+                    "true" | "是" => "（达标）",
+                    "false" | "否" => "（未达标）",
+                    _ => "",
+                });
+            }
+            s
+        })
+        .collect();
+    let _ = writeln!(h, "<p class=\"headline\" id=\"headline\">截至{}，全省法院{}。</p>", chinese_date(page.as_of), parts.join("；"));
+    if let Some(source) = input.manifest["comparison"].as_object() {
+        let note = match source.get("source").and_then(|s| s.as_str()) {
+            Some("baseline") => {
+                format!("同比数据取自基准运行 {} 的已发布表格。", escape(source.get("baseline").and_then(|b| b.as_str()).unwrap_or("")))
+            }
+            _ => format!(
+                "同比数据按本次相同的输入文件重算上年同期（{} 至 {}）得出。",
+                source.get("period_from").and_then(|b| b.as_str()).unwrap_or(""),
+                source.get("as_of").and_then(|b| b.as_str()).unwrap_or("")
+            ),
+        };
+        let _ = writeln!(h, "<p class=\"small\">{note}</p>");
+    }
+    assessment_summary(h, input);
     let incomplete = input.manifest["rejected_files"].as_array().map_or(0, Vec::len);
     if incomplete > 0 {
         let _ = writeln!(h, "<p class=\"warn\">有 {incomplete} 个文件被拒收，标注“不完整”的法院、城市和全省数字未包含其数据（见“数据质量”）。</p>");
@@ -166,70 +264,156 @@ pub fn render(input: &ReportInput) -> String {
         );
     }
     h.push_str("</ul>\n");
+}
 
-    // ranked bar charts of basic courts
-    h.push_str("<h2>基层法院排名</h2><p class=\"legend small\">等次：<span style=\"background:#2e7d32\"></span>优秀<span style=\"background:#1565c0\"></span>良好<span style=\"background:#ef6c00\"></span>一般；红色虚线为全省数值。</p>\n");
-    let c = &input.court;
-    for (col, title, tier_col, rank_col) in RANKED {
-        let mut ranked: Vec<(u32, &str, &[String])> = c
+/// How many courts and cities meet each reference interval (§14).
+fn assessment_summary(h: &mut String, input: &ReportInput) {
+    let Some(a) = &input.assessment else { return };
+    let mut by: BTreeMap<(usize, &str), [u64; 3]> = BTreeMap::new();
+    for r in &a.rows {
+        let kind = match a.get(r, "unit_kind") {
+            "court" | "法院" => "法院",
+            "city" | "城市" => "城市",
+            _ => continue,
+        };
+        let indicator = a.get(r, "indicator");
+        let order = LABELS.iter().position(|l| l.0 == indicator || l.1 == indicator).unwrap_or(usize::MAX);
+        let k = match a.get(r, "meets") {
+            "true" | "是" => 0,
+            "false" | "否" => 1,
+            _ => 2,
+        };
+        by.entry((order, kind)).or_default()[k] += 1;
+    }
+    if by.is_empty() {
+        return;
+    }
+    h.push_str("<h3>合理区间达标情况</h3><table id=\"assessment\"><tr><th>指标</th><th>单位</th><th>达标</th><th>未达标</th><th>无数据</th></tr>");
+    for ((order, kind), n) in &by {
+        let name = LABELS.get(*order).map_or("", |l| l.1);
+        let _ = write!(h, "<tr><td>{name}</td><td>{kind}</td><td>{}</td><td>{}</td><td>{}</td></tr>", n[0], n[1], n[2]);
+    }
+    h.push_str("</table>\n");
+}
+
+/// The fewest more numerator cases that lift `n/d` to at least `t`, and
+/// the fewest fewer that drop it below `below` (`None`: never, or already).
+fn to_next_tier(n: u64, d: u64, up: Option<f64>, below: Option<f64>) -> (Option<u64>, Option<u64>) {
+    let rate = |k: u64| k as f64 / d as f64;
+    let more = up.filter(|t| *t <= 1.0 && rate(n) < *t).map(|t| (n..=d).find(|&k| rate(k) >= t).map_or(d - n, |k| k - n));
+    let fewer = below.filter(|t| rate(n) >= *t && *t > 0.0).and_then(|t| (0..=n).rev().find(|&k| rate(k) < t).map(|k| n - k));
+    (more, fewer)
+}
+
+/// The note beside a court's bar: its counts, rank and tier, and how many
+/// cases separate it from the tier above and below.
+fn bar_note(c: &StrTable, r: &[String], k: usize, page: &Page) -> String {
+    let (col, _, tier_col, rank_col) = RANKED[k];
+    let (num, den) = match col {
+        "completion_rate" => ("completed", "closed"),
+        "contract_completion_rate" => ("contract_completed", "contract_closed"),
+        _ => ("in_term", "closed"),
+    };
+    let (n, d) = (c.num(r, num).unwrap_or(0.0) as u64, c.num(r, den).unwrap_or(0.0) as u64);
+    let tier = c.get(r, tier_col);
+    let (excellent, good) = page.tiers[k];
+    let (up, up_name, below, down_name) = match tier {
+        "优秀" => (None, "", Some(excellent), "良好"),
+        "良好" => (Some(excellent), "优秀", Some(good), "一般"),
+        _ => (Some(good), "良好", None, ""),
+    };
+    let mut note = format!("{n}/{d}");
+    if page.ranking && !c.get(r, rank_col).is_empty() {
+        let _ = write!(note, " 第{}名", c.get(r, rank_col));
+    }
+    let _ = write!(note, " {tier}");
+    let (more, fewer) = to_next_tier(n, d, up, below);
+    if let Some(m) = more {
+        let _ = write!(note, " 再增{m}件升{up_name}");
+    }
+    if let Some(f) = fewer {
+        let _ = write!(note, " 少{f}件降{down_name}");
+    }
+    note
+}
+
+/// Each ranked indicator's basic courts as bars: by rank when the run
+/// ranks, by court code when it does not (§14).
+fn court_bars(h: &mut String, input: &ReportInput, page: &Page) {
+    let heading = if page.ranking { "基层法院排名" } else { "基层法院指标与等次" };
+    let _ = writeln!(
+        h,
+        "<h2>{heading}</h2><p class=\"legend small\">等次：<span style=\"background:#2e7d32\"></span>优秀<span style=\"background:#1565c0\"></span>良好<span style=\"background:#ef6c00\"></span>一般；红色虚线为全省数值；数字为分子/分母，及距上下等次的案件数。</p>"
+    );
+    let (c, p) = (&input.court, &input.province);
+    for (k, (col, title, tier_col, rank_col)) in RANKED.iter().enumerate() {
+        let mut shown: Vec<(u32, &str, &[String])> = c
             .rows
             .iter()
-            .filter(|r| c.get(r, "level") == "基层")
-            .filter_map(|r| c.get(r, rank_col).parse::<u32>().ok().map(|k| (k, c.get(r, "court_code"), r.as_slice())))
+            .filter(|r| c.get(r, "level") == "基层" && !c.get(r, tier_col).is_empty())
+            .map(|r| (c.get(r, rank_col).parse::<u32>().unwrap_or(0), c.get(r, "court_code"), r.as_slice()))
             .collect();
-        ranked.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-        let bars: Vec<Bar> = ranked
+        shown.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        let bars: Vec<Bar> = shown
             .iter()
-            .map(|(k, _, r)| Bar {
+            .map(|(_, _, r)| Bar {
                 label: c.get(r, "court_name"),
                 value: c.num(r, col).unwrap_or(0.0),
                 color: tier_color(c.get(r, tier_col)),
-                note: format!("第{k}名 {}", c.get(r, tier_col)),
+                note: bar_note(c, r, k, page),
             })
             .collect();
         let reference = p.rows.first().and_then(|r| p.num(r, col)).map(|v| (v, "全省"));
-        let _ = write!(h, "<section><h3>{title}</h3>");
+        // the title and its chart are kept together across a page break
+        let _ = write!(h, "<section class=\"chart\"><h3>{title}</h3>");
         if bars.is_empty() {
             h.push_str("<p class=\"small\">没有达到排名条件的基层法院。</p>");
         } else {
             let _ = write!(h, "<figure>{}</figure>", svg::bar_chart(&format!("rank-{col}"), title, &bars, reference));
         }
-        // unranked courts with cases are named; those without any are counted
-        let den = if col == "contract_completion_rate" { "contract_closed" } else { "closed" };
-        let unranked: Vec<&[String]> =
-            c.rows.iter().filter(|r| c.get(r, "level") == "基层" && c.get(r, rank_col).is_empty()).map(Vec::as_slice).collect();
-        let (named, empty): (Vec<&[String]>, Vec<&[String]>) = unranked.iter().partition(|r| c.num(r, den).unwrap_or(0.0) > 0.0);
+        // courts without a tier but with cases are named; those without any are counted
+        let den = if *col == "contract_completion_rate" { "contract_closed" } else { "closed" };
+        let untiered: Vec<&[String]> =
+            c.rows.iter().filter(|r| c.get(r, "level") == "基层" && c.get(r, tier_col).is_empty()).map(Vec::as_slice).collect();
+        let (named, empty): (Vec<&[String]>, Vec<&[String]>) = untiered.iter().partition(|r| c.num(r, den).unwrap_or(0.0) > 0.0);
         if !named.is_empty() {
             let names: Vec<String> = named.iter().map(|r| format!("{}（{}件）", escape(c.get(r, "court_name")), c.get(r, den))).collect();
-            let _ = write!(h, "<p class=\"small unranked\">未排名（已结案件少于{min_closed}件）：{}</p>", names.join("、"));
+            let _ = write!(h, "<p class=\"small unranked\">未排名（已结案件少于{}件）：{}</p>", page.min_closed, names.join("、"));
         }
         if !empty.is_empty() {
             let _ = write!(h, "<p class=\"small\">另有{}个基层法院本期没有可计算的已结案件。</p>", empty.len());
         }
         h.push_str("</section>\n");
     }
+}
 
-    // the city table
-    h.push_str("<h2>各市法院</h2><table id=\"cities\"><tr><th>城市</th><th>受理</th><th>已结</th><th>执行完毕率</th><th>排名</th><th>等次</th><th>涉合同类执行完毕率</th><th>排名</th><th>等次</th><th>法定期限内结案率</th><th>排名</th><th>等次</th><th>完整</th></tr>");
+/// The cities, their header repeated on every printed page.
+fn city_table(h: &mut String, input: &ReportInput, page: &Page) {
+    let rank_header = if page.ranking { "<th>排名</th>" } else { "" };
+    let _ = write!(
+        h,
+        "<h2>各市法院</h2><table id=\"cities\"><thead><tr><th>城市</th><th>受理</th><th>已结</th><th>执行完毕率</th>{rank_header}<th>等次</th><th>涉合同类执行完毕率</th>{rank_header}<th>等次</th><th>法定期限内结案率</th>{rank_header}<th>等次</th><th>完整</th></tr></thead><tbody>"
+    );
     for row in &input.city.rows {
         let t = &input.city;
         let r = |v: &str| if v.is_empty() { "—".to_string() } else { v.to_string() };
         let _ = write!(h, "<tr><td>{}</td><td>{}</td><td>{}</td>", escape(t.get(row, "city")), t.get(row, "accepted"), t.get(row, "closed"));
         for (col, _, tier_col, rank_col) in RANKED {
-            let _ = write!(
-                h,
-                "<td>{}</td><td>{}</td><td>{}</td>",
-                t.num(row, col).map_or("—".into(), percent),
-                r(t.get(row, rank_col)),
-                r(t.get(row, tier_col))
-            );
+            let _ = write!(h, "<td>{}</td>", t.num(row, col).map_or("—".into(), percent));
+            if page.ranking {
+                let _ = write!(h, "<td>{}</td>", r(t.get(row, rank_col)));
+            }
+            let _ = write!(h, "<td>{}</td>", r(t.get(row, tier_col)));
         }
         let _ = write!(h, "<td>{}</td></tr>", if t.get(row, "complete") == "false" { "不完整" } else { "是" });
     }
-    h.push_str("</table>\n");
+    h.push_str("</tbody></table>\n");
+}
 
-    // monthly trends per city
+/// Monthly completion and in-term rates, one small chart per city.
+fn trends(h: &mut String, input: &ReportInput) {
     h.push_str("<h2>月度走势</h2><p class=\"small legend\"><span style=\"background:#1565c0\"></span>执行完毕率<span style=\"background:#c62828\"></span>法定期限内结案率（各月已结案件）</p><div class=\"multiples\">");
+    let c = &input.court;
     let city_of: BTreeMap<&str, &str> = c.rows.iter().map(|r| (c.get(r, "court_code"), c.get(r, "city"))).collect();
     let m = &input.monthly;
     let mut months: Vec<String> = m.rows.iter().map(|r| m.get(r, "month").to_string()).collect();
@@ -256,10 +440,29 @@ pub fn render(input: &ReportInput) -> String {
         let _ = write!(h, "<figure>{}</figure>", svg::line_chart(&format!("trend-{city}"), city, &months, &series));
     }
     h.push_str("</div>\n");
+}
 
-    // data quality, top problems first
+/// The definitions (口径) the figures were counted under (§13).
+fn definitions(h: &mut String, input: &ReportInput) {
+    let Some(d) = &input.definitions else { return };
+    h.push_str("<h2>统计口径</h2><table id=\"definitions\"><thead><tr><th>口径项</th><th>取值</th><th>含义</th></tr></thead><tbody>");
+    for r in &d.rows {
+        let _ =
+            write!(h, "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", escape(d.get(r, "key")), escape(d.get(r, "value")), escape(d.get(r, "meaning")));
+    }
+    h.push_str("</tbody></table>\n");
+}
+
+/// A quarantine reason's code in Chinese (the code itself if unknown).
+fn reason_label(code: &str) -> String {
+    crate::domain::QuarantineReason::of_code(code).map_or_else(|| code.to_string(), |q| q.label().to_string())
+}
+
+/// Files read and rejected, rows quarantined by reason and by file.
+fn data_quality(h: &mut String, input: &ReportInput) {
     let mf = &input.manifest;
     let files = mf["files"].as_array().cloned().unwrap_or_default();
+    let incomplete = mf["rejected_files"].as_array().map_or(0, Vec::len);
     let _ = write!(
         h,
         "<h2>数据质量</h2><p>读取文件 {} 个，拒收 {} 个；数据行 {} 行，隔离 {} 行；重复案号 {} 个（舍弃旧版本 {} 条，其中立案日期不一致 {} 个）。</p>",
@@ -286,11 +489,11 @@ pub fn render(input: &ReportInput) -> String {
         .unwrap_or_default();
     reasons.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     if !reasons.is_empty() {
-        h.push_str("<h3>隔离原因</h3><table id=\"reasons\"><tr><th>原因</th><th>行数</th></tr>");
+        h.push_str("<h3>隔离原因</h3><table id=\"reasons\"><thead><tr><th>原因</th><th>代码</th><th>行数</th></tr></thead><tbody>");
         for (r, n) in &reasons {
-            let _ = write!(h, "<tr><td>{}</td><td>{n}</td></tr>", escape(r));
+            let _ = write!(h, "<tr><td>{}</td><td>{}</td><td>{n}</td></tr>", escape(&reason_label(r)), escape(r));
         }
-        h.push_str("</table>");
+        h.push_str("</tbody></table>");
     }
     let mut by_file: Vec<(&str, u64, String)> = files
         .iter()
@@ -298,21 +501,19 @@ pub fn render(input: &ReportInput) -> String {
             let q = f["quarantined"].as_u64().unwrap_or(0);
             let top = f["quarantine_by_reason"]
                 .as_object()
-                .map(|o| o.iter().map(|(k, v)| format!("{k} {}", v.as_u64().unwrap_or(0))).collect::<Vec<_>>().join("、"))
+                .map(|o| o.iter().map(|(k, v)| format!("{} {}", reason_label(k), v.as_u64().unwrap_or(0))).collect::<Vec<_>>().join("、"))
                 .unwrap_or_default();
             (q > 0).then(|| (f["file"].as_str().unwrap_or(""), q, top))
         })
         .collect();
     by_file.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     if !by_file.is_empty() {
-        h.push_str("<h3>各文件隔离行数（前20）</h3><table id=\"files\"><tr><th>文件</th><th>隔离</th><th>原因</th></tr>");
+        h.push_str("<h3>各文件隔离行数（前20）</h3><table id=\"files\"><thead><tr><th>文件</th><th>隔离</th><th>原因</th></tr></thead><tbody>");
         for (f, n, top) in by_file.iter().take(20) {
             let _ = write!(h, "<tr><td>{}</td><td>{n}</td><td>{}</td></tr>", escape(f), escape(top));
         }
-        h.push_str("</table>");
+        h.push_str("</tbody></table>");
     }
-    h.push_str("\n</body></html>\n");
-    h
 }
 
 /// `courtstat report OUT_DIR`: rewrites OUT_DIR/report.html from the
@@ -325,4 +526,28 @@ pub fn write_for_dir(dir: &Path) -> Result<std::path::PathBuf, String> {
     std::fs::write(&tmp, html).map_err(|e| format!("{}: {e}", tmp.display()))?;
     std::fs::rename(&tmp, &target).map_err(|e| format!("{}: {e}", target.display()))?;
     Ok(target)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_tier_counts_are_the_fewest_cases_that_cross_a_threshold() {
+        // 13/40 = 32.5 %: 良好 under 35 % / 25 %; 14/40 = 35 % lifts it, 9/40 = 22.5 % drops it
+        assert_eq!(to_next_tier(13, 40, Some(0.35), Some(0.25)), (Some(1), Some(4)));
+        // exactly on the threshold: one fewer drops it
+        assert_eq!(to_next_tier(10, 40, Some(0.35), Some(0.25)), (Some(4), Some(1)));
+        // 一般 with nothing below; 优秀 with nothing above
+        assert_eq!(to_next_tier(0, 10, Some(0.25), None), (Some(3), None));
+        assert_eq!(to_next_tier(10, 10, None, Some(0.35)), (None, Some(7)));
+    }
+
+    #[test]
+    fn changes_read_as_percentage_points() {
+        assert_eq!(change_text(Some(0.021)), "同比上升2.10个百分点");
+        assert_eq!(change_text(Some(-0.0404)), "同比下降4.04个百分点");
+        assert_eq!(change_text(Some(0.00001)), "与上年同期持平");
+        assert_eq!(change_text(None), "上年同期无可比数据");
+    }
 }

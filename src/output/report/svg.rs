@@ -21,14 +21,17 @@ pub struct Bar<'a> {
 }
 
 /// Horizontal bars on a 0–100 % axis, one per row, with a dashed reference
-/// line (the provincial value).
+/// line (the provincial value). Each bar's value and note stand in a column
+/// of their own to the right of the axis, so that a bar of 100 % never
+/// pushes its note off the chart.
 pub fn bar_chart(id: &str, title: &str, bars: &[Bar], reference: Option<(f64, &str)>) -> String {
-    const LABEL_W: f64 = 190.0;
-    const PLOT_W: f64 = 430.0;
+    const LABEL_W: f64 = 170.0;
+    const PLOT_W: f64 = 300.0;
+    const NOTE_W: f64 = 330.0;
     const ROW_H: f64 = 16.0;
     const TOP: f64 = 24.0;
     let height = TOP + ROW_H * bars.len() as f64 + 24.0;
-    let width = LABEL_W + PLOT_W + 90.0;
+    let width = LABEL_W + PLOT_W + NOTE_W;
     let mut s = String::new();
     let _ = write!(
         s,
@@ -51,7 +54,7 @@ pub fn bar_chart(id: &str, title: &str, bars: &[Bar], reference: Option<(f64, &s
         let w = (PLOT_W * b.value.clamp(0.0, 1.0)).max(0.5);
         let _ = write!(
             s,
-            r##"<text x="{}" y="{}" text-anchor="end">{}</text><rect class="bar" x="{LABEL_W}" y="{}" width="{w:.1}" height="{}" fill="{}"><title>{} {}</title></rect><text x="{}" y="{}" fill="#333">{} {}</text>"##,
+            r##"<text x="{}" y="{}" text-anchor="end">{}</text><rect class="bar" x="{LABEL_W}" y="{}" width="{w:.1}" height="{}" fill="{}"><title>{} {}</title></rect><text class="note" x="{}" y="{}" fill="#333">{} {}</text>"##,
             LABEL_W - 6.0,
             y + 11.5,
             escape(b.label),
@@ -60,7 +63,7 @@ pub fn bar_chart(id: &str, title: &str, bars: &[Bar], reference: Option<(f64, &s
             b.color,
             escape(b.label),
             percent(b.value),
-            LABEL_W + w + 4.0,
+            LABEL_W + PLOT_W + 8.0,
             y + 11.5,
             percent(b.value),
             escape(&b.note)
@@ -166,9 +169,20 @@ mod tests {
     #[test]
     fn bars_are_scaled_and_escaped() {
         let svg = bar_chart("t", "a<b", &[Bar { label: "x&y", value: 0.5, color: "#000", note: String::new() }], Some((0.25, "全省")));
-        assert!(svg.contains(r#"width="215.0""#), "{svg}");
+        assert!(svg.contains(r#"width="150.0""#), "{svg}");
         assert!(svg.contains("x&amp;y") && svg.contains("a&lt;b") && svg.contains("全省 25.00%"));
         assert_eq!(svg.matches("class=\"bar\"").count(), 1);
+    }
+
+    #[test]
+    fn a_full_bar_leaves_its_note_inside_the_chart() {
+        let note = "120/120 第1名 优秀".to_string();
+        let svg = bar_chart("t", "t", &[Bar { label: "x", value: 1.0, color: "#000", note }], None);
+        let width: f64 = svg.split("viewBox=\"0 0 ").nth(1).and_then(|r| r.split(' ').next()).unwrap().parse().unwrap();
+        let x: f64 = svg.split("class=\"note\" x=\"").nth(1).and_then(|r| r.split('"').next()).unwrap().parse().unwrap();
+        // about 7 px a character at font size 11 (CJK 11 px)
+        let text_width = 7.0 * "100.00% 120/120 第1名 优秀 再增99件升良好 少99件降一般".chars().count() as f64;
+        assert!(x + text_width <= width, "note from {x} needs {text_width} of {width}");
     }
 
     #[test]
