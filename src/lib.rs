@@ -72,12 +72,19 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
     progress.stage("indicators");
     let incomplete = indicators::Incomplete::of(&found.files, &courts);
     let figures = clock.time("indicators", || indicators::compute(&found.cases, &courts, &settings.period, &settings.definitions, &incomplete));
-    let lists = clock.time("watchlist", || watchlist::lists(&found.cases, &courts, &settings.period, &settings.definitions));
 
-    // 5. ranks and tiers; reference intervals (达标); the same period last year (同比)
+    // 5. ranks and tiers; reference intervals (达标)
     let ranks = clock.time("rank", || rank::rank(&figures, &courts, &settings.rank_settings()));
     let assessment = clock.time("assess", || indicators::assessment::assess(&figures, &courts, &settings.intervals));
-    let comparison = clock.time("compare", || compare::compare(settings, &found.cases, &courts, &incomplete, &figures, &ranks))?;
+
+    // the watch lists (§11) and the same period last year (§15), side by side
+    let (lists, comparison) = clock.time("watchlist_compare", || {
+        rayon::join(
+            || watchlist::lists(&found.cases, &courts, &settings.period, &settings.definitions),
+            || compare::compare(settings, &found.cases, &courts, &incomplete, &figures, &ranks),
+        )
+    });
+    let comparison = comparison?;
 
     // 6. every table, the report and the manifest, published at once
     progress.stage("writing tables");

@@ -9,6 +9,7 @@ use crate::domain::{Case, ClosureMethod};
 use crate::indicators::facts::{months_after, pending_at};
 use crate::indicators::{Count, Counted, Definitions, Facts, Period};
 use crate::reference::Courts;
+use chrono::{Datelike, NaiveDate};
 
 /// The six lists, in the order of §11 (the table's order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -137,15 +138,8 @@ fn entries_into(c: &Counted, case: u32, p: &Period, defs: &Definitions, out: &mu
         if p.contains(closing) && months_after(c.filing, defs.termination_min_months).is_some_and(|d| closing < d) {
             add(List::EarlyTermination, days_between(c.filing, closing), None);
         }
-        if closing <= as_of {
-            let until = as_of.checked_add_days(chrono::Days::new(u64::from(defs.review_days)));
-            let due = (1..=REVIEWS).find_map(|k| {
-                let r = months_after(closing, REVIEW_EVERY_MONTHS * k)?;
-                (as_of <= r && until.is_some_and(|u| r <= u)).then_some((k, r))
-            });
-            if let Some((k, r)) = due {
-                add(List::TerminationReview, days_between(as_of, r), Some(k));
-            }
+        if let Some((k, r)) = review_due(closing, as_of, defs.review_days) {
+            add(List::TerminationReview, days_between(as_of, r), Some(k));
         }
     }
     let closed_by_termination = terminated && c.closing.is_some_and(|d| p.contains(d));
@@ -154,11 +148,28 @@ fn entries_into(c: &Counted, case: u32, p: &Period, defs: &Definitions, out: &mu
     }
 }
 
+/// The six-monthly asset query of a 终本 case closed on `closing` that
+/// falls due within `review_days` of `as_of` (as_of included): which one
+/// (k = 1 … 10) and when.
+fn review_due(closing: NaiveDate, as_of: NaiveDate, review_days: u32) -> Option<(u32, NaiveDate)> {
+    if closing > as_of {
+        return None;
+    }
+    let until = as_of.checked_add_days(chrono::Days::new(u64::from(review_days)))?;
+    // the k-th review lies in an earlier month than as_of while 6k is fewer
+    // than the months between them: the search starts past those
+    let months = (as_of.year() - closing.year()) * 12 + as_of.month() as i32 - closing.month() as i32;
+    let first = (months.max(0) as u32).div_ceil(REVIEW_EVERY_MONTHS).max(1);
+    (first..=REVIEWS).find_map(|k| {
+        let r = months_after(closing, REVIEW_EVERY_MONTHS * k)?;
+        (as_of <= r && r <= until).then_some((k, r))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::TypeCode;
-    use chrono::NaiveDate;
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
@@ -265,5 +276,23 @@ mod tests {
         let mut c = case("2022-01-01", None, true);
         c.type_code = TypeCode::new("执恢").unwrap();
         assert!(on(&c, &p).is_empty());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_review_search_finds_what_a_search_from_the_first_review_finds(
+            closing in 0i64..40_000, gap in -400i64..2_500, review_days in 1u32..400
+        ) {
+            let base = d("1900-01-01");
+            let closing = base + chrono::Duration::days(closing);
+            let as_of = closing + chrono::Duration::days(gap);
+            let naive = if closing > as_of { None } else {
+                as_of.checked_add_days(chrono::Days::new(u64::from(review_days))).and_then(|until| (1..=REVIEWS).find_map(|k| {
+                    let r = months_after(closing, REVIEW_EVERY_MONTHS * k)?;
+                    (as_of <= r && r <= until).then_some((k, r))
+                }))
+            };
+            proptest::prop_assert_eq!(review_due(closing, as_of, review_days), naive);
+        }
     }
 }

@@ -287,6 +287,26 @@ fn escaped(text: &str, fields: usize) -> Vec<u8> {
     out
 }
 
+/// The BOM and the header line of a chunked table's CSV.
+pub fn write_chunked_header<W: Write>(table: &Chunked, mut w: W, headers: super::labels::HeaderLanguage) -> std::io::Result<()> {
+    w.write_all(b"\xEF\xBB\xBF")?;
+    let mut head = writer(&mut w);
+    head.write_record((table.build)(0..0)?.columns.iter().map(|c| headers.label(table.name, c.0)))?;
+    head.flush()
+}
+
+/// A built chunk's rows as CSV text (coded values in Chinese with Chinese
+/// headers): what `write_chunked` writes for it.
+pub fn chunk_text(t: &Table, headers: super::labels::HeaderLanguage) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(t.rows() * 128);
+    if headers == super::labels::HeaderLanguage::Chinese {
+        records_to(&super::labels::in_chinese(t), &mut out)?;
+    } else {
+        records_to(t, &mut out)?;
+    }
+    Ok(out)
+}
+
 /// A chunked table as one CSV, the bytes `write_with` writes for the whole
 /// table, a chunk at
 /// a time (the case table's chunks are being encoded on the other threads
@@ -299,11 +319,7 @@ pub fn write_chunked<W: Write>(
     headers: super::labels::HeaderLanguage,
     store: Option<&dyn ChunkStore>,
 ) -> std::io::Result<()> {
-    w.write_all(b"\xEF\xBB\xBF")?;
-    let mut head = writer(&mut w);
-    head.write_record((table.build)(0..0)?.columns.iter().map(|c| headers.label(table.name, c.0)))?;
-    head.flush()?;
-    drop(head);
+    write_chunked_header(table, &mut w, headers)?;
     // a chunk's cells as the CSV shows them (coded values in Chinese with
     // Chinese headers); the stored text is keyed by the language too
     let build = |range: std::ops::Range<usize>| -> std::io::Result<Table> {

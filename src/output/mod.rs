@@ -69,6 +69,10 @@ pub fn write_chunked(
     let mut written = Vec::new();
     for (t, f) in tables {
         let err = |file: &str, e: String| OutputError { path: file.to_string(), message: e };
+        if f.csv && f.parquet && t.fingerprint.is_none() {
+            written.extend(write_csv_and_parquet(staging, t, headers)?);
+            continue;
+        }
         if f.csv {
             let file = format!("{}.csv", t.name);
             written.push(staging.write(&file, |w| csv::write_chunked(t, w, headers, store)).map_err(|e| err(&file, e.to_string()))?);
@@ -79,6 +83,26 @@ pub fn write_chunked(
         }
     }
     Ok(written)
+}
+
+/// A chunked table whose chunks a refresh never reuses (the watch list),
+/// as CSV and Parquet from one build of each chunk: the Parquet writer
+/// builds and encodes the chunks on every thread and hands each one's CSV
+/// text, made on the same thread, to the CSV file in order.
+fn write_csv_and_parquet(staging: &Staging, t: &Chunked, headers: labels::HeaderLanguage) -> Result<[WrittenFile; 2], OutputError> {
+    let (csv_name, parquet_name) = (format!("{}.csv", t.name), format!("{}.parquet", t.name));
+    let mut parquet_file = None;
+    let make = |chunk: &Table| csv::chunk_text(chunk, headers);
+    let csv_file = staging
+        .write(&csv_name, |csv_w| {
+            csv::write_chunked_header(t, &mut *csv_w, headers)?;
+            let side = parquet_file::Side { make: &make, sink: csv_w };
+            parquet_file = Some(staging.write(&parquet_name, |pq_w| parquet_file::write_chunked_with_side(t, pq_w, side))?);
+            Ok(())
+        })
+        .map_err(|e| OutputError { path: csv_name.clone(), message: e.to_string() })?;
+    let parquet_file = parquet_file.ok_or_else(|| OutputError { path: parquet_name, message: "not written".into() })?;
+    Ok([csv_file, parquet_file])
 }
 
 pub fn write_json<T: serde::Serialize>(staging: &Staging, name: &str, value: &T) -> Result<WrittenFile, OutputError> {

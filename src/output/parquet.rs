@@ -165,7 +165,7 @@ mod tests {
         ] {
             let chunked = varied_chunked(rows, chunk_rows, seed);
             let mut ours = Vec::new();
-            crate::output::parquet_file::write_chunked_in_pages(&chunked, &mut ours, page_bytes, None).unwrap();
+            crate::output::parquet_file::write_chunked_in_pages(&chunked, &mut ours, page_bytes, None, None).unwrap();
             let mut theirs = Vec::new();
             write(&varied(0..rows, seed), &mut theirs).unwrap();
             let (ours, theirs) = (read(ours), read(theirs));
@@ -186,13 +186,33 @@ mod tests {
     }
 
     #[test]
+    fn one_build_of_each_chunk_gives_the_bytes_of_the_csv_and_parquet_written_apart() {
+        use crate::output::labels::HeaderLanguage;
+        for (rows, chunk_rows, headers) in [(0, 3, HeaderLanguage::English), (7, 3, HeaderLanguage::Chinese), (1000, 64, HeaderLanguage::English)] {
+            let mut chunked = varied_chunked(rows, chunk_rows, 11);
+            chunked.fingerprint = None;
+            let (mut csv_apart, mut parquet_apart) = (Vec::new(), Vec::new());
+            crate::output::csv::write_chunked(&chunked, &mut csv_apart, headers, None).unwrap();
+            crate::output::parquet_file::write_chunked(&chunked, &mut parquet_apart, None).unwrap();
+            let tmp = tempfile::tempdir().unwrap();
+            let staging = crate::output::Staging::new(&tmp.path().join("out")).unwrap();
+            let files = crate::output::write_chunked(&staging, &[(&chunked, crate::output::BOTH)], headers, None).unwrap();
+            let read = |name: &str| std::fs::read(staging.path().join(name)).unwrap();
+            assert_eq!(files.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), ["varied.csv", "varied.parquet"]);
+            assert!(read("varied.csv") == csv_apart, "{rows} rows: the CSV");
+            assert!(read("varied.parquet") == parquet_apart, "{rows} rows: the Parquet file");
+            assert_eq!(files[0].bytes as usize, csv_apart.len());
+        }
+    }
+
+    #[test]
     fn reused_chunks_give_the_bytes_of_chunks_encoded_afresh() {
         use crate::output::reuse::{tests::MemoryStore, ChunkStore};
         for (rows, chunk_rows, page_bytes) in [(1000, 64, 1 << 20), (500, 200, 100), (0, 3, 1 << 20), (7, 3, 1)] {
             let chunked = varied_chunked(rows, chunk_rows, 9);
             let write = |store: Option<&dyn ChunkStore>| {
                 let mut out = Vec::new();
-                crate::output::parquet_file::write_chunked_in_pages(&chunked, &mut out, page_bytes, store).unwrap();
+                crate::output::parquet_file::write_chunked_in_pages(&chunked, &mut out, page_bytes, store, None).unwrap();
                 out
             };
             let fresh = write(None);

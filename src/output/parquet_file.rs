@@ -51,7 +51,22 @@ const DICTIONARY_PAGE: i32 = 2;
 /// `store`, a chunk encoded by an earlier run under the same fingerprint is
 /// taken from it, and a chunk encoded here is put in it.
 pub fn write_chunked<W: Write>(table: &Chunked, w: W, store: Option<&dyn ChunkStore>) -> io::Result<()> {
-    write_chunked_in_pages(table, w, PAGE_BYTES, store)
+    write_chunked_in_pages(table, w, PAGE_BYTES, store, None)
+}
+
+/// A second file made from the same chunks as a Parquet file (the CSV
+/// beside it), so that each chunk is built once: `make` turns a built chunk
+/// into its bytes on the thread that encodes it, and they are written to
+/// `sink` in chunk order.
+pub struct Side<'a> {
+    pub make: &'a (dyn Fn(&Table) -> io::Result<Vec<u8>> + Sync),
+    pub sink: &'a mut dyn Write,
+}
+
+/// `write_chunked` of a table without a fingerprint (nothing of it is
+/// kept for a refresh), with a `Side` file made from the same chunks.
+pub fn write_chunked_with_side<W: Write>(table: &Chunked, w: W, side: Side) -> io::Result<()> {
+    write_chunked_in_pages(table, w, PAGE_BYTES, None, Some(side))
 }
 
 /// A small table as one Parquet file of one row group.
@@ -65,7 +80,13 @@ pub(crate) fn format(page_bytes: usize) -> String {
 }
 
 /// `write_chunked` with data pages of `page_bytes` (tests use small pages).
-pub(crate) fn write_chunked_in_pages<W: Write>(table: &Chunked, mut w: W, page_bytes: usize, store: Option<&dyn ChunkStore>) -> io::Result<()> {
+pub(crate) fn write_chunked_in_pages<W: Write>(
+    table: &Chunked,
+    mut w: W,
+    page_bytes: usize,
+    store: Option<&dyn ChunkStore>,
+    mut side: Option<Side>,
+) -> io::Result<()> {
     let ranges: Vec<_> = table.ranges.iter().filter(|r| !r.is_empty()).cloned().collect();
     let count = ranges.len();
     // every chunk has an empty chunk's columns (an empty table has them too)
@@ -83,12 +104,19 @@ pub(crate) fn write_chunked_in_pages<W: Write>(table: &Chunked, mut w: W, page_b
     // thread, which keeps the threads busy although chunks differ in size
     let wave = 4 * rayon::current_num_threads().max(1);
     for first in (0..count).step_by(wave) {
-        let encoded: Vec<io::Result<RowGroup>> = ranges[first..(first + wave).min(count)]
+        let make = side.as_ref().map(|s| s.make);
+        let encoded: Vec<io::Result<(RowGroup, Option<Vec<u8>>)>> = ranges[first..(first + wave).min(count)]
             .par_iter()
-            .map(|range| row_group(table, range.clone(), &schema, page_bytes, store, &format))
+            .map(|range| match make {
+                None => row_group(table, range.clone(), &schema, page_bytes, store, &format).map(|g| (g, None)),
+                Some(make) => row_group_and_side(table, range.clone(), &schema, page_bytes, make),
+            })
             .collect();
         for group in encoded {
-            let mut group = group?;
+            let (mut group, side_bytes) = group?;
+            if let (Some(s), Some(bytes)) = (side.as_mut(), side_bytes) {
+                s.sink.write_all(&bytes)?;
+            }
             for c in &mut group.columns {
                 w.write_all(&c.bytes)?;
                 c.start = offset;
@@ -134,6 +162,22 @@ fn row_group(
         s.put(name, &group.encode());
     }
     Ok(group)
+}
+
+/// One chunk built once: its row group, and its bytes in the side file.
+fn row_group_and_side(
+    table: &Chunked,
+    range: std::ops::Range<usize>,
+    schema: &[Column],
+    page_bytes: usize,
+    make: &(dyn Fn(&Table) -> io::Result<Vec<u8>> + Sync),
+) -> io::Result<(RowGroup, Option<Vec<u8>>)> {
+    let t = (table.build)(range)?;
+    if columns_of(&t) != schema {
+        return Err(io::Error::other(format!("{}: chunks with different columns", table.name)));
+    }
+    let side = make(&t)?;
+    Ok((encode_row_group(&t, page_bytes)?, Some(side)))
 }
 
 /// A column of the schema: its name and how it is stored.

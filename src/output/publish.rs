@@ -74,6 +74,12 @@ impl Staging {
         Ok(Staging { dir, out: out.to_path_buf(), parent, prefix, published: false })
     }
 
+    /// The folder the files are written into until `publish`.
+    #[cfg(test)]
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
     /// Writes one file into the folder through a hashing, buffered writer.
     pub fn write<F>(&self, name: &str, fill: F) -> io::Result<WrittenFile>
     where
