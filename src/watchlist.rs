@@ -65,6 +65,68 @@ pub struct Entry {
     pub level: Option<u32>,
 }
 
+/// What the report shows of the lists (§11): each court's count on each
+/// list, and each city's longest-overdue cases. Kept in `run.json`, so that
+/// `courtstat report` shows the same from a published folder.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Summary {
+    /// court code → count on each list, in `List::ALL` order
+    pub by_court: std::collections::BTreeMap<String, [u64; 6]>,
+    /// per city, its overdue cases longest past the deadline first
+    pub longest_overdue: Vec<Overdue>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Overdue {
+    pub city: String,
+    pub case_no: String,
+    pub court_name: String,
+    /// ISO date
+    pub deadline: Option<String>,
+    pub days: i64,
+}
+
+/// How many of each city's longest-overdue cases the summary keeps.
+pub const LONGEST_PER_CITY: usize = 5;
+
+impl Summary {
+    pub fn of(entries: &[Entry], cases: &[Case], courts: &Courts) -> Summary {
+        let mut by_court: std::collections::BTreeMap<String, [u64; 6]> = Default::default();
+        let mut overdue: std::collections::BTreeMap<&str, Vec<(i64, String, &Entry)>> = Default::default();
+        for e in entries {
+            let Some(c) = cases.get(e.case as usize) else { continue };
+            let court = courts.get(c.court);
+            by_court.entry(court.code.clone()).or_default()[e.list as usize] += 1;
+            if let (List::Overdue, Some(city)) = (e.list, court.city.as_deref()) {
+                let worst = overdue.entry(city).or_default();
+                if worst.len() == LONGEST_PER_CITY && worst.last().is_some_and(|w| w.0 > e.days) {
+                    continue;
+                }
+                worst.push((e.days, c.number(courts).to_string(), e));
+                // longest first, then by case number: the same cases every run
+                worst.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+                worst.truncate(LONGEST_PER_CITY);
+            }
+        }
+        let longest_overdue = overdue
+            .into_iter()
+            .flat_map(|(city, worst)| {
+                worst.into_iter().map(move |(days, case_no, e)| {
+                    let c = &cases[e.case as usize];
+                    Overdue {
+                        city: city.to_string(),
+                        case_no,
+                        court_name: courts.get(c.court).name.clone(),
+                        deadline: c.deadline.map(|d| d.to_string()),
+                        days,
+                    }
+                })
+            })
+            .collect();
+        Summary { by_court, longest_overdue }
+    }
+}
+
 /// The month counts `long_pending`'s level names, largest first.
 const LONG_PENDING_LEVELS: [u32; 3] = [36, 18, 12];
 /// `termination_review`: every six months for five years after the closing.

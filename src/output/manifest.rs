@@ -29,6 +29,9 @@ pub struct Manifest {
     /// where `indicators_comparison`'s `previous` came from (§15); `null`
     /// with `compare = false`
     pub comparison: Option<serde_json::Value>,
+    /// the watch lists per court and each city's longest-overdue cases (the
+    /// report's 需关注 section)
+    pub watchlist: crate::watchlist::Summary,
     pub rows_per_output: BTreeMap<&'static str, usize>,
     pub outputs: Vec<super::publish::WrittenFile>,
     /// what the incremental cache did (`incremental::CacheStats`); `null`
@@ -79,6 +82,7 @@ impl Manifest {
             cases_kept,
             courts_ranked: f.ranks.ranked_courts(),
             comparison: f.comparison.map(|c| c.source.to_json()),
+            watchlist: crate::watchlist::Summary::of(f.lists, &f.found.cases, f.courts),
             rows_per_output,
             outputs,
             cache,

@@ -24,6 +24,9 @@ fn the_report_states_the_headline_ranks_cities_trends_and_data_quality() {
     assert!(html.contains("同比数据按本次相同的输入文件重算上年同期（2022-01-01 至 2022-08-22）得出。"));
     // each bar says its counts, rank, tier and the cases to the next tier
     assert!(html.contains("75.00% 3/4 第2名 良好 再增1件升优秀 少1件降一般"), "bar notes");
+    // 需关注: each court's list counts, each city's longest-overdue cases
+    assert!(html.contains("<tr><td>承德县人民法院</td><td>1</td><td>2</td><td>1</td><td>0</td><td>0</td><td>3</td></tr>"), "list counts");
+    assert!(html.contains("超期最久：（2022）冀0821执9号（承德县人民法院，超期254天）；（2023）冀0821执6号（承德县人民法院，超期33天）"));
     assert!(html.contains("<h2>统计口径</h2>") && html.contains("计入首次执行案件的案件类型代字"), "definitions beneath the figures");
     assert!(html.contains("<li>承德市：涉合同类首次执行案件执行完毕率为75.00%，首次执行案件法定期限内结案率为87.50%。</li>"));
     for chart in ["rank-completion_rate", "rank-contract_completion_rate", "rank-in_term_rate", "trend-承德市", "trend-唐山市"] {

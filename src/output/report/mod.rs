@@ -153,6 +153,7 @@ pub fn render(input: &ReportInput) -> String {
     headline(&mut h, input, &page);
     court_bars(&mut h, input, &page);
     city_table(&mut h, input, &page);
+    attention(&mut h, input);
     trends(&mut h, input);
     definitions(&mut h, input);
     data_quality(&mut h, input);
@@ -408,6 +409,58 @@ fn city_table(h: &mut String, input: &ReportInput, page: &Page) {
         let _ = write!(h, "<td>{}</td></tr>", if t.get(row, "complete") == "false" { "不完整" } else { "是" });
     }
     h.push_str("</tbody></table>\n");
+}
+
+/// 需关注: per city, each court's count on each watch list (§11) and the
+/// cases longest past their deadline.
+fn attention(h: &mut String, input: &ReportInput) {
+    let Ok(summary) = serde_json::from_value::<crate::watchlist::Summary>(input.manifest["watchlist"].clone()) else { return };
+    let c = &input.court;
+    h.push_str(
+        "<h2>需关注</h2><p class=\"small\">各清单的案件数（清单明细见 watchlist.csv）；超期天数为截至统计截止日超过执行期限的天数。</p>
+",
+    );
+    let lists = crate::watchlist::List::ALL;
+    let mut cities: Vec<&str> = c.rows.iter().map(|r| c.get(r, "city")).filter(|x| !x.is_empty()).collect();
+    cities.dedup();
+    for city in cities {
+        let courts: Vec<(&str, &[u64; 6])> = c
+            .rows
+            .iter()
+            .filter(|r| c.get(r, "city") == city)
+            .filter_map(|r| summary.by_court.get(c.get(r, "court_code")).map(|n| (c.get(r, "court_name"), n)))
+            .filter(|(_, n)| n.iter().any(|&k| k > 0))
+            .collect();
+        if courts.is_empty() {
+            continue;
+        }
+        let _ = write!(h, "<section class=\"attention\"><h3>{}</h3><table><thead><tr><th>法院</th>", escape(city));
+        for l in lists {
+            let _ = write!(h, "<th>{}</th>", l.label());
+        }
+        h.push_str("</tr></thead><tbody>");
+        for (name, n) in &courts {
+            let _ = write!(h, "<tr><td>{}</td>", escape(name));
+            for k in n.iter() {
+                let _ = write!(h, "<td>{k}</td>");
+            }
+            h.push_str("</tr>");
+        }
+        h.push_str("</tbody></table>");
+        let worst: Vec<String> = summary
+            .longest_overdue
+            .iter()
+            .filter(|o| o.city == city)
+            .map(|o| format!("{}（{}，超期{}天）", escape(&o.case_no), escape(&o.court_name), o.days))
+            .collect();
+        if !worst.is_empty() {
+            let _ = write!(h, "<p class=\"small\">超期最久：{}</p>", worst.join("；"));
+        }
+        h.push_str(
+            "</section>
+",
+        );
+    }
 }
 
 /// Monthly completion and in-term rates, one small chart per city.
