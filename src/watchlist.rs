@@ -91,38 +91,39 @@ pub const LONGEST_PER_CITY: usize = 5;
 
 impl Summary {
     pub fn of(entries: &[Entry], cases: &[Case], courts: &Courts) -> Summary {
-        let mut by_court: std::collections::BTreeMap<String, [u64; 6]> = Default::default();
-        let mut overdue: std::collections::BTreeMap<&str, Vec<(i64, String, &Entry)>> = Default::default();
+        // by court id and city index while counting (a million entries on a
+        // busy province), by code and name once at the end
+        let cities = courts.cities();
+        let city_of: Vec<Option<usize>> = courts.list.iter().map(|c| c.city.as_ref().and_then(|n| cities.binary_search(n).ok())).collect();
+        let mut counts = vec![[0u64; 6]; courts.list.len()];
+        let mut worst: Vec<Vec<(i64, String, u32)>> = vec![Vec::new(); cities.len()];
         for e in entries {
             let Some(c) = cases.get(e.case as usize) else { continue };
-            let court = courts.get(c.court);
-            by_court.entry(court.code.clone()).or_default()[e.list as usize] += 1;
-            if let (List::Overdue, Some(city)) = (e.list, court.city.as_deref()) {
-                let worst = overdue.entry(city).or_default();
-                if worst.len() == LONGEST_PER_CITY && worst.last().is_some_and(|w| w.0 > e.days) {
-                    continue;
-                }
-                worst.push((e.days, c.number(courts).to_string(), e));
-                // longest first, then by case number: the same cases every run
-                worst.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-                worst.truncate(LONGEST_PER_CITY);
+            if let Some(n) = counts.get_mut(c.court as usize) {
+                n[e.list as usize] += 1;
+            }
+            let Some(w) =
+                (e.list == List::Overdue).then(|| city_of.get(c.court as usize).copied().flatten()).flatten().and_then(|k| worst.get_mut(k))
+            else {
+                continue;
+            };
+            if w.len() == LONGEST_PER_CITY && w.last().is_some_and(|x| x.0 > e.days) {
+                continue;
+            }
+            w.push((e.days, c.number(courts).to_string(), e.case));
+            // longest first, then by case number: the same cases every run
+            w.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+            w.truncate(LONGEST_PER_CITY);
+        }
+        let by_court = courts.list.iter().zip(counts).filter(|(_, n)| n.iter().any(|&k| k > 0)).map(|(c, n)| (c.code.clone(), n)).collect();
+        let mut longest_overdue = Vec::new();
+        for (city, w) in cities.iter().zip(worst) {
+            for (days, case_no, case) in w {
+                let c = &cases[case as usize];
+                let court_name = courts.get(c.court).name.clone();
+                longest_overdue.push(Overdue { city: city.clone(), case_no, court_name, deadline: c.deadline.map(|d| d.to_string()), days });
             }
         }
-        let longest_overdue = overdue
-            .into_iter()
-            .flat_map(|(city, worst)| {
-                worst.into_iter().map(move |(days, case_no, e)| {
-                    let c = &cases[e.case as usize];
-                    Overdue {
-                        city: city.to_string(),
-                        case_no,
-                        court_name: courts.get(c.court).name.clone(),
-                        deadline: c.deadline.map(|d| d.to_string()),
-                        days,
-                    }
-                })
-            })
-            .collect();
         Summary { by_court, longest_overdue }
     }
 }

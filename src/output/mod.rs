@@ -205,7 +205,11 @@ pub fn publish(
         city: report::StrTable::from_table(&tables[1].0),
         province: report::StrTable::from_table(&tables[2].0),
         monthly: report::StrTable::from_table(&tables[3].0),
-        comparison: find("indicators_comparison"),
+        // the page shows the province's comparison alone: its rows come last
+        comparison: tables.iter().find(|(t, _)| t.name == "indicators_comparison").map(|(t, _)| {
+            let province = t.rows().saturating_sub(crate::indicators::columns::COLUMNS.len());
+            report::StrTable::from_table(&t.slice(province..t.rows()))
+        }),
         assessment: find("indicators_assessment"),
         definitions: find("definitions"),
         manifest: serde_json::to_value(&manifest).unwrap_or_default(),
