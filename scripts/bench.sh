@@ -85,6 +85,24 @@ echo "tables identical with 1 and 2 threads"
 COURTSTAT_CHECK_PARQUET="$dir/out-2" cargo test --release --locked --quiet --test it -- --ignored the_bench_runs_parquet 2>&1 \
   | grep -E "row groups|test result" || { echo "the Parquet check failed"; exit 1; }
 
+# what the watch lists (§11) and the comparison (§15) add to the cold run
+out2="$dir/out-2"
+size_mb() { awk -v b="$(stat -c %s "$1")" 'BEGIN { printf "%.1f MB", b/1e6 }'; }
+rows_of() { field "$out2" rows_per_output | tr ',' '\n' | sed -n "s/^$1://p"; }
+echo "  watch lists: $(rows_of watchlist) rows, watchlist.csv $(size_mb "$out2/watchlist.csv"), watchlist.parquet $(size_mb "$out2/watchlist.parquet"); comparison: $(rows_of indicators_comparison) rows"
+
+# courtstat explain on the cold run's folder: a court, a city, the province
+court=$(awk -F, 'NR > 1 && $4 == "基层" && $8 > 0 { print $1; exit }' "$out2/indicators_court.csv")
+for unit in "$court" 承德市 province; do
+  : > "$dir/explain-times"
+  for rep in $(seq "$reps"); do
+    /usr/bin/time -f "%e %M" -o "$dir/time.txt" "$bin" explain "$out2" "$unit" completion_rate --part denominator > "$dir/explain.csv"
+    cat "$dir/time.txt" >> "$dir/explain-times"
+  done
+  awk -v u="$unit" -v w="$(awk '{print $1}' "$dir/explain-times" | median)" -v m="$(awk '{print $2}' "$dir/explain-times" | median)" -v n="$(($(wc -l < "$dir/explain.csv") - 1))" -v reps="$reps" 'BEGIN {
+    printf "explain %s completion_rate --part denominator: %d cases, median of %d runs %.2f s, peak RSS %.0f MB\n", u, n, reps, w, m/1024 }'
+done
+
 # the refresh of one province: $1 the input, $2 the cold median, $3 a label
 refresh_series() {
   local src="$1" cold="$2" label="$3" work="$dir/incremental-$3"
