@@ -50,6 +50,8 @@ pub struct PipelineFile {
     pub compare: Option<bool>,
     /// §15: an earlier run's published folder to compare with
     pub baseline: Option<String>,
+    /// §5.1: header words of unknown columns whose raw text quarantined rows keep
+    pub raw_columns: Option<Vec<String>>,
 }
 
 /// `[definitions]` as written (§13); every key optional.
@@ -168,6 +170,8 @@ pub struct Settings {
     pub intervals: Vec<crate::indicators::Interval>,
     /// §15
     pub compare: CompareWith,
+    /// §5.1: unknown columns kept in quarantined raw text (header words, normalised)
+    pub raw_columns: Vec<String>,
 }
 
 /// The contract's example thresholds, used when the pipeline file has none.
@@ -312,6 +316,7 @@ impl Settings {
                 (_, Some(dir)) => CompareWith::Baseline(dir),
                 (_, None) => CompareWith::PreviousYear,
             },
+            raw_columns: raw_columns(file.raw_columns.unwrap_or_default())?,
         })
     }
 
@@ -321,6 +326,7 @@ impl Settings {
             limits: self.limits,
             first_enforcement_months: self.first_enforcement_months,
             max_bad_row_ratio: self.max_bad_row_ratio,
+            raw_columns: self.raw_columns.clone(),
         }
     }
 
@@ -356,6 +362,7 @@ impl Settings {
             "hash_key": self.hash_key_source,
             "cache_dir": self.cache_dir.as_ref().map(|p| p.display().to_string()),
             "definitions": self.definitions.to_json(),
+            "raw_columns": self.raw_columns,
             "ranking": self.ranking,
             "intervals": self.intervals.iter().map(|i| (i.column.to_string(), serde_json::json!({ "min": i.min, "max": i.max }))).collect::<serde_json::Map<_, _>>(),
             "compare": match &self.compare {
@@ -365,6 +372,22 @@ impl Settings {
             },
         })
     }
+}
+
+/// `raw_columns` (§5.1): header words of columns §2.1 does not name; a word
+/// that names a column of §2.1 (kept anyway) is a mistake worth saying.
+fn raw_columns(words: Vec<String>) -> Result<Vec<String>, ConfigError> {
+    let mut out = Vec::new();
+    for w in &words {
+        let word = crate::normalize::redact::raw_column_word(w);
+        if word.is_empty() || crate::ingest::header::Column::matching(&word).is_some() {
+            return Err(ConfigError::Invalid(format!("raw_columns: {w:?} is not the header word of a column the contract does not name")));
+        }
+        out.push(word);
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
 }
 
 /// `[definitions]` checked key by key (§13): a bad value names its key.

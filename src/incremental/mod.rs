@@ -411,6 +411,8 @@ fn parse_settings(settings: &crate::Settings, ctx: &crate::normalize::RowContext
         ("max_bad_row_ratio".into(), json!(settings.max_bad_row_ratio)),
         ("max_record_bytes".into(), json!(settings.limits.max_record_bytes)),
         ("max_fields".into(), json!(settings.limits.max_fields)),
+        // what quarantined rows keep of unknown columns
+        ("raw_columns".into(), json!(settings.raw_columns)),
         // an HMAC of a fixed word under the party-hash key, never the key
         ("party_key".into(), json!(ctx.hasher.hash_normalized("courtstat cache"))),
         // the definitions (§13): 涉合同类's category is classified while

@@ -103,6 +103,9 @@ pub struct HeaderMap {
     /// canonical column → the header cell as written, for the manifest
     pub mapping: Vec<(Column, String)>,
     pub unknown: Vec<String>,
+    /// each unknown column's position in the header
+    #[serde(skip)]
+    pub unknown_at: Vec<usize>,
     pub width: usize,
 }
 
@@ -124,6 +127,7 @@ pub fn map_header(cells: &[String]) -> Result<HeaderMap, HeaderError> {
     let mut index = [None; COLUMN_COUNT];
     let mut mapping: Vec<(Column, String)> = Vec::new();
     let mut unknown = Vec::new();
+    let mut unknown_at = Vec::new();
     let mut claim_unit = AmountUnit::Yuan;
     let mut recovered_unit = AmountUnit::Yuan;
     for (i, cell) in cells.iter().enumerate() {
@@ -142,14 +146,17 @@ pub fn map_header(cells: &[String]) -> Result<HeaderMap, HeaderError> {
                     _ => {}
                 }
             }
-            None => unknown.push(cell.clone()),
+            None => {
+                unknown.push(cell.clone());
+                unknown_at.push(i);
+            }
         }
     }
     if let Some(col) = Column::ALL.into_iter().find(|c| c.required() && index[*c as usize].is_none()) {
         return Err(HeaderError::Missing { column: col.name(), words: col.words().join(", ") });
     }
     mapping.sort();
-    Ok(HeaderMap { index, claim_unit, recovered_unit, mapping, unknown, width: cells.len() })
+    Ok(HeaderMap { index, claim_unit, recovered_unit, mapping, unknown, unknown_at, width: cells.len() })
 }
 
 #[cfg(test)]

@@ -22,6 +22,8 @@ pub struct FileEntry {
     pub quarantined: u64,
     pub cases: u64,
     pub quarantine_by_reason: BTreeMap<String, u64>,
+    /// fields of its quarantined records that lost personal data (§5.1)
+    pub fields_redacted: u64,
     pub warnings: BTreeMap<String, u64>,
     pub rejected: Option<String>,
 }
@@ -140,6 +142,7 @@ fn entry_of(file: &InputFile, sha256: Option<String>, encoding: Option<Encoding>
         quarantined: 0,
         cases: 0,
         quarantine_by_reason: BTreeMap::new(),
+        fields_redacted: 0,
         warnings: BTreeMap::new(),
         rejected: rejection.map(|r| r.to_string()),
     }
@@ -149,6 +152,7 @@ fn count_rows(e: &mut FileEntry, r: &FileRows) {
     e.data_records = r.data_records;
     e.quarantined = r.quarantined.len() as u64;
     e.cases = r.cases.len() as u64;
+    e.fields_redacted = r.fields_redacted;
     for q in &r.quarantined {
         *e.quarantine_by_reason.entry(q.reason.code().to_string()).or_default() += 1;
     }

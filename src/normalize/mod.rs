@@ -4,6 +4,7 @@
 
 pub mod file;
 pub mod parties;
+pub mod redact;
 pub mod values;
 
 pub use file::{merge, parse_all, parse_read, run_causes, FileAccount, FileEntry, ParsedFile, Validated};
@@ -18,9 +19,12 @@ use std::collections::BTreeSet;
 use values::CaseNumberParse;
 
 /// The settings that decide what a row or a file becomes (§5).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Rules {
     pub limits: crate::ingest::Limits,
+    /// §5.1: the unknown columns whose raw text quarantined rows keep (their
+    /// header words, normalised)
+    pub raw_columns: Vec<String>,
     pub first_enforcement_months: u32,
     pub max_bad_row_ratio: f64,
 }
@@ -34,6 +38,7 @@ impl<'a> RowContext<'a> {
             hasher,
             first_enforcement_months: rules.first_enforcement_months,
             max_bad_row_ratio: rules.max_bad_row_ratio,
+            raw_columns: rules.raw_columns,
         }
     }
 }
@@ -109,6 +114,7 @@ impl RunCauses {
 /// Settings the row checks need.
 pub struct RowContext<'a> {
     pub limits: crate::ingest::Limits,
+    pub raw_columns: Vec<String>,
     pub courts: &'a Courts,
     pub causes: &'a Causes,
     pub hasher: &'a PartyHasher,
@@ -157,6 +163,8 @@ pub struct FileRows {
     pub too_large: Option<Rejection>,
     /// the causes the cases' `CauseId`s index
     pub causes: Vec<String>,
+    /// fields of quarantined records that lost personal data (§5.1)
+    pub fields_redacted: u64,
 }
 
 impl FileRows {
@@ -225,7 +233,9 @@ pub fn validate_file(file: &LoadedFile, header: &HeaderMap, file_index: u32, ctx
                 out.cases.push(case);
             }
             Err(reason) => {
-                out.quarantined.push(QuarantinedRow { file: file_index, line: rec.line, reason, raw: ctx.hasher.redact_raw(&rec, header) })
+                let r = redact::redact(&rec, header, ctx.hasher, &ctx.raw_columns, reason == QuarantineReason::BadShape);
+                out.fields_redacted += u64::from(r.fields);
+                out.quarantined.push(QuarantinedRow { file: file_index, line: rec.line, reason, raw: r.text })
             }
         }
     }
@@ -359,6 +369,7 @@ mod tests {
         let causes = Causes::load(None).unwrap();
         let hasher = PartyHasher::new(None);
         let ctx = RowContext {
+            raw_columns: Vec::new(),
             limits: Default::default(),
             courts: &courts,
             causes: &causes,
@@ -387,6 +398,7 @@ mod tests {
         let causes = Causes::load(None).unwrap();
         let hasher = PartyHasher::new(None);
         let ctx = RowContext {
+            raw_columns: Vec::new(),
             limits: Default::default(),
             courts: &courts,
             causes: &causes,
@@ -516,6 +528,7 @@ mod tests_support {
         let causes = Causes::load(None).unwrap();
         let hasher = PartyHasher::new(Some(b"k".to_vec()));
         let ctx = RowContext {
+            raw_columns: Vec::new(),
             limits: Default::default(),
             courts: &courts,
             causes: &causes,

@@ -2,8 +2,6 @@
 //! hash (HMAC-SHA-256) stands in for them in `cases.parquet` and in the raw
 //! lines of `quarantine.csv`. Without a key they are left out entirely.
 
-use crate::ingest::records::Record;
-use crate::ingest::{Column, HeaderMap};
 use crate::text::value;
 
 /// What stands in a quarantined raw line for a party name when no key is set.
@@ -44,34 +42,6 @@ impl PartyHasher {
         h.copy_from_slice(&tag.as_ref()[..16]);
         Some(h)
     }
-
-    /// The record's raw text with each non-empty party field replaced by its
-    /// hash (or by `[redacted]` without a key).
-    pub fn redact_raw(&self, rec: &Record, header: &HeaderMap) -> String {
-        let mut spans: Vec<(usize, usize, String)> = Vec::new();
-        for col in [Column::Applicant, Column::Respondent] {
-            let Some(i) = header.get(col) else { continue };
-            let (Some(span), Some(v)) = (rec.fields.get(i), rec.field(i)) else { continue };
-            if value(&v).is_none() {
-                continue;
-            }
-            let stand_in = self.hash(&v).unwrap_or_else(|| REDACTED.to_string());
-            spans.push((span.start, span.end, stand_in));
-        }
-        if spans.is_empty() {
-            return rec.raw.to_string();
-        }
-        spans.sort();
-        let mut out = String::with_capacity(rec.raw.len());
-        let mut at = 0;
-        for (s, e, h) in spans {
-            out.push_str(&rec.raw[at..s]);
-            out.push_str(&h);
-            at = e;
-        }
-        out.push_str(&rec.raw[at..]);
-        out
-    }
 }
 
 #[cfg(test)]
@@ -79,6 +49,7 @@ mod tests {
     use super::*;
     use crate::ingest::header::map_header;
     use crate::ingest::records::Splitter;
+    use crate::ingest::HeaderMap;
 
     fn header() -> HeaderMap {
         let cells: Vec<String> = "案号,立案日期,结案日期,结案方式,案由,申请执行人,被执行人".split(',').map(String::from).collect();
@@ -116,10 +87,10 @@ mod tests {
         let mut sp = Splitter::new(text, b',');
         let rec = sp.next_record().unwrap();
         let keyed = PartyHasher::new(Some(b"k".to_vec()));
-        let raw = keyed.redact_raw(&rec, &header());
+        let raw = crate::normalize::redact::redact(&rec, &header(), &keyed, &[], false).text;
         assert!(!raw.contains("张三") && !raw.contains("李四"), "{raw}");
         assert!(raw.starts_with("x,2023-01-01,,,借款,"));
-        let plain = PartyHasher::new(None).redact_raw(&rec, &header());
+        let plain = crate::normalize::redact::redact(&rec, &header(), &PartyHasher::new(None), &[], false).text;
         assert_eq!(plain, "x,2023-01-01,,,借款,[redacted],[redacted]");
     }
 }

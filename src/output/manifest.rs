@@ -18,6 +18,8 @@ pub struct Manifest {
     pub rows_read: u64,
     pub rows_quarantined: u64,
     pub quarantine_by_reason: BTreeMap<String, u64>,
+    /// fields of quarantined records that lost personal data (§5.1)
+    pub fields_redacted: u64,
     pub warnings: BTreeMap<String, u64>,
     pub cases_valid: u64,
     pub duplicates_dropped: u64,
@@ -74,6 +76,7 @@ impl Manifest {
             rows_read: counts.rows_read,
             rows_quarantined: counts.rows_quarantined,
             quarantine_by_reason: counts.quarantine_by_reason,
+            fields_redacted: counts.fields_redacted,
             warnings: counts.warnings,
             cases_valid: counts.cases_valid,
             duplicates_dropped: counts.cases_valid.saturating_sub(cases_kept),
@@ -98,6 +101,7 @@ pub struct Counts {
     pub rows_read: u64,
     pub rows_quarantined: u64,
     pub quarantine_by_reason: BTreeMap<String, u64>,
+    pub fields_redacted: u64,
     pub warnings: BTreeMap<String, u64>,
     pub cases_valid: u64,
 }
@@ -119,6 +123,7 @@ impl Counts {
             }
             c.rows_read += e.data_records;
             c.rows_quarantined += e.quarantined;
+            c.fields_redacted += e.fields_redacted;
             c.cases_valid += e.cases;
         }
         c

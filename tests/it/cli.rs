@@ -236,7 +236,9 @@ fn party_hashes_with_a_key_and_never_names_in_clear() {
     let o = courtstat().arg("run").arg(fixture().join("pipeline.toml")).arg("--out").arg(&out).env("COURTSTAT_HASH_KEY", "secret").output().unwrap();
     assert!(o.status.success());
     let q = fs::read_to_string(out.join("quarantine.csv")).unwrap();
-    assert!(!q.contains("吴五") && !q.contains("[redacted]"), "names replaced by hashes");
+    // party names replaced by hashes (other columns of no use to a reason are `[redacted]`, §5.1)
+    assert!(!q.contains("吴五") && !q.contains("张三"), "names replaced by hashes");
+    assert!(q.lines().skip(1).any(|l| l.split(',').any(|f| f.len() == 32 && f.bytes().all(|b| b.is_ascii_hexdigit()))), "{q}");
     let cases = fs::read(out.join("cases.parquet")).unwrap();
     let text = String::from_utf8_lossy(&cases);
     assert!(text.contains("applicant_hash") && !text.contains("张三"));

@@ -9,4 +9,5 @@ mod hostile;
 mod incremental;
 mod lists;
 mod parquet;
+mod privacy;
 mod report;

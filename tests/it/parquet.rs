@@ -227,7 +227,7 @@ pub fn check_folder(out: &Path) -> Vec<(String, usize, usize, usize)> {
 
 /// A table's cells as polars reads them from its Parquet file, formatted by
 /// the CSV's rules (§9): they must be the CSV's cells.
-fn polars_cells(path: &Path) -> Vec<Vec<String>> {
+pub fn polars_cells(path: &Path) -> Vec<Vec<String>> {
     use polars::prelude::*;
     let df = ParquetReader::new(fs::File::open(path).unwrap()).finish().unwrap();
     let mut rows = vec![Vec::new(); df.height()];
