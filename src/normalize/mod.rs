@@ -219,6 +219,7 @@ pub fn validate_file(file: &LoadedFile, header: &HeaderMap, file_index: u32, ctx
     let mut causes_seen = CauseCache::default();
     let mut last_court = None;
     let mut sp = Splitter::starting_at(&file.text, file.delimiter, file.body_offset, file.body_line).with_max_fields(ctx.limits.max_fields as usize);
+    let kinds = redact::FieldKinds::of(header, &ctx.raw_columns);
     while let Some(rec) = sp.next_record() {
         out.data_records += 1;
         if let Some(r) = ctx.limits.check(&rec) {
@@ -233,7 +234,7 @@ pub fn validate_file(file: &LoadedFile, header: &HeaderMap, file_index: u32, ctx
                 out.cases.push(case);
             }
             Err(reason) => {
-                let r = redact::redact(&rec, header, ctx.hasher, &ctx.raw_columns, reason == QuarantineReason::BadShape);
+                let r = redact::redact(&rec, &kinds, ctx.hasher, reason == QuarantineReason::BadShape);
                 out.fields_redacted += u64::from(r.fields);
                 out.quarantined.push(QuarantinedRow { file: file_index, line: rec.line, reason, raw: r.text })
             }

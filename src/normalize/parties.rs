@@ -87,10 +87,11 @@ mod tests {
         let mut sp = Splitter::new(text, b',');
         let rec = sp.next_record().unwrap();
         let keyed = PartyHasher::new(Some(b"k".to_vec()));
-        let raw = crate::normalize::redact::redact(&rec, &header(), &keyed, &[], false).text;
+        let kinds = crate::normalize::redact::FieldKinds::of(&header(), &[]);
+        let raw = crate::normalize::redact::redact(&rec, &kinds, &keyed, false).text;
         assert!(!raw.contains("张三") && !raw.contains("李四"), "{raw}");
         assert!(raw.starts_with("x,2023-01-01,,,借款,"));
-        let plain = crate::normalize::redact::redact(&rec, &header(), &PartyHasher::new(None), &[], false).text;
+        let plain = crate::normalize::redact::redact(&rec, &kinds, &PartyHasher::new(None), false).text;
         assert_eq!(plain, "x,2023-01-01,,,借款,[redacted],[redacted]");
     }
 }

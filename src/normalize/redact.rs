@@ -18,7 +18,18 @@ pub struct Redacted {
     pub fields: u32,
 }
 
+/// What each field of a file's records is, for redaction: worked out once
+/// per file from its header (a header word's normalisation is not cheap).
+pub struct FieldKinds(Vec<Kind>);
+
+impl FieldKinds {
+    pub fn of(header: &HeaderMap, raw_columns: &[String]) -> FieldKinds {
+        FieldKinds((0..header.width).map(|i| kind_of(i, header, raw_columns)).collect())
+    }
+}
+
 /// What a field of a record is, for redaction.
+#[derive(Clone, Copy)]
 enum Kind {
     Party,
     Known,
@@ -32,7 +43,7 @@ enum Kind {
 
 /// §5.1 on one quarantined record; `bad_shape` when its fields do not match
 /// the header.
-pub fn redact(rec: &Record, header: &HeaderMap, hasher: &PartyHasher, raw_columns: &[String], bad_shape: bool) -> Redacted {
+pub fn redact(rec: &Record, kinds: &FieldKinds, hasher: &PartyHasher, bad_shape: bool) -> Redacted {
     let mut out = String::with_capacity(rec.raw.len());
     let mut at = 0;
     let mut fields = 0;
@@ -41,7 +52,7 @@ pub fn redact(rec: &Record, header: &HeaderMap, hasher: &PartyHasher, raw_column
         if value.trim().is_empty() {
             continue;
         }
-        let kind = if bad_shape { Kind::Shapeless } else { kind_of(i, header, raw_columns) };
+        let kind = if bad_shape { Kind::Shapeless } else { kinds.0.get(i).copied().unwrap_or(Kind::Shapeless) };
         let stand_in = match kind {
             Kind::Party => Some(hasher.hash(&value).unwrap_or_else(|| REDACTED.to_string())),
             Kind::Unknown { kept: false } => Some(REDACTED.to_string()),
@@ -80,9 +91,24 @@ pub fn raw_column_word(word: &str) -> String {
 fn reads_as_data(v: &str) -> bool {
     use super::values;
     let v = v.trim();
-    !matches!(values::case_number(v), values::CaseNumberParse::Bad)
-        || values::date_time(v).is_ok()
-        || values::closure_method(v).is_some_and(|m| m != crate::domain::ClosureMethod::Other)
+    // no case number, date, amount or count runs this long (the parsers
+    // would normalise all of it first)
+    if v.len() > 64 {
+        return false;
+    }
+    // without a digit only a closure-method word can be data (the parsers
+    // are tried only where they can succeed: a bad_shape record has many fields)
+    if !v.bytes().any(|b| b.is_ascii_digit()) && !v.contains(|c: char| ('０'..='９').contains(&c)) {
+        // an empty marker (无, -, /) is no one's data either
+        return crate::text::value(v).is_none() || values::closure_method(v).is_some_and(|m| m != crate::domain::ClosureMethod::Other);
+    }
+    // plain digits (with a decimal point or thousands commas) are a number
+    // or an amount: the commonest field of all, told without a parser
+    if v.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b',') && v.bytes().filter(|&b| b == b'.').count() <= 1 {
+        return true;
+    }
+    values::date_time(v).is_ok()
+        || !matches!(values::case_number(v), values::CaseNumberParse::Bad)
         || values::amount(v, crate::domain::AmountUnit::Yuan).is_ok()
         || values::days(v).is_ok()
 }
@@ -90,6 +116,12 @@ fn reads_as_data(v: &str) -> bool {
 /// The field with each identity number, mobile number and e-mail address in
 /// it replaced; `None` when it holds none.
 pub fn scrubbed(field: &str) -> Option<String> {
+    // most fields hold neither 11 ASCII digits, a full-width character nor an @
+    let (digits, wide, at) =
+        field.bytes().fold((0, false, false), |(d, w, a), b| (d + usize::from(b.is_ascii_digit()), w || b == 0xEF, a || b == b'@'));
+    if digits < 11 && !wide && !at {
+        return None;
+    }
     let spans = personal_spans(field);
     if spans.is_empty() {
         return None;
