@@ -13,7 +13,8 @@ pub struct RunSummary {
     pub quarantined: BTreeMap<String, u64>,
     pub duplicates_dropped: u64,
     pub cases: u64,
-    pub courts_ranked: usize,
+    /// `None` with `ranking = false` (§14)
+    pub courts_ranked: Option<usize>,
     pub warnings: BTreeMap<String, u64>,
     pub cache: Option<crate::incremental::CacheStats>,
 }
@@ -29,7 +30,7 @@ impl RunSummary {
             quarantined: m.quarantine_by_reason.iter().filter(|(_, n)| **n > 0).map(|(k, n)| (k.clone(), *n)).collect(),
             duplicates_dropped: m.duplicates_dropped,
             cases: m.cases_kept,
-            courts_ranked: m.courts_ranked,
+            courts_ranked: settings.ranking.then_some(m.courts_ranked),
             warnings: m.warnings.clone(),
             cache,
         }
@@ -48,7 +49,11 @@ impl fmt::Display for RunSummary {
         if !reasons.is_empty() {
             write!(f, " ({})", reasons.join(", "))?;
         }
-        write!(f, ", {} duplicates dropped, {} cases, {} courts ranked", self.duplicates_dropped, self.cases, self.courts_ranked)?;
+        write!(f, ", {} duplicates dropped, {} cases", self.duplicates_dropped, self.cases)?;
+        match self.courts_ranked {
+            Some(n) => write!(f, ", {n} courts ranked")?,
+            None => write!(f, ", ranking off")?,
+        }
         match &self.cache {
             Some(c) if c.files_cached > 0 => write!(f, "; {} of {} files unchanged since the last run (cached)", c.files_cached, self.files),
             _ => Ok(()),
