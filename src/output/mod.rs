@@ -30,6 +30,15 @@ pub struct OutputError {
     pub message: String,
 }
 
+impl OutputError {
+    /// The error with its file named under the output folder (what the
+    /// person on call looks for), not the staging folder's hidden name.
+    pub fn under(self, out: &std::path::Path) -> OutputError {
+        let path = if std::path::Path::new(&self.path).is_absolute() { self.path } else { out.join(&self.path).display().to_string() };
+        OutputError { path, message: self.message }
+    }
+}
+
 /// Which files a table is written as.
 #[derive(Debug, Clone, Copy)]
 pub struct Formats {
@@ -176,20 +185,22 @@ pub fn publish(
     let duplicates = duplicates_table(&found.duplicates, courts, &names, duplicate_chunks());
     let cases = cases_table(&found.cases, case_names, f.with_parties, case_chunks());
     let headers = target.headers;
-    let mut written = clock.time("write", || -> Result<Vec<WrittenFile>, OutputError> {
-        // the case table, by far the largest, is written beside the others
-        let (small, cases_file) = rayon::join(
-            || {
-                let mut w = write_tables(&staging, &tables, headers)?;
-                w.extend(write_chunked(&staging, &[(&quarantine, BOTH), (&duplicates, BOTH), (&lists, BOTH)], headers, chunks)?);
-                Ok::<_, OutputError>(w)
-            },
-            || write_chunked(&staging, &[(&cases, PARQUET_ONLY)], headers, chunks),
-        );
-        let mut w = small?;
-        w.extend(cases_file?);
-        Ok(w)
-    })?;
+    let mut written = clock
+        .time("write", || -> Result<Vec<WrittenFile>, OutputError> {
+            // the case table, by far the largest, is written beside the others
+            let (small, cases_file) = rayon::join(
+                || {
+                    let mut w = write_tables(&staging, &tables, headers)?;
+                    w.extend(write_chunked(&staging, &[(&quarantine, BOTH), (&duplicates, BOTH), (&lists, BOTH)], headers, chunks)?);
+                    Ok::<_, OutputError>(w)
+                },
+                || write_chunked(&staging, &[(&cases, PARQUET_ONLY)], headers, chunks),
+            );
+            let mut w = small?;
+            w.extend(cases_file?);
+            Ok(w)
+        })
+        .map_err(|e| e.under(&target.out))?;
     let rows_per_output = tables
         .iter()
         .map(|(t, _)| (t.name, t.rows()))
@@ -217,9 +228,9 @@ pub fn publish(
     let html = report::render(&report_input);
     let page = staging
         .write("report.html", |w| w.write_all(html.as_bytes()))
-        .map_err(|e| OutputError { path: "report.html".into(), message: e.to_string() })?;
+        .map_err(|e| OutputError { path: "report.html".into(), message: e.to_string() }.under(&target.out))?;
     manifest.outputs.push(page);
-    write_json(&staging, "run.json", &manifest)?;
+    write_json(&staging, "run.json", &manifest).map_err(|e| e.under(&target.out))?;
     staging.publish().map_err(at_out)?;
     Ok(manifest)
 }

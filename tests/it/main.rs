@@ -5,6 +5,7 @@ mod cli;
 mod common;
 mod crash;
 mod definitions;
+mod faults;
 mod hostile;
 mod incremental;
 mod lists;
