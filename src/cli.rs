@@ -189,6 +189,14 @@ impl GenArgs {
         if self.out.exists() && self.out.read_dir().map(|mut d| d.next().is_some()).unwrap_or(true) {
             return Err(crate::config::ConfigError::Invalid(format!("--out {}: not an empty folder", self.out.display())));
         }
+        // a city the courts table does not know would write nothing
+        let known = crate::reference::Courts::load(None).map(|c| c.cities()).unwrap_or_default();
+        if let Some(unknown) = self.cities.iter().find(|c| !known.contains(c)) {
+            return Err(crate::config::ConfigError::Invalid(format!(
+                "--cities: {unknown:?} is not a city of the courts table ({})",
+                known.join(", ")
+            )));
+        }
         Ok(crate::gen::GenSettings {
             out: self.out.clone(),
             rows: self.rows,

@@ -396,6 +396,16 @@ fn gen_is_deterministic_and_its_output_runs_clean() {
 }
 
 #[test]
+fn gen_with_a_city_the_courts_table_lacks_exits_2_naming_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = courtstat().args(["gen", "--rows", "100", "--cities", "承德市,承得市", "--out"]).arg(tmp.path().join("g")).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("承得市") && err.contains("承德市"), "{err}");
+    assert!(!tmp.path().join("g").exists(), "nothing written");
+}
+
+#[test]
 fn a_second_run_on_the_same_output_fails_at_once_naming_the_lock_and_holder() {
     use std::io::Write;
     let tmp = tempfile::tempdir().unwrap();
