@@ -26,14 +26,15 @@ impl Num {
         match self {
             Num::Int(n) => n as f64,
             Num::Float(f) => f,
-            Num::Fen(f) => crate::output::table::yuan(f),
+            // exact to the conversion's one rounding, as the tables write it
+            Num::Fen(f) => f as f64 / 100.0,
         }
     }
 
     fn minus(self, other: Num) -> f64 {
         match (self, other) {
             (Num::Int(a), Num::Int(b)) => (i128::from(a) - i128::from(b)) as f64,
-            (Num::Fen(a), Num::Fen(b)) => crate::output::table::yuan(a - b),
+            (Num::Fen(a), Num::Fen(b)) => (a - b) as f64 / 100.0,
             (a, b) => a.number() - b.number(),
         }
     }
@@ -185,27 +186,46 @@ impl Comparison {
     }
 }
 
-/// The comparison the settings ask for (§15), or `None` with
-/// `compare = false`: the previous year recomputed from the run's own cases
-/// (ranked as this run ranks), or a baseline run's tables.
+/// What `indicators_comparison` compares with (§15).
+#[derive(Debug, Clone, PartialEq)]
+pub enum CompareWith {
+    /// no comparison (`compare = false`)
+    Nothing,
+    /// the same figures recomputed for the period one year earlier
+    PreviousYear,
+    /// an earlier run's published tables
+    Baseline(PathBuf),
+}
+
+/// How this run counted and ranked, for the same count a year back.
+pub struct Counting<'a> {
+    pub period: &'a Period,
+    pub definitions: &'a crate::indicators::Definitions,
+    pub ranking: crate::rank::RankSettings,
+    pub incomplete: &'a crate::indicators::Incomplete,
+}
+
+/// The comparison asked for (§15), or `None` with `compare = false`: the
+/// previous year recomputed from the run's own cases (counted and ranked as
+/// this run counts and ranks), or a baseline run's tables.
 pub fn compare(
-    settings: &crate::Settings,
+    with: &CompareWith,
+    how: &Counting,
     cases: &[crate::domain::Case],
     courts: &Courts,
-    incomplete: &crate::indicators::Incomplete,
     figures: &Indicators,
     ranks: &Rankings,
 ) -> Result<Option<Comparison>, BaselineError> {
     let now = Snapshot::of(figures, ranks, courts);
-    match &settings.compare {
-        crate::config::CompareWith::Nothing => Ok(None),
-        crate::config::CompareWith::PreviousYear => {
-            let period = shifted(&settings.period);
-            let then = crate::indicators::compute(cases, courts, &period, &settings.definitions, incomplete);
-            let then_ranks = crate::rank::rank(&then, courts, &settings.rank_settings());
+    match with {
+        CompareWith::Nothing => Ok(None),
+        CompareWith::PreviousYear => {
+            let period = shifted(how.period);
+            let then = crate::indicators::compute(cases, courts, &period, how.definitions, how.incomplete);
+            let then_ranks = crate::rank::rank(&then, courts, &how.ranking);
             Ok(Some(Comparison::of(&now, &Snapshot::of(&then, &then_ranks, courts), Source::PreviousYear(period))))
         }
-        crate::config::CompareWith::Baseline(dir) => Ok(Some(Comparison::of(&now, &read_baseline(dir)?, Source::Baseline(dir.clone())))),
+        CompareWith::Baseline(dir) => Ok(Some(Comparison::of(&now, &read_baseline(dir)?, Source::Baseline(dir.clone())))),
     }
 }
 
@@ -246,7 +266,7 @@ pub fn read_baseline(dir: &Path) -> Result<Snapshot, BaselineError> {
 /// The English name of a header cell (the cell itself, or the column whose
 /// Chinese label it is).
 fn english(table: &str, cell: &str) -> String {
-    let lang = crate::output::labels::HeaderLanguage::Chinese;
+    let lang = crate::labels::HeaderLanguage::Chinese;
     let names = COLUMNS.iter().map(|c| c.name).chain(rank_columns(UnitKind::Court).iter().copied()).chain(["court_code", "city"]);
     names.clone().find(|n| *n == cell).or_else(|| names.into_iter().find(|n| lang.label(table, n) == cell)).unwrap_or(cell).to_string()
 }

@@ -127,16 +127,7 @@ pub struct Overrides {
     pub baseline: Option<PathBuf>,
 }
 
-/// What `indicators_comparison` compares with (§15).
-#[derive(Debug, Clone, PartialEq)]
-pub enum CompareWith {
-    /// no comparison (`compare = false`)
-    Nothing,
-    /// the same figures recomputed for the period one year earlier
-    PreviousYear,
-    /// an earlier run's published tables
-    Baseline(PathBuf),
-}
+pub use crate::compare::CompareWith;
 
 /// The validated settings of one run.
 #[derive(Debug, Clone)]
@@ -338,6 +329,11 @@ impl Settings {
     /// What stage 5 ranks and tiers by.
     pub fn rank_settings(&self) -> crate::rank::RankSettings {
         crate::rank::RankSettings { min_closed: self.min_closed, tiers: self.tiers, ranking: self.ranking }
+    }
+
+    /// How the comparison (§15) counts and ranks the year before: as this run.
+    pub fn counting<'a>(&'a self, incomplete: &'a crate::indicators::Incomplete) -> crate::compare::Counting<'a> {
+        crate::compare::Counting { period: &self.period, definitions: &self.definitions, ranking: self.rank_settings(), incomplete }
     }
 
     /// The resolved settings as the manifest records them (no key material).

@@ -19,6 +19,7 @@ pub mod gen;
 pub mod incremental;
 pub mod indicators;
 pub mod ingest;
+pub mod labels;
 pub(crate) mod memory;
 pub mod normalize;
 pub mod number_order;
@@ -81,7 +82,7 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
     let (lists, comparison) = clock.time("watchlist_compare", || {
         rayon::join(
             || watchlist::lists(&found.cases, &courts, &settings.period, &settings.definitions),
-            || compare::compare(settings, &found.cases, &courts, &incomplete, &figures, &ranks),
+            || compare::compare(&settings.compare, &settings.counting(&incomplete), &found.cases, &courts, &figures, &ranks),
         )
     });
     let comparison = comparison?;
