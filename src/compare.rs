@@ -4,7 +4,7 @@
 //! exports into an earlier snapshot, or read from an earlier run's
 //! published tables (`--baseline DIR`).
 
-use crate::indicators::columns::{Value, COLUMNS};
+use crate::indicators::columns::{Kind, Value, COLUMNS};
 use crate::indicators::{Indicators, Period, UnitKind};
 use crate::rank::Rankings;
 use crate::reference::{CourtLevel, Courts};
@@ -179,11 +179,6 @@ impl Comparison {
         }
         Comparison { source, rows }
     }
-
-    /// The row of a unit's indicator.
-    pub fn find(&self, kind: UnitKind, unit: &str, indicator: &str) -> Option<&Row> {
-        self.rows.iter().find(|r| r.kind == kind && r.unit == unit && r.indicator == indicator)
-    }
 }
 
 /// What `indicators_comparison` compares with (§15).
@@ -249,7 +244,8 @@ pub fn read_baseline(dir: &Path) -> Result<Snapshot, BaselineError> {
         let path = dir.join(format!("{table}.csv"));
         let text = std::fs::read_to_string(&path).map_err(|e| err(format!("cannot read {}: {e}", path.display())))?;
         let mut rdr = csv::ReaderBuilder::new().from_reader(text.trim_start_matches('\u{feff}').as_bytes());
-        let headers: Vec<String> = rdr.headers().map_err(|e| err(format!("{table}.csv: {e}")))?.iter().map(|h| english(table, h)).collect();
+        let headers: Vec<String> =
+            rdr.headers().map_err(|e| err(format!("{table}.csv: {e}")))?.iter().map(|h| crate::labels::english(h).to_string()).collect();
         let at = |name: &str| headers.iter().position(|h| h == name);
         let key_at = if key.is_empty() { None } else { Some(at(key).ok_or_else(|| err(format!("{table}.csv has no column {key}")))?) };
         let columns: Vec<(Option<usize>, &str)> = compared(kind).map(|c| (at(c), c)).collect();
@@ -263,40 +259,17 @@ pub fn read_baseline(dir: &Path) -> Result<Snapshot, BaselineError> {
     Ok(out)
 }
 
-/// The English name of a header cell (the cell itself, or the column whose
-/// Chinese label it is).
-fn english(table: &str, cell: &str) -> String {
-    let lang = crate::labels::HeaderLanguage::Chinese;
-    let names = COLUMNS.iter().map(|c| c.name).chain(rank_columns(UnitKind::Court).iter().copied()).chain(["court_code", "city"]);
-    names.clone().find(|n| *n == cell).or_else(|| names.into_iter().find(|n| lang.label(table, n) == cell)).unwrap_or(cell).to_string()
-}
-
 /// A published cell as the figure it holds; empty or unreadable is null.
 fn parse_num(column: &str, cell: &str) -> Option<Num> {
     let cell = cell.trim();
     if cell.is_empty() {
         return None;
     }
-    match COLUMNS.iter().find(|c| c.name == column).map(|c| kind_of(c.name)) {
-        Some(Kind::Fen) => parse_fen(cell).map(Num::Fen),
+    match crate::indicators::columns::column(column).map(|c| c.kind()) {
+        Some(Kind::Amount) => parse_fen(cell).map(Num::Fen),
         Some(Kind::Float) => cell.parse().ok().map(Num::Float),
         // counts and ranks
         _ => cell.parse().ok().map(Num::Int),
-    }
-}
-
-enum Kind {
-    Int,
-    Float,
-    Fen,
-}
-
-fn kind_of(column: &str) -> Kind {
-    let zero = crate::indicators::Tally::default().figures(&Period { from: chrono::NaiveDate::MIN, as_of: chrono::NaiveDate::MIN });
-    match COLUMNS.iter().find(|c| c.name == column).map(|c| (c.value)(&zero)) {
-        Some(Value::Float(_)) => Kind::Float,
-        Some(Value::Fen(_)) => Kind::Fen,
-        _ => Kind::Int,
     }
 }
 

@@ -126,3 +126,10 @@ impl HeaderLanguage {
         }
     }
 }
+
+/// The column a header cell names: the cell itself when it is no Chinese
+/// label, else the column it labels (a table's own labels first) — how a
+/// published table is read back under either language.
+pub fn english(cell: &str) -> &str {
+    TABLE_LABELS.iter().find(|l| l.2 == cell).map(|l| l.1).or_else(|| LABELS.iter().find(|l| l.1 == cell).map(|l| l.0)).unwrap_or(cell)
+}

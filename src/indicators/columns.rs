@@ -71,6 +71,33 @@ pub struct Column {
     pub cases: Cases,
 }
 
+/// What a column holds, as the tables type it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// a count (Int64)
+    Count,
+    /// a rate or a number of days (Float64)
+    Float,
+    /// an amount in yuan, exact in fen
+    Amount,
+}
+
+impl Column {
+    pub fn kind(&self) -> Kind {
+        // a column's kind is its value's variant, the same for every unit
+        static ZERO: std::sync::OnceLock<Figures> = std::sync::OnceLock::new();
+        let zero = ZERO.get_or_init(|| {
+            let d = chrono::NaiveDate::MIN;
+            super::Tally::default().figures(&super::Period { from: d, as_of: d })
+        });
+        match (self.value)(zero) {
+            Value::Int(_) => Kind::Count,
+            Value::Float(_) => Kind::Float,
+            Value::Fen(_) => Kind::Amount,
+        }
+    }
+}
+
 macro_rules! col {
     ($name:ident, Int, $cases:expr) => {
         Column { name: stringify!($name), value: |f| Value::Int(f.$name), cases: $cases }

@@ -11,14 +11,13 @@ use crate::reference::{CourtLevel, Courts};
 
 /// Appends §7's columns, in order, for a list of figures.
 fn figures_columns(t: &mut Table, f: &[&Figures]) {
-    use crate::indicators::columns::{Value, COLUMNS};
-    let zero = crate::indicators::Tally::default().figures(&Period { from: chrono::NaiveDate::MIN, as_of: chrono::NaiveDate::MIN });
+    use crate::indicators::columns::{Kind, Value, COLUMNS};
     for c in COLUMNS {
         let values = f.iter().map(|x| (c.value)(x));
-        match (c.value)(&zero) {
-            Value::Int(_) => t.int(c.name, values.map(|v| if let Value::Int(n) = v { Some(n as i64) } else { None }).collect()),
-            Value::Float(_) => t.float(c.name, values.map(|v| if let Value::Float(x) = v { x } else { None }).collect()),
-            Value::Fen(_) => t.yuan(c.name, values.map(|v| if let Value::Fen(x) = v { Some(x) } else { None }).collect()),
+        match c.kind() {
+            Kind::Count => t.int(c.name, values.map(|v| if let Value::Int(n) = v { Some(n as i64) } else { None }).collect()),
+            Kind::Float => t.float(c.name, values.map(|v| if let Value::Float(x) = v { x } else { None }).collect()),
+            Kind::Amount => t.yuan(c.name, values.map(|v| if let Value::Fen(x) = v { Some(x) } else { None }).collect()),
         };
     }
 }

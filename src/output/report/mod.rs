@@ -36,11 +36,7 @@ impl StrTable {
         let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
         let mut r = csv::ReaderBuilder::new().from_reader(body);
-        let english = |h: &str| {
-            let table_label = crate::output::labels::TABLE_LABELS.iter().find(|l| l.2 == h).map(|l| l.1);
-            table_label.or_else(|| LABELS.iter().find(|l| l.1 == h).map(|l| l.0)).unwrap_or(h).to_string()
-        };
-        let columns = r.headers().map_err(|e| format!("{}: {e}", path.display()))?.iter().map(english).collect();
+        let columns = r.headers().map_err(|e| format!("{}: {e}", path.display()))?.iter().map(|h| crate::labels::english(h).to_string()).collect();
         let mut rows = Vec::new();
         for rec in r.records() {
             let rec = rec.map_err(|e| format!("{}: {e}", path.display()))?;
