@@ -21,9 +21,9 @@ run: build
 run-2024: build
 	$(BIN) run pipelines/hebei-2024.toml
 
-## refresh: the default pipeline as of today (what the nightly scheduler runs)
+## refresh: the nightly job: 1 January of today's year to today (pipelines/hebei-nightly.toml has no dates)
 refresh: build
-	$(BIN) run pipelines/hebei.toml --as-of $$(date +%F)
+	$(BIN) run pipelines/hebei-nightly.toml
 
 ## report-check: render report.html in headless Chromium, keep the screenshot in out/
 report-check: build

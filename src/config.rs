@@ -163,11 +163,23 @@ pub struct Settings {
     pub compare: CompareWith,
     /// §5.1: unknown columns kept in quarantined raw text (header words, normalised)
     pub raw_columns: Vec<String>,
+    /// the day of the run (the default `as_of`; §10 warns of an `as_of` after it)
+    pub today: NaiveDate,
 }
 
 /// The contract's example thresholds, used when the pipeline file has none.
 pub const DEFAULT_TIERS: [Thresholds; 3] =
     [Thresholds { excellent: 0.35, good: 0.25 }, Thresholds { excellent: 0.35, good: 0.25 }, Thresholds { excellent: 0.98, good: 0.95 }];
+
+/// The day of the run: today's local date, or `COURTSTAT_TODAY`
+/// (YYYY-MM-DD) when set, so that a test or a rerun of a past night's job
+/// sees the day that job saw.
+pub fn today() -> Result<NaiveDate, ConfigError> {
+    match std::env::var("COURTSTAT_TODAY") {
+        Ok(s) if !s.is_empty() => parse_date(&s, "COURTSTAT_TODAY"),
+        _ => Ok(chrono::Local::now().date_naive()),
+    }
+}
 
 pub fn parse_date(s: &str, what: &str) -> Result<NaiveDate, ConfigError> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| ConfigError::Invalid(format!("{what} = {s:?} is not a date of the form YYYY-MM-DD")))
@@ -279,6 +291,7 @@ impl Settings {
             (false, None, None) => Some(crate::output::lock::beside_output(&out, "cache")),
         };
         Ok(Settings {
+            today,
             pipeline: o.pipeline.clone(),
             inputs,
             out,

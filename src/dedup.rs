@@ -218,6 +218,7 @@ pub(crate) mod tests {
             suspended_days: 0,
             extended_days: 0,
             enterprise: false,
+            executed_flag: None,
             parties: None,
             updated_at: crate::domain::UpdatedAt::MISSING,
             deadline: None,

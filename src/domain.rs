@@ -388,10 +388,11 @@ pub enum QuarantineReason {
     BadAmount,
     BadDays,
     BadUpdatedAt,
+    BadDeadline,
 }
 
 impl QuarantineReason {
-    pub const ALL: [QuarantineReason; 11] = [
+    pub const ALL: [QuarantineReason; 12] = [
         QuarantineReason::BadShape,
         QuarantineReason::BadCaseNo,
         QuarantineReason::NotEnforcement,
@@ -403,6 +404,7 @@ impl QuarantineReason {
         QuarantineReason::BadAmount,
         QuarantineReason::BadDays,
         QuarantineReason::BadUpdatedAt,
+        QuarantineReason::BadDeadline,
     ];
 
     pub fn code(self) -> &'static str {
@@ -418,6 +420,7 @@ impl QuarantineReason {
             QuarantineReason::BadAmount => "bad_amount",
             QuarantineReason::BadDays => "bad_days",
             QuarantineReason::BadUpdatedAt => "bad_updated_at",
+            QuarantineReason::BadDeadline => "bad_deadline",
         }
     }
 
@@ -435,6 +438,7 @@ impl QuarantineReason {
             QuarantineReason::BadAmount => "金额无效",
             QuarantineReason::BadDays => "天数无效",
             QuarantineReason::BadUpdatedAt => "更新时间无效",
+            QuarantineReason::BadDeadline => "执行期限届满日期无效",
         }
     }
 
@@ -477,6 +481,8 @@ pub struct Case {
     pub suspended_days: u32,
     pub extended_days: u32,
     pub enterprise: bool,
+    /// 实结标志 as the export gave it (§2.2), `None` when absent or unreadable
+    pub executed_flag: Option<bool>,
     /// keyed hashes of the party names; `None` when no key is set or both
     /// names are empty
     pub parties: Option<Box<PartyHashes>>,

@@ -27,6 +27,7 @@ pub mod output;
 pub mod progress;
 pub mod rank;
 pub mod reference;
+pub mod run_warnings;
 mod summary;
 pub mod text;
 pub mod validate;
@@ -73,6 +74,7 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
     progress.stage("indicators");
     let incomplete = indicators::Incomplete::of(&found.files, &courts);
     let figures = clock.time("indicators", || indicators::compute(&found.cases, &courts, &settings.period, &settings.definitions, &incomplete));
+    let warnings = run_warnings::of(&figures, &courts, &settings.period, &settings.definitions, settings.today);
 
     // 5. ranks and tiers; reference intervals (达标)
     let ranks = clock.time("rank", || rank::rank(&figures, &courts, &settings.rank_settings()));
@@ -95,6 +97,7 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
         courts: &courts,
         found: &found,
         figures: &figures,
+        warnings: &warnings,
         lists: &lists,
         ranks: &ranks,
         assessment: (!settings.intervals.is_empty()).then_some(assessment.as_slice()),

@@ -14,9 +14,9 @@ fn main() -> ExitCode {
         Command::Gen(g) => return gen(&g),
         Command::Explain(e) => return explain(&e),
     };
-    let today = chrono::Local::now().date_naive();
     let key = std::env::var("COURTSTAT_HASH_KEY").ok();
-    let result = Settings::resolve(&args.overrides(), key, today)
+    let result = courtstat::config::today()
+        .and_then(|today| Settings::resolve(&args.overrides(), key, today))
         .map_err(courtstat::Error::from)
         .and_then(|settings| courtstat::run(&settings, &Progress::new(args.quiet)));
     match result {
@@ -28,6 +28,9 @@ fn main() -> ExitCode {
                 if let Some(cache) = &summary.cache {
                     eprintln!("courtstat: cache: {}", cache.explain());
                 }
+            }
+            for w in &summary.run_warnings {
+                eprintln!("courtstat: warning: {w}");
             }
             if !args.quiet {
                 eprintln!("courtstat: {summary}");
@@ -46,13 +49,15 @@ fn main() -> ExitCode {
 }
 
 fn validate(v: &courtstat::cli::ValidateArgs) -> ExitCode {
-    let today = chrono::Local::now().date_naive();
     let key = std::env::var("COURTSTAT_HASH_KEY").ok();
-    let result = Settings::resolve(&v.overrides(), key, today).map_err(courtstat::Error::from).and_then(|s| courtstat::validate::validate(&s));
+    let result = courtstat::config::today()
+        .and_then(|today| Settings::resolve(&v.overrides(), key, today))
+        .map_err(courtstat::Error::from)
+        .and_then(|s| courtstat::validate::validate(&s));
     match result {
-        Ok(reports) => {
-            print!("{}", courtstat::validate::render(&reports));
-            if reports.iter().any(|r| r.rejected.is_some()) {
+        Ok(validation) => {
+            print!("{}", courtstat::validate::render(&validation));
+            if validation.any_rejected() {
                 ExitCode::from(1)
             } else {
                 ExitCode::SUCCESS

@@ -16,6 +16,10 @@ pub struct RunSummary {
     /// `None` with `ranking = false` (§14)
     pub courts_ranked: Option<usize>,
     pub warnings: BTreeMap<String, u64>,
+    /// §10: each printed on a line of its own
+    pub run_warnings: Vec<String>,
+    pub courts_reported: u64,
+    pub courts_expected: u64,
     pub cache: Option<crate::incremental::CacheStats>,
 }
 
@@ -32,6 +36,9 @@ impl RunSummary {
             cases: m.cases_kept,
             courts_ranked: settings.ranking.then_some(m.courts_ranked),
             warnings: m.warnings.clone(),
+            run_warnings: m.run_warnings.iter().map(|w| w.message.clone()).collect(),
+            courts_reported: m.courts_reported,
+            courts_expected: m.courts_expected,
             cache,
         }
     }
@@ -50,6 +57,7 @@ impl fmt::Display for RunSummary {
             write!(f, " ({})", reasons.join(", "))?;
         }
         write!(f, ", {} duplicates dropped, {} cases", self.duplicates_dropped, self.cases)?;
+        write!(f, ", {} of {} basic courts reported", self.courts_reported, self.courts_expected)?;
         match self.courts_ranked {
             Some(n) => write!(f, ", {n} courts ranked")?,
             None => write!(f, ", ranking off")?,

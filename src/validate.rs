@@ -31,10 +31,28 @@ pub struct FileReport {
     /// reason → (count, first line, its raw text with party names hashed or redacted)
     pub quarantined: BTreeMap<&'static str, (u64, u64, String)>,
     pub court_codes: Vec<String>,
+    /// non-blank lines above the header, and 合计 rows skipped (§2)
+    pub title_lines: u64,
+    pub summary_rows: u64,
     pub rejected: Option<String>,
 }
 
-pub fn validate(settings: &Settings) -> Result<Vec<FileReport>, Error> {
+/// What `validate` found: each file, and the basic courts of the courts
+/// table that no file would give a case of (未报送 in a run, §9).
+#[derive(Debug, Clone)]
+pub struct Validation {
+    pub files: Vec<FileReport>,
+    /// (code, name), in the table's order
+    pub unreported: Vec<(String, String)>,
+}
+
+impl Validation {
+    pub fn any_rejected(&self) -> bool {
+        self.files.iter().any(|r| r.rejected.is_some())
+    }
+}
+
+pub fn validate(settings: &Settings) -> Result<Validation, Error> {
     let courts = Courts::load(settings.courts.as_deref())?;
     let causes = crate::load_causes(settings)?;
     let discovery = discover_inputs(settings)?;
@@ -42,7 +60,16 @@ pub fn validate(settings: &Settings) -> Result<Vec<FileReport>, Error> {
     let ctx = RowContext::new(settings.rules(), &courts, &causes, &hasher);
     let positions: Vec<u32> = (0..discovery.files.len() as u32).collect();
     let parsed = normalize::parse_all(&discovery.files, &positions, &ctx, &|_| ());
-    Ok(parsed.into_iter().map(report_of).collect())
+    let held: std::collections::BTreeSet<crate::reference::CourtId> =
+        parsed.iter().filter(|p| !p.account.is_rejected()).flat_map(|p| p.account.courts.iter().copied()).collect();
+    let unreported = courts
+        .list
+        .iter()
+        .enumerate()
+        .filter(|(id, c)| c.level == crate::reference::CourtLevel::Basic && !held.contains(&(*id as crate::reference::CourtId)))
+        .map(|(_, c)| (c.code.clone(), c.name.clone()))
+        .collect();
+    Ok(Validation { files: parsed.into_iter().map(report_of).collect(), unreported })
 }
 
 fn report_of(p: ParsedFile) -> FileReport {
@@ -63,13 +90,16 @@ fn report_of(p: ParsedFile) -> FileReport {
         cases: e.cases,
         quarantined,
         court_codes: p.account.court_codes,
+        title_lines: e.title_lines,
+        summary_rows: e.warnings.get("summary_row").copied().unwrap_or(0),
         rejected: e.rejected,
     }
 }
 
 /// The report as people read it.
-pub fn render(reports: &[FileReport]) -> String {
+pub fn render(v: &Validation) -> String {
     let mut s = String::new();
+    let reports = &v.files;
     for r in reports {
         let _ = writeln!(s, "{}", r.file);
         let enc = r
@@ -82,6 +112,12 @@ pub fn render(reports: &[FileReport]) -> String {
         if !r.mapping.is_empty() {
             let m: Vec<String> = r.mapping.iter().map(|(c, cell)| format!("{c} ← {cell}")).collect();
             let _ = writeln!(s, "  header: {}", m.join(", "));
+        }
+        if r.title_lines > 0 {
+            let _ = writeln!(s, "  {} title lines above the header skipped", r.title_lines);
+        }
+        if r.summary_rows > 0 {
+            let _ = writeln!(s, "  {} summary rows (合计) skipped", r.summary_rows);
         }
         if !r.unknown.is_empty() {
             let _ = writeln!(s, "  unrecognised columns (ignored): {}", r.unknown.join(", "));
@@ -100,6 +136,10 @@ pub fn render(reports: &[FileReport]) -> String {
                 let _ = writeln!(s, "  would be accepted");
             }
         }
+    }
+    if !v.unreported.is_empty() {
+        let names: Vec<String> = v.unreported.iter().map(|(code, name)| format!("{code} {name}")).collect();
+        let _ = writeln!(s, "{} basic courts of the courts table have no case in any file (未报送): {}", names.len(), names.join(", "));
     }
     let rejected = reports.iter().filter(|r| r.rejected.is_some()).count();
     let _ = writeln!(s, "{} files checked, {rejected} would be rejected", reports.len());

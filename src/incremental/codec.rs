@@ -155,6 +155,7 @@ fn case_to(w: &mut Writer, c: &Case, file: u32, cause: u32) {
         suspended_days,
         extended_days,
         enterprise,
+        executed_flag,
         parties,
         updated_at,
         deadline,
@@ -172,6 +173,7 @@ fn case_to(w: &mut Writer, c: &Case, file: u32, cause: u32) {
     w.u32(*suspended_days);
     w.u32(*extended_days);
     w.u8(u8::from(*enterprise));
+    w.u8(executed_flag.map_or(2, u8::from));
     let parties = parties.as_deref();
     w.hash(parties.and_then(|p| p.applicant));
     w.hash(parties.and_then(|p| p.respondent));
@@ -203,6 +205,12 @@ fn case_from(r: &mut Reader, court: CourtId, files: &[u32], causes: &[CauseId]) 
     let suspended_days = r.u32()?;
     let extended_days = r.u32()?;
     let enterprise = r.flag()?;
+    let executed_flag = match r.u8()? {
+        0 => Some(false),
+        1 => Some(true),
+        2 => None,
+        _ => return None,
+    };
     let (applicant, respondent) = (r.hash()?, r.hash()?);
     let parties = (applicant.is_some() || respondent.is_some()).then(|| Box::new(PartyHashes { applicant, respondent }));
     let updated_at = UpdatedAt::from_bits(r.u64()? as i64);
@@ -222,6 +230,7 @@ fn case_from(r: &mut Reader, court: CourtId, files: &[u32], causes: &[CauseId]) 
         suspended_days,
         extended_days,
         enterprise,
+        executed_flag,
         parties,
         updated_at,
         deadline,

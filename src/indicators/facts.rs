@@ -133,7 +133,7 @@ impl Counted {
             enterprise: c.enterprise,
             claim: c.claim.get().map(|f| f.0),
             recovered: c.recovered.get().map(|f| f.0),
-            executed_flag: None,
+            executed_flag: c.executed_flag,
         }
     }
 }

@@ -204,6 +204,11 @@ pub struct CourtFigures {
     pub court: CourtId,
     pub complete: bool,
     pub figures: Figures,
+    /// §9: at least one kept case (of any type or date) is the court's; a
+    /// basic court without is 未报送 and its zeros are no figures
+    pub reported: bool,
+    /// the date of the latest `updated_at` among its kept cases
+    pub latest_update: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone)]
@@ -211,6 +216,21 @@ pub struct CityFigures {
     pub city: String,
     pub complete: bool,
     pub figures: Figures,
+    pub coverage: Coverage,
+}
+
+/// §9: how many of a unit's basic courts (in the courts table) reported.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Coverage {
+    pub reported: u64,
+    pub expected: u64,
+}
+
+impl Coverage {
+    fn count(&mut self, reported: bool) {
+        self.expected += 1;
+        self.reported += u64::from(reported);
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -227,7 +247,15 @@ pub struct Indicators {
     pub cities: Vec<CityFigures>,
     pub province: Figures,
     pub province_complete: bool,
+    pub province_coverage: Coverage,
     pub monthly: Vec<MonthlyRow>,
+}
+
+impl Indicators {
+    /// The basic courts of the table that sent no kept case (未报送), in code order.
+    pub fn unreported(&self) -> impl Iterator<Item = &CourtFigures> {
+        self.courts.iter().filter(|c| !c.reported)
+    }
 }
 
 /// Which units a rejected file would have fed (`--allow-partial`).
@@ -270,6 +298,8 @@ struct CourtTally {
     pub tally: Tally,
     /// one per month of `months_of(period)`
     pub monthly: Vec<MonthCounts>,
+    /// the latest `updated_at` among the court's kept cases
+    pub latest_update: crate::domain::UpdatedAt,
 }
 
 /// Each court's tally, by court id: `None` for a court without kept cases.
@@ -281,6 +311,7 @@ fn court_tallies(cases: &[Case], courts: &Courts, period: &Period, defs: &Defini
             // a court with any kept case gets a row, whatever the case's dates
             let t = slot.get_or_insert_with(|| CourtTally::empty(months.len()));
             t.add(&Counted::of(c), &months, period, defs);
+            t.latest_update = t.latest_update.max(c.updated_at);
         }
     }
     tallies
@@ -288,7 +319,7 @@ fn court_tallies(cases: &[Case], courts: &Courts, period: &Period, defs: &Defini
 
 impl CourtTally {
     fn empty(months: usize) -> CourtTally {
-        CourtTally { tally: Tally::default(), monthly: vec![MonthCounts::default(); months] }
+        CourtTally { tally: Tally::default(), monthly: vec![MonthCounts::default(); months], latest_update: crate::domain::UpdatedAt::MISSING }
     }
 
     fn add(&mut self, c: &Counted, months: &[NaiveDate], period: &Period, defs: &Definitions) {
@@ -302,12 +333,21 @@ impl CourtTally {
 fn roll_up(mut tallies: Vec<Option<CourtTally>>, courts: &Courts, period: &Period, incomplete: &Incomplete) -> Indicators {
     let cities = courts.cities();
     let mut city_tallies: Vec<Tally> = vec![Tally::default(); cities.len()];
+    let mut city_coverage = vec![Coverage::default(); cities.len()];
     let mut province = Tally::default();
+    let mut province_coverage = Coverage::default();
     for (court, t) in courts.list.iter().zip(&tallies) {
+        let city = court.city.as_ref().and_then(|name| cities.binary_search(name).ok());
+        if court.level == CourtLevel::Basic {
+            province_coverage.count(t.is_some());
+            if let Some(k) = city {
+                city_coverage[k].count(t.is_some());
+            }
+        }
         let Some(t) = t else { continue };
         province.merge(&t.tally);
-        if let Some(city) = court.city.as_ref().and_then(|name| cities.binary_search(name).ok()) {
-            city_tallies[city].merge(&t.tally);
+        if let Some(k) = city {
+            city_tallies[k].merge(&t.tally);
         }
     }
     let months = months_of(period);
@@ -315,12 +355,18 @@ fn roll_up(mut tallies: Vec<Option<CourtTally>>, courts: &Courts, period: &Perio
     let mut monthly_rows = Vec::new();
     for (id, court) in courts.list.iter().enumerate() {
         let id = id as CourtId;
-        let (tally, counts) = match tallies.get_mut(id as usize).and_then(Option::take) {
-            Some(t) => (t.tally, t.monthly),
-            None if court.level == CourtLevel::Basic => (Tally::default(), vec![MonthCounts::default(); months.len()]),
+        let (tally, counts, latest_update, reported) = match tallies.get_mut(id as usize).and_then(Option::take) {
+            Some(t) => (t.tally, t.monthly, t.latest_update.get().map(|t| t.date()), true),
+            None if court.level == CourtLevel::Basic => (Tally::default(), vec![MonthCounts::default(); months.len()], None, false),
             None => continue,
         };
-        court_rows.push(CourtFigures { court: id, complete: !incomplete.courts.contains(&id), figures: tally.figures(period) });
+        court_rows.push(CourtFigures {
+            court: id,
+            complete: !incomplete.courts.contains(&id),
+            figures: tally.figures(period),
+            reported,
+            latest_update,
+        });
         for (month, counts) in months.iter().zip(counts) {
             monthly_rows.push(MonthlyRow { court: id, month: *month, counts });
         }
@@ -329,10 +375,17 @@ fn roll_up(mut tallies: Vec<Option<CourtTally>>, courts: &Courts, period: &Perio
     monthly_rows.sort_by(|a, b| (&courts.get(a.court).code, a.month).cmp(&(&courts.get(b.court).code, b.month)));
     let cities = cities
         .into_iter()
-        .zip(city_tallies)
-        .map(|(city, t)| CityFigures { complete: !incomplete.cities.contains(&city), figures: t.figures(period), city })
+        .zip(city_tallies.into_iter().zip(city_coverage))
+        .map(|(city, (t, coverage))| CityFigures { complete: !incomplete.cities.contains(&city), figures: t.figures(period), coverage, city })
         .collect();
-    Indicators { courts: court_rows, cities, province: province.figures(period), province_complete: !incomplete.province, monthly: monthly_rows }
+    Indicators {
+        courts: court_rows,
+        cities,
+        province: province.figures(period),
+        province_complete: !incomplete.province,
+        province_coverage,
+        monthly: monthly_rows,
+    }
 }
 
 /// First days of every calendar month that overlaps the period.

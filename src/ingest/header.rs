@@ -23,9 +23,11 @@ pub enum Column {
     Respondent,
     CourtName,
     UpdatedAt,
+    DeadlineDate,
+    ExecutedFlag,
 }
 
-pub const COLUMN_COUNT: usize = 14;
+pub const COLUMN_COUNT: usize = 16;
 
 impl Column {
     pub const ALL: [Column; COLUMN_COUNT] = [
@@ -43,6 +45,8 @@ impl Column {
         Column::Respondent,
         Column::CourtName,
         Column::UpdatedAt,
+        Column::DeadlineDate,
+        Column::ExecutedFlag,
     ];
 
     pub fn name(self) -> &'static str {
@@ -62,8 +66,12 @@ impl Column {
             Column::ClosingDate => &["结案日期", "结案时间", "执结日期", "closing_date"],
             Column::ClosureMethod => &["结案方式", "执结方式", "closure_method"],
             Column::Cause => &["案由", "执行案由", "执行依据案由", "原审案由", "cause"],
-            Column::ClaimAmount => &["申请执行标的", "申请执行标的额", "申请执行标的金额", "执行标的", "claim_amount"],
-            Column::RecoveredAmount => &["执行到位金额", "实际执行到位金额", "到位金额", "执行到位标的", "已执行标的金额", "recovered_amount"],
+            Column::ClaimAmount => {
+                &["申请执行标的", "申请执行标的额", "申请执行标的金额", "执行标的", "应执行标的金额", "申请执行金额", "claim_amount"]
+            }
+            Column::RecoveredAmount => {
+                &["执行到位金额", "实际执行到位金额", "到位金额", "执行到位标的", "已执行标的金额", "实际到位金额", "recovered_amount"]
+            }
             Column::SuspendedDays => &["扣除天数", "扣除审限天数", "审限扣除天数", "suspended_days"],
             Column::ExtendedDays => &["延长天数", "延长审限天数", "延长期限天数", "extended_days"],
             Column::InvolvesEnterprise => &["是否涉企", "涉企", "involves_enterprise"],
@@ -71,6 +79,8 @@ impl Column {
             Column::Respondent => &["被执行人", "respondent"],
             Column::CourtName => &["执行法院", "承办法院", "法院", "法院名称", "court_name"],
             Column::UpdatedAt => &["更新时间", "数据更新时间", "最后修改时间", "updated_at"],
+            Column::DeadlineDate => &["执行期限届满日期", "法定期限届满日期", "审限届满日期", "deadline_date"],
+            Column::ExecutedFlag => &["实结标志", "是否实际执结", "executed_flag"],
         }
     }
 
@@ -117,10 +127,41 @@ impl HeaderMap {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HeaderError {
-    #[error("the header lacks the required column {column} (accepted header words: {words})")]
-    Missing { column: &'static str, words: String },
+    /// No line among the first ten maps every required column: `missing`
+    /// says what the closest one lacks (§2).
+    #[error("no header: line {line}, the closest among the first 10 lines, lacks {}", describe_missing(missing))]
+    Missing { line: u64, missing: Vec<&'static str> },
     #[error("the header is ambiguous: {first:?} and {second:?} both map to {column}")]
     Ambiguous { column: &'static str, first: String, second: String },
+}
+
+/// "the required column closure_method (accepted header words: …)", for
+/// every column missing.
+fn describe_missing(missing: &[&'static str]) -> String {
+    let one = |name: &&str| {
+        let words = Column::ALL.into_iter().find(|c| c.name() == *name).map(|c| c.words().join(", ")).unwrap_or_default();
+        format!("{name} (accepted header words: {words})")
+    };
+    let plural = if missing.len() == 1 { "the required column" } else { "the required columns" };
+    format!("{plural} {}", missing.iter().map(one).collect::<Vec<_>>().join("; "))
+}
+
+impl HeaderError {
+    /// How many required columns the line lacked (`None`: it mapped them all).
+    pub fn missing_count(&self) -> Option<usize> {
+        match self {
+            HeaderError::Missing { missing, .. } => Some(missing.len()),
+            HeaderError::Ambiguous { .. } => None,
+        }
+    }
+
+    /// The same error, naming the line it is about.
+    pub fn at_line(self, at: u64) -> HeaderError {
+        match self {
+            HeaderError::Missing { missing, .. } => HeaderError::Missing { line: at, missing },
+            other => other,
+        }
+    }
 }
 
 pub fn map_header(cells: &[String]) -> Result<HeaderMap, HeaderError> {
@@ -152,8 +193,10 @@ pub fn map_header(cells: &[String]) -> Result<HeaderMap, HeaderError> {
             }
         }
     }
-    if let Some(col) = Column::ALL.into_iter().find(|c| c.required() && index[*c as usize].is_none()) {
-        return Err(HeaderError::Missing { column: col.name(), words: col.words().join(", ") });
+    let missing: Vec<&'static str> = Column::ALL.into_iter().filter(|c| c.required() && index[*c as usize].is_none()).map(Column::name).collect();
+    if !missing.is_empty() {
+        // the line is the caller's to say
+        return Err(HeaderError::Missing { line: 0, missing });
     }
     mapping.sort();
     Ok(HeaderMap { index, claim_unit, recovered_unit, mapping, unknown, unknown_at, width: cells.len() })
@@ -188,7 +231,11 @@ mod tests {
     #[test]
     fn a_missing_required_column_names_the_words_accepted() {
         let e = map_header(&cells("案号,立案日期,结案日期,案由")).unwrap_err();
-        assert_eq!(e, HeaderError::Missing { column: "closure_method", words: "结案方式, 执结方式, closure_method".into() });
+        assert_eq!(e, HeaderError::Missing { line: 0, missing: vec!["closure_method"] });
+        assert_eq!(
+            e.at_line(3).to_string(),
+            "no header: line 3, the closest among the first 10 lines, lacks the required column closure_method (accepted header words: 结案方式, 执结方式, closure_method)"
+        );
     }
 
     #[test]

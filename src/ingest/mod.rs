@@ -29,6 +29,8 @@ pub struct LoadedFile {
     /// byte offset in `text` where the data records start, and their first line
     pub body_offset: usize,
     pub body_line: u64,
+    /// non-blank lines above the header (a title, a date line: §2)
+    pub title_lines: u64,
 }
 
 /// Why a whole file was rejected (§5.2).
@@ -82,22 +84,75 @@ impl Limits {
     }
 }
 
+/// Physical lines a header may sit on (§2): title and date lines above it
+/// are skipped.
+pub const HEADER_LINES: u64 = 10;
+
 /// `load` for bytes already read and hashed.
 pub fn load_bytes(bytes: Vec<u8>, sha256: String, limits: &Limits) -> Result<LoadedFile, (Rejection, Option<String>, Option<Encoding>)> {
     let (text, encoding) = decode::decode(bytes);
-    let delimiter = records::detect_delimiter(&text);
-    let (header_cells, body_offset, body_line) = {
-        let mut sp = Splitter::new(&text, delimiter).with_max_fields(limits.max_fields as usize);
-        let Some(rec) = sp.next_record() else { return Err((Rejection::Empty, Some(sha256), Some(encoding))) };
-        if let Some(r) = limits.check(&rec) {
-            return Err((r, Some(sha256), Some(encoding)));
+    match find_header(&text, limits) {
+        Ok(found) => {
+            let header = found.header.map_err(|e| e.at_line(found.line));
+            Ok(LoadedFile {
+                encoding,
+                delimiter: found.delimiter,
+                sha256,
+                header_cells: found.cells,
+                header,
+                body_offset: found.body_offset,
+                body_line: found.body_line,
+                title_lines: found.title_lines,
+                text,
+            })
         }
+        Err(r) => Err((r, Some(sha256), Some(encoding))),
+    }
+}
+
+/// The line taken as the header: the first that maps every required column
+/// (or is ambiguous: it maps them, twice over), else the closest.
+struct FoundHeader {
+    line: u64,
+    delimiter: u8,
+    cells: Vec<String>,
+    header: Result<HeaderMap, header::HeaderError>,
+    body_offset: usize,
+    body_line: u64,
+    /// non-blank lines above the header
+    title_lines: u64,
+}
+
+/// §2's header rule: among the non-blank records starting on the first
+/// `HEADER_LINES` lines, each split by its own delimiter, the first whose
+/// cells map every required column; when none does, the one that maps the
+/// most (the first of those), so that the message names the line meant.
+fn find_header(text: &str, limits: &Limits) -> Result<FoundHeader, Rejection> {
+    let mut closest: Option<(usize, FoundHeader)> = None;
+    let (mut offset, mut line, mut title_lines) = (0, 1, 0);
+    loop {
+        let delimiter = records::detect_delimiter(&text[offset..]);
+        let mut sp = Splitter::starting_at(text, delimiter, offset, line).with_max_fields(limits.max_fields as usize);
+        let Some(rec) = sp.next_record() else { break };
+        if rec.line > HEADER_LINES {
+            break;
+        }
+        if let Some(r) = limits.check(&rec) {
+            return Err(r);
+        }
+        let rec_line = rec.line;
         let cells: Vec<String> = (0..rec.fields.len()).filter_map(|i| rec.field(i)).map(|c| c.into_owned()).collect();
-        let (offset, line) = sp.position();
-        (cells, offset, line)
-    };
-    let header = header::map_header(&header_cells);
-    Ok(LoadedFile { text, encoding, delimiter, sha256, header_cells, header, body_offset, body_line })
+        let (body_offset, body_line) = sp.position();
+        let header = header::map_header(&cells);
+        let missing = header.as_ref().err().and_then(|e| e.missing_count());
+        let found = FoundHeader { line: rec_line, delimiter, cells, header, body_offset, body_line, title_lines };
+        let Some(missing) = missing else { return Ok(found) };
+        if closest.as_ref().is_none_or(|(m, _)| missing < *m) {
+            closest = Some((missing, found));
+        }
+        (offset, line, title_lines) = (body_offset, body_line, title_lines + 1);
+    }
+    closest.map(|(_, found)| found).ok_or(Rejection::Empty)
 }
 
 pub fn hex(bytes: &[u8]) -> String {
@@ -108,4 +163,49 @@ pub fn hex(bytes: &[u8]) -> String {
         s.push(DIGITS[(b & 15) as usize] as char);
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> LoadedFile {
+        match load_bytes(text.as_bytes().to_vec(), String::new(), &Limits::default()) {
+            Ok(l) => l,
+            Err((r, ..)) => panic!("{r}"),
+        }
+    }
+
+    const HEADER: &str = "案号,立案日期,结案日期,结案方式,案由";
+
+    #[test]
+    fn a_title_and_a_date_line_above_the_header_are_skipped_and_counted() {
+        let l = load(&format!("承德县人民法院执行案件明细表\n\n统计日期：2023年8月22日\n{HEADER}\nx,y,z,w,v\n"));
+        assert!(l.header.is_ok());
+        assert_eq!((l.title_lines, l.body_line), (2, 5));
+        assert_eq!(&l.text[l.body_offset..], "x,y,z,w,v\n");
+    }
+
+    #[test]
+    fn each_candidate_line_is_split_by_its_own_delimiter() {
+        let l = load(&format!("明细表,,\n{}\n", HEADER.replace(',', "\t")));
+        assert_eq!((l.delimiter, l.title_lines), (b'\t', 1));
+        assert!(l.header.is_ok());
+    }
+
+    #[test]
+    fn a_header_below_line_ten_is_not_found_and_the_closest_line_is_named() {
+        let titles = "标题\n".repeat(10);
+        let l = load(&format!("{titles}{HEADER}\n"));
+        let e = l.header.unwrap_err();
+        // every line lacks all five: the first non-blank one is named
+        assert!(matches!(&e, header::HeaderError::Missing { line: 1, missing } if missing.len() == 5), "{e:?}");
+        let l = load("备注\n案号,立案日期,结案日期,案由\n案号,立案日期\n");
+        assert_eq!(l.header.unwrap_err(), header::HeaderError::Missing { line: 2, missing: vec!["closure_method"] });
+    }
+
+    #[test]
+    fn a_file_of_blank_lines_is_empty() {
+        assert!(matches!(load_bytes(b"\n  \n".to_vec(), String::new(), &Limits::default()), Err((Rejection::Empty, ..))));
+    }
 }

@@ -244,8 +244,9 @@ fn for_each_byte(line: &[u8], byte: u8, mut found: impl FnMut(usize)) {
     }
 }
 
-/// Comma or tab, whichever occurs more often in the header line (a tie,
-/// including none of either, is a comma).
+/// The delimiter of the first non-blank line of `text`: comma or tab,
+/// whichever occurs more often in it (a tie, including none of either, is a
+/// comma). §2 decides it for each candidate header line on its own.
 pub fn detect_delimiter(text: &str) -> u8 {
     let header = text.lines().find(|l| !l.trim_matches(' ').is_empty()).unwrap_or("");
     let tabs = header.bytes().filter(|&b| b == b'\t').count();

@@ -18,6 +18,8 @@ pub struct FileEntry {
     /// canonical column → header cell as written
     pub header: BTreeMap<String, String>,
     pub unknown_columns: Vec<String>,
+    /// non-blank lines above the header (§2)
+    pub title_lines: u64,
     pub data_records: u64,
     pub quarantined: u64,
     pub cases: u64,
@@ -98,6 +100,7 @@ pub fn parse_read(position: u32, file: &InputFile, read: Result<ReadFile, Reject
     let header = loaded.header.as_ref().ok();
     let mut entry = entry_of(file, Some(loaded.sha256.clone()), Some(loaded.encoding), rejection.as_ref());
     entry.delimiter = Some(if loaded.delimiter == b'\t' { "tab" } else { "comma" }.to_string());
+    entry.title_lines = loaded.title_lines;
     if let Some(h) = header {
         entry.header = h.mapping.iter().map(|(c, cell)| (c.name().to_string(), cell.clone())).collect();
         entry.unknown_columns = h.unknown.clone();
@@ -138,6 +141,7 @@ fn entry_of(file: &InputFile, sha256: Option<String>, encoding: Option<Encoding>
         delimiter: None,
         header: BTreeMap::new(),
         unknown_columns: Vec::new(),
+        title_lines: 0,
         data_records: 0,
         quarantined: 0,
         cases: 0,

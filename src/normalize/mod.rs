@@ -138,6 +138,10 @@ pub enum Warning {
     OtherClosureMethod,
     /// a file with a header and no data records
     HeaderOnly,
+    /// a case whose 执行期限届满日期 is not the deadline §7 computes
+    DeadlineDiffers,
+    /// a 合计/总计/小计/共计 row, skipped (§2)
+    SummaryRow,
 }
 
 impl Warning {
@@ -145,6 +149,8 @@ impl Warning {
         match self {
             Warning::OtherClosureMethod => "other_closure_method",
             Warning::HeaderOnly => "header_only_file",
+            Warning::DeadlineDiffers => "deadline_differs",
+            Warning::SummaryRow => "summary_row",
         }
     }
 }
@@ -216,17 +222,24 @@ pub fn validate_file(file: &LoadedFile, header: &HeaderMap, file_index: u32, ctx
     // compiles to SSE2 four bytes at a time, 4% of a run)
     out.cases.reserve_exact(memchr::memchr_iter(b'\n', body).count() + 1);
     let mut other_methods = 0u64;
-    let mut causes_seen = CauseCache::default();
-    let mut last_court = None;
+    let mut state = FileState::default();
     let mut sp = Splitter::starting_at(&file.text, file.delimiter, file.body_offset, file.body_line).with_max_fields(ctx.limits.max_fields as usize);
     let kinds = redact::FieldKinds::of(header, &ctx.raw_columns);
+    let case_no_at = header.get(Column::CaseNo);
+    let mut summary_rows = 0u64;
     while let Some(rec) = sp.next_record() {
-        out.data_records += 1;
         if let Some(r) = ctx.limits.check(&rec) {
+            out.data_records += 1;
             out.too_large = Some(r);
+            out.court_codes = state.court_codes;
             return out;
         }
-        match validate_record(&rec, header, file_index, ctx, &mut out.court_codes, &mut causes_seen, &mut last_court) {
+        if case_no_at.is_some_and(|i| is_summary_row(&rec, i)) {
+            summary_rows += 1;
+            continue;
+        }
+        out.data_records += 1;
+        match validate_record(&rec, header, file_index, ctx, &mut state) {
             Ok(case) => {
                 if case.method == Some(ClosureMethod::Other) && case.key.type_code.is_first_enforcement() {
                     other_methods += 1;
@@ -240,11 +253,18 @@ pub fn validate_file(file: &LoadedFile, header: &HeaderMap, file_index: u32, ctx
             }
         }
     }
-    out.causes = causes_seen.names;
+    out.causes = std::mem::take(&mut state.causes_seen.names);
+    out.court_codes = std::mem::take(&mut state.court_codes);
     // the quarantined rows' share (a few percent) handed back
     out.cases.shrink_to_fit();
     if other_methods > 0 {
         out.warnings.push((Warning::OtherClosureMethod, other_methods));
+    }
+    if summary_rows > 0 {
+        out.warnings.push((Warning::SummaryRow, summary_rows));
+    }
+    if state.deadline_differs > 0 {
+        out.warnings.push((Warning::DeadlineDiffers, state.deadline_differs));
     }
     if out.data_records == 0 {
         out.warnings.push((Warning::HeaderOnly, 1));
@@ -252,15 +272,31 @@ pub fn validate_file(file: &LoadedFile, header: &HeaderMap, file_index: u32, ctx
     out
 }
 
-fn validate_record(
-    rec: &Record,
-    h: &HeaderMap,
-    file_index: u32,
-    ctx: &RowContext,
-    court_codes: &mut BTreeSet<String>,
-    causes_seen: &mut CauseCache,
-    last_court: &mut Option<(Code<8>, Option<CourtId>)>,
-) -> Result<Case, QuarantineReason> {
+/// What the rows of one file learn as they are read: the court codes met,
+/// the causes seen, the last row's court (a file is mostly one court's), and
+/// the rows whose given deadline differs from the computed one.
+#[derive(Default)]
+struct FileState {
+    court_codes: BTreeSet<String>,
+    causes_seen: CauseCache,
+    last_court: Option<(Code<8>, Option<CourtId>)>,
+    deadline_differs: u64,
+}
+
+/// §2: a record whose case-number field starts with 合计, 总计, 小计 or 共计
+/// (after normalisation) sums the rows above it; it is no case and no bad
+/// row. Every such word ends in 计, so other fields are never normalised.
+fn is_summary_row(rec: &Record, case_no_at: usize) -> bool {
+    let Some(field) = rec.field(case_no_at) else { return false };
+    if !field.contains('计') {
+        return false;
+    }
+    // white space removed, as from a case number (§2.2): 合 计 is 合计
+    let word: String = text::nfkc_trim(&field).chars().filter(|c| !c.is_whitespace()).collect();
+    ["合计", "总计", "小计", "共计"].iter().any(|w| word.starts_with(w))
+}
+
+fn validate_record(rec: &Record, h: &HeaderMap, file_index: u32, ctx: &RowContext, state: &mut FileState) -> Result<Case, QuarantineReason> {
     use QuarantineReason::*;
     if rec.unterminated || rec.fields.len() != h.width {
         return Err(BadShape);
@@ -272,20 +308,20 @@ fn validate_record(
     let number = match values::case_number(&get(Column::CaseNo)) {
         CaseNumberParse::Enforcement(n) => n,
         CaseNumberParse::NotEnforcement { court_code } => {
-            court_codes.insert(court_code);
+            state.court_codes.insert(court_code);
             return Err(NotEnforcement);
         }
         CaseNumberParse::Bad => return Err(BadCaseNo),
     };
     // a file is mostly one court's: its rows ask the same thing again
-    let court = match *last_court {
+    let court = match state.last_court {
         Some((code, court)) if code == number.court_code => court,
         _ => {
-            if !court_codes.contains(number.court_code.as_str()) {
-                court_codes.insert(number.court_code.as_str().to_string());
+            if !state.court_codes.contains(number.court_code.as_str()) {
+                state.court_codes.insert(number.court_code.as_str().to_string());
             }
             let court = ctx.courts.id(number.court_code.as_str());
-            *last_court = Some((number.court_code, court));
+            state.last_court = Some((number.court_code, court));
             court
         }
     }
@@ -310,9 +346,17 @@ fn validate_record(
         None => UpdatedAt::MISSING,
         Some(t) => UpdatedAt::new(Some(t.map_err(|_| BadUpdatedAt)?)),
     };
+    let given_deadline = match values::date_time_field(&get(Column::DeadlineDate)) {
+        None => None,
+        Some(d) => Some(d.map_err(|_| BadDeadline)?.date()),
+    };
+    let computed_deadline = deadline(filing, ctx.first_enforcement_months, extended_days, suspended_days);
+    if given_deadline.is_some_and(|g| Some(g) != computed_deadline) {
+        state.deadline_differs += 1;
+    }
 
     let (cause, category) = match text::value(&get(Column::Cause)) {
-        Some(c) => causes_seen.get(&c, ctx.causes),
+        Some(c) => state.causes_seen.get(&c, ctx.causes),
         None => (None, ctx.causes.classify("")),
     };
     // party names normalised once, for the enterprise fallback and the hash,
@@ -338,9 +382,10 @@ fn validate_record(
         suspended_days,
         extended_days,
         enterprise,
+        executed_flag: values::enterprise_flag(&get(Column::ExecutedFlag)),
         parties: party_hashes(ctx.hasher, applicant.as_deref(), respondent.as_deref()),
         updated_at,
-        deadline: deadline(filing, ctx.first_enforcement_months, extended_days, suspended_days),
+        deadline: given_deadline.or(computed_deadline),
         file: file_index,
         // within 32 bits: `Limits::check` refused the file otherwise
         line: rec.line as u32,
@@ -382,7 +427,7 @@ mod tests {
         let h = map_header(&cells).unwrap();
         let mut sp = Splitter::new(line, b',');
         let rec = sp.next_record().unwrap();
-        validate_record(&rec, &h, 0, &ctx, &mut BTreeSet::new(), &mut CauseCache::default(), &mut None)
+        validate_record(&rec, &h, 0, &ctx, &mut FileState::default())
     }
 
     const GOOD: &str = "（2023）冀0821执1号,2023-01-05,2023-03-01,执行完毕,民间借贷纠纷,100,100,0,0,2023-08-01 10:00,张三,李四";
@@ -495,6 +540,71 @@ mod tests {
         assert_eq!(check(&line).err(), Some(InconsistentClosure));
     }
 
+    /// Every row of a whole file, title lines and all.
+    fn rows_of(text: &str) -> FileRows {
+        let courts = Courts::load(None).unwrap();
+        let causes = Causes::load(None).unwrap();
+        let hasher = PartyHasher::new(None);
+        let ctx = RowContext {
+            raw_columns: Vec::new(),
+            limits: Default::default(),
+            courts: &courts,
+            causes: &causes,
+            hasher: &hasher,
+            first_enforcement_months: 6,
+            max_bad_row_ratio: 0.5,
+        };
+        let loaded = crate::ingest::load_bytes(text.as_bytes().to_vec(), String::new(), &Default::default()).unwrap();
+        validate_file(&loaded, loaded.header.as_ref().unwrap(), 0, &ctx)
+    }
+
+    fn d(s: &str) -> chrono::NaiveDate {
+        chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn summary_rows_are_skipped_counted_and_never_data() {
+        let rows = rows_of(&format!("{HEADER}\n{GOOD}\n合计,,,,,100,100,,,,,\n\"总 计：2件\"\n 小计（承德县）,1\n"));
+        assert_eq!((rows.cases.len(), rows.quarantined.len(), rows.data_records), (1, 0, 1));
+        assert_eq!(rows.warnings, [(Warning::SummaryRow, 3)]);
+    }
+
+    #[test]
+    fn a_given_deadline_is_the_deadline_and_a_different_one_is_counted() {
+        let header = "案号,立案日期,结案日期,结案方式,案由,执行期限届满日期,实结标志";
+        let text = format!(
+            "{header}\n（2023）冀0821执1号,2023-01-05,,,借款合同纠纷,2023-07-05,\n（2023）冀0821执2号,2023-01-05,,,借款合同纠纷,2023-09-30,\n\
+             （2023）冀0821执3号,2023-01-05,,,借款合同纠纷,,\n（2023）冀0821执4号,2023-01-05,,,借款合同纠纷,2023-13-01,\n"
+        );
+        let rows = rows_of(&text);
+        let deadlines: Vec<_> = rows.cases.iter().map(|c| c.deadline).collect();
+        assert_eq!(deadlines, [Some(d("2023-07-05")), Some(d("2023-09-30")), Some(d("2023-07-05"))]);
+        assert_eq!(rows.quarantined.iter().map(|q| (q.line, q.reason)).collect::<Vec<_>>(), [(5, QuarantineReason::BadDeadline)]);
+        assert_eq!(rows.warnings, [(Warning::DeadlineDiffers, 1)]);
+    }
+
+    #[test]
+    fn the_executed_flag_reads_like_the_enterprise_flag() {
+        let header = "案号,立案日期,结案日期,结案方式,案由,实结标志";
+        let line = |n: u32, flag: &str| format!("（2023）冀0821执{n}号,2023-01-05,2023-02-01,终结本次执行程序,借款合同纠纷,{flag}");
+        let text = format!("{header}\n{}\n{}\n{}\n{}\n", line(1, "是"), line(2, "N"), line(3, ""), line(4, "也许"));
+        let flags: Vec<_> = rows_of(&text).cases.iter().map(|c| c.executed_flag).collect();
+        assert_eq!(flags, [Some(true), Some(false), None, None]);
+    }
+
+    #[test]
+    fn the_court_data_standards_words_name_the_amounts_and_the_new_columns() {
+        for (word, col) in [
+            ("应执行标的金额", Column::ClaimAmount),
+            ("申请执行金额", Column::ClaimAmount),
+            ("实际到位金额", Column::RecoveredAmount),
+            ("执行期限届满日期", Column::DeadlineDate),
+            ("实结标志", Column::ExecutedFlag),
+        ] {
+            assert_eq!(Column::matching(word), Some(col), "{word}");
+        }
+    }
+
     #[test]
     fn a_row_filed_after_as_of_is_validated_like_any_other() {
         assert!(check(&with(1, "2030-01-01").replace("2023-03-01", "2030-02-01")).is_ok());
@@ -543,7 +653,7 @@ mod tests_support {
         let h = map_header(&cells).unwrap();
         let mut sp = Splitter::new(line, b',');
         match sp.next_record() {
-            Some(rec) => validate_record(&rec, &h, 0, &ctx, &mut BTreeSet::new(), &mut CauseCache::default(), &mut None),
+            Some(rec) => validate_record(&rec, &h, 0, &ctx, &mut FileState::default()),
             None => Err(QuarantineReason::BadShape),
         }
     }

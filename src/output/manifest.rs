@@ -20,7 +20,14 @@ pub struct Manifest {
     pub quarantine_by_reason: BTreeMap<String, u64>,
     /// fields of quarantined records that lost personal data (§5.1)
     pub fields_redacted: u64,
+    /// every warning by code, with how many rows, files or courts: the
+    /// rows' and files' (§2, §5) and the run's (§10)
     pub warnings: BTreeMap<String, u64>,
+    /// §10's warnings in full: what each says and the courts it names
+    pub run_warnings: Vec<crate::run_warnings::RunWarning>,
+    /// §9: basic courts with a kept case, of all in the courts table
+    pub courts_reported: u64,
+    pub courts_expected: u64,
     pub cases_valid: u64,
     pub duplicates_dropped: u64,
     /// case numbers sent more than once, and those whose versions disagree on the filing date
@@ -77,7 +84,10 @@ impl Manifest {
             rows_quarantined: counts.rows_quarantined,
             quarantine_by_reason: counts.quarantine_by_reason,
             fields_redacted: counts.fields_redacted,
-            warnings: counts.warnings,
+            warnings: counts.warnings.into_iter().chain(f.warnings.iter().map(|w| (w.kind.code().to_string(), w.count()))).collect(),
+            run_warnings: f.warnings.to_vec(),
+            courts_reported: f.figures.province_coverage.reported,
+            courts_expected: f.figures.province_coverage.expected,
             cases_valid: counts.cases_valid,
             duplicates_dropped: counts.cases_valid.saturating_sub(cases_kept),
             duplicate_keys: f.found.duplicates.len() as u64,

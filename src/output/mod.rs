@@ -139,6 +139,8 @@ pub struct Findings<'a> {
     pub courts: &'a Courts,
     pub found: &'a Deduplicated,
     pub figures: &'a Indicators,
+    /// §10: what the run warns of
+    pub warnings: &'a [crate::run_warnings::RunWarning],
     /// the watch lists (§11)
     pub lists: &'a [crate::watchlist::Entry],
     pub ranks: &'a Rankings,

@@ -51,7 +51,13 @@ pub fn court_table(ind: &Indicators, ranks: &Rankings, courts: &Courts, p: &Peri
     let empty = Standing::default();
     let standings: Vec<&Standing> = (0..n).map(|i| if court(i).level == CourtLevel::Basic { &ranks.courts[i] } else { &empty }).collect();
     rank_columns(&mut t, &standings, true);
+    t.boolean("reported", rows.iter().map(|r| Some(r.reported)).collect()).date("latest_update", rows.iter().map(|r| r.latest_update).collect());
     t
+}
+
+fn coverage_columns(t: &mut Table, c: &[crate::indicators::Coverage]) {
+    t.int("courts_reported", c.iter().map(|c| Some(c.reported as i64)).collect())
+        .int("courts_expected", c.iter().map(|c| Some(c.expected as i64)).collect());
 }
 
 pub fn city_table(ind: &Indicators, ranks: &Rankings, p: &Period) -> Table {
@@ -61,6 +67,7 @@ pub fn city_table(ind: &Indicators, ranks: &Rankings, p: &Period) -> Table {
     period_columns(&mut t, n, p, ind.cities.iter().map(|c| Some(c.complete)).collect());
     figures_columns(&mut t, &ind.cities.iter().map(|c| &c.figures).collect::<Vec<_>>());
     rank_columns(&mut t, &ranks.cities.iter().collect::<Vec<_>>(), false);
+    coverage_columns(&mut t, &ind.cities.iter().map(|c| c.coverage).collect::<Vec<_>>());
     t
 }
 
@@ -68,6 +75,7 @@ pub fn province_table(ind: &Indicators, p: &Period) -> Table {
     let mut t = Table::new("indicators_province");
     period_columns(&mut t, 1, p, vec![Some(ind.province_complete)]);
     figures_columns(&mut t, &[&ind.province]);
+    coverage_columns(&mut t, &[ind.province_coverage]);
     t
 }
 
@@ -381,6 +389,7 @@ fn fingerprint_case(f: &mut Fingerprint, c: &Case, file_hashes: &[u64], cause_ha
         suspended_days,
         extended_days,
         enterprise,
+        executed_flag,
         parties,
         updated_at,
         deadline,
@@ -399,7 +408,8 @@ fn fingerprint_case(f: &mut Fingerprint, c: &Case, file_hashes: &[u64], cause_ha
         .u64(recovered.get().map_or(i64::MIN, |x| x.0) as u64)
         .u32(*suspended_days)
         .u32(*extended_days)
-        .u8(u8::from(*enterprise));
+        .u8(u8::from(*enterprise))
+        .u8(executed_flag.map_or(2, u8::from));
     let parties = parties.as_deref();
     for h in [parties.and_then(|p| p.applicant), parties.and_then(|p| p.respondent)] {
         match h {
@@ -413,7 +423,7 @@ fn fingerprint_case(f: &mut Fingerprint, c: &Case, file_hashes: &[u64], cause_ha
 }
 
 /// The bytes of `fingerprint_case`'s record (checked by a debug assertion).
-const CASE_RECORD: usize = 133;
+const CASE_RECORD: usize = 134;
 
 /// The source files a chunk's rows name. A row shows its file by name; the
 /// chunk's dictionary page holds the names it uses in the files' order. So a
@@ -585,7 +595,8 @@ pub fn cases_rows(c: &[Case], names: &CaseNames, with_parties: bool) -> Table {
         .int("extended_days", c.iter().map(|x| Some(i64::from(x.extended_days))).collect())
         .boolean("involves_enterprise", c.iter().map(|x| Some(x.enterprise)).collect())
         .timestamp("updated_at", updated)
-        .date("deadline", c.iter().map(|x| x.deadline).collect());
+        .date("deadline", c.iter().map(|x| x.deadline).collect())
+        .boolean("executed_flag", c.iter().map(|x| x.executed_flag).collect());
     if with_parties {
         let hex = |h: Option<[u8; 16]>| h.map(|h| crate::ingest::hex(&h));
         t.text("applicant_hash", c.iter().map(|x| hex(x.parties.as_ref().and_then(|p| p.applicant))).collect())

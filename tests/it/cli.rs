@@ -463,7 +463,11 @@ fn validate_exits_1_when_a_file_would_be_rejected() {
     let o = courtstat().args(["validate", "--input"]).arg(tmp.path()).output().unwrap();
     assert_eq!(o.status.code(), Some(1));
     let s = String::from_utf8_lossy(&o.stdout);
-    assert!(s.contains("WOULD BE REJECTED: the header lacks the required column closing_date") && s.contains("court codes: 冀0821"), "{s}");
+    assert!(
+        s.contains("WOULD BE REJECTED: no header: line 1, the closest among the first 10 lines, lacks the required columns closing_date")
+            && s.contains("court codes: 冀0821"),
+        "{s}"
+    );
 }
 
 #[test]

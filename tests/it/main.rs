@@ -5,6 +5,7 @@ mod cli;
 mod common;
 mod crash;
 mod definitions;
+mod exports;
 mod faults;
 mod hostile;
 mod incremental;

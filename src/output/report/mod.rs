@@ -146,6 +146,7 @@ pub fn render(input: &ReportInput) -> String {
         page.as_of,
         escape(input.manifest["version"].as_str().unwrap_or(""))
     );
+    warnings(&mut h, input);
     headline(&mut h, input, &page);
     court_bars(&mut h, input, &page);
     city_table(&mut h, input, &page);
@@ -263,6 +264,16 @@ fn headline(h: &mut String, input: &ReportInput, page: &Page) {
     h.push_str("</ul>\n");
 }
 
+/// §10's warnings, first: what must be known before the figures are sent on.
+fn warnings(h: &mut String, input: &ReportInput) {
+    let Some(list) = input.manifest["run_warnings"].as_array().filter(|l| !l.is_empty()) else { return };
+    h.push_str("<div class=\"warn\" id=\"warnings\"><strong>提示</strong><ul>");
+    for w in list {
+        let _ = write!(h, "<li>{}</li>", escape(w["message_zh"].as_str().unwrap_or("")));
+    }
+    h.push_str("</ul></div>\n");
+}
+
 /// How many courts and cities meet each reference interval (§14).
 fn assessment_summary(h: &mut String, input: &ReportInput) {
     let Some(a) = &input.assessment else { return };
@@ -377,8 +388,14 @@ fn court_bars(h: &mut String, input: &ReportInput, page: &Page) {
             let names: Vec<String> = named.iter().map(|r| format!("{}（{}件）", escape(c.get(r, "court_name")), c.get(r, den))).collect();
             let _ = write!(h, "<p class=\"small unranked\">未排名（已结案件少于{}件）：{}</p>", page.min_closed, names.join("、"));
         }
-        if !empty.is_empty() {
-            let _ = write!(h, "<p class=\"small\">另有{}个基层法院本期没有可计算的已结案件。</p>", empty.len());
+        // a court that sent nothing is 未报送, not a court without cases (§9)
+        let unreported = empty.iter().filter(|r| matches!(c.get(r, "reported"), "false" | "否")).count();
+        let quiet = empty.len() - unreported;
+        if unreported > 0 {
+            let _ = write!(h, "<p class=\"small\">另有{unreported}个基层法院未报送数据（见本页开头的提示）。</p>");
+        }
+        if quiet > 0 {
+            let _ = write!(h, "<p class=\"small\">另有{quiet}个基层法院本期没有可计算的已结案件。</p>");
         }
         h.push_str("</section>\n");
     }
@@ -389,7 +406,7 @@ fn city_table(h: &mut String, input: &ReportInput, page: &Page) {
     let rank_header = if page.ranking { "<th>排名</th>" } else { "" };
     let _ = write!(
         h,
-        "<h2>各市法院</h2><table id=\"cities\"><thead><tr><th>城市</th><th>受理</th><th>已结</th><th>执行完毕率</th>{rank_header}<th>等次</th><th>涉合同类执行完毕率</th>{rank_header}<th>等次</th><th>法定期限内结案率</th>{rank_header}<th>等次</th><th>完整</th></tr></thead><tbody>"
+        "<h2>各市法院</h2><table id=\"cities\"><thead><tr><th>城市</th><th>受理</th><th>已结</th><th>执行完毕率</th>{rank_header}<th>等次</th><th>涉合同类执行完毕率</th>{rank_header}<th>等次</th><th>法定期限内结案率</th>{rank_header}<th>等次</th><th>已报送/应报送</th><th>完整</th></tr></thead><tbody>"
     );
     for row in &input.city.rows {
         let t = &input.city;
@@ -402,6 +419,7 @@ fn city_table(h: &mut String, input: &ReportInput, page: &Page) {
             }
             let _ = write!(h, "<td>{}</td>", r(t.get(row, tier_col)));
         }
+        let _ = write!(h, "<td>{}/{}</td>", t.get(row, "courts_reported"), t.get(row, "courts_expected"));
         let _ = write!(h, "<td>{}</td></tr>", if t.get(row, "complete") == "false" { "不完整" } else { "是" });
     }
     h.push_str("</tbody></table>\n");

@@ -1,0 +1,201 @@
+//! Real exports in, every court accounted for: title lines and 合计 rows, the
+//! court data standard's header words, the two optional columns, 未报送
+//! courts and the warnings of §10, on the real binary.
+
+use super::common::*;
+use std::fs;
+use std::path::Path;
+
+const PIPELINE: &str = "input = [\"input\"]\nout = \"out\"\nfrom = \"2023-01-01\"\nas_of = \"2023-08-22\"\n";
+
+/// A folder with a pipeline file and `files` under `input/`.
+fn folder(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::create_dir_all(tmp.path().join("input")).unwrap();
+    fs::write(tmp.path().join("pipeline.toml"), PIPELINE).unwrap();
+    for (name, text) in files {
+        fs::write(tmp.path().join("input").join(name), text).unwrap();
+    }
+    tmp
+}
+
+fn run_in(dir: &Path, envs: &[(&str, &str)]) -> std::process::Output {
+    let mut c = courtstat();
+    c.arg("run").arg(dir.join("pipeline.toml")).arg("--quiet").env("COURTSTAT_TODAY", "2023-08-22");
+    for (k, v) in envs {
+        c.env(k, v);
+    }
+    c.output().unwrap()
+}
+
+/// A workbook-style export: a title, a date line, 法标 header words, a 合计 row.
+const TITLED: &str = "承德县人民法院执行案件明细表\n统计日期：2023年8月22日\n\
+案号,立案日期,结案日期,结案方式,案由,应执行标的金额,实际到位金额,执行期限届满日期,实结标志\n\
+（2023）冀0821执1号,2023-01-05,2023-03-01,执行完毕,民间借贷纠纷,100,100,,\n\
+（2023）冀0821执2号,2023-01-06,2023-03-02,终结本次执行程序,民间借贷纠纷,200,0,,是\n\
+（2023）冀0821执3号,2023-02-30,,,民间借贷纠纷,50,,,\n\
+（2023）冀0821执4号,2023-02-01,,,民间借贷纠纷,50,,2023-09-30,\n\
+（2023）冀0821执5号,2023-01-10,,,民间借贷纠纷,50,,2023-08-01,\n\
+（2023）冀0821执6号,2023-01-11,,,民间借贷纠纷,50,,,\n\
+（2023）冀0821执7号,2023-01-12,,,民间借贷纠纷,50,,,\n\
+（2023）冀0821执8号,2023-01-13,,,民间借贷纠纷,50,,,\n\
+（2023）冀0821执9号,2023-01-14,,,民间借贷纠纷,50,,,\n\
+（2023）冀0821执10号,2023-01-15,,,民间借贷纠纷,50,,,\n\
+合计,10件,,,,700,100,,\n";
+
+#[test]
+fn a_title_a_date_line_and_a_summary_row_are_skipped_and_counted() {
+    let tmp = folder(&[("承德县.csv", TITLED)]);
+    let o = run_in(tmp.path(), &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = tmp.path().join("out");
+    let m = manifest(&out);
+    let file = &m["files"][0];
+    assert_eq!(file["title_lines"], 2);
+    assert_eq!(file["warnings"]["summary_row"], 1);
+    // ten data records: the 合计 row is none of them, nor quarantined
+    assert_eq!((file["data_records"].as_u64(), file["quarantined"].as_u64(), file["cases"].as_u64()), (Some(10), Some(1), Some(9)));
+    assert_eq!(file["header"]["claim_amount"], "应执行标的金额");
+    assert_eq!(file["header"]["recovered_amount"], "实际到位金额");
+    assert_eq!(file["header"]["deadline_date"], "执行期限届满日期");
+    assert_eq!(file["header"]["executed_flag"], "实结标志");
+    // line numbers are physical lines, title lines counted
+    let q = table(&out, "quarantine");
+    assert_eq!((q[0]["line"].as_str(), q[0]["reason"].as_str()), ("6", "bad_filing_date"));
+}
+
+#[test]
+fn a_given_deadline_decides_overdue_and_the_executed_flag_decides_executed() {
+    let tmp = folder(&[("承德县.csv", TITLED)]);
+    let o = run_in(tmp.path(), &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = tmp.path().join("out");
+    let court = table(&out, "indicators_court");
+    let r = row(&court, "court_code", "冀0821");
+    // 执5 is past its given deadline of 1 August; 执4, filed 1 February, is
+    // past its computed one (1 August) but not its given one (30 September)
+    assert_eq!(r["overdue_pending"], "6", "执5–执10 but 执4");
+    // 执1 by its method, 执2 (终本) by its flag
+    assert_eq!(r["executed"], "2");
+    assert_eq!(manifest(&out)["warnings"]["deadline_differs"], 2);
+}
+
+#[test]
+fn courts_that_sent_nothing_are_unreported_named_and_counted() {
+    let tmp = folder(&[("承德县.csv", TITLED)]);
+    let o = run_in(tmp.path(), &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    let out = tmp.path().join("out");
+    let court = table(&out, "indicators_court");
+    let basic = court.iter().filter(|r| r["level"] == "基层").count();
+    assert_eq!(row(&court, "court_code", "冀0821")["reported"], "true");
+    assert_eq!(row(&court, "court_code", "冀0822")["reported"], "false");
+    assert_eq!(court.iter().filter(|r| r["reported"] == "false").count(), basic - 1);
+    let city = table(&out, "indicators_city");
+    let chengde = row(&city, "city", "承德市");
+    assert_eq!(chengde["courts_reported"], "1");
+    assert!(chengde["courts_expected"].parse::<u32>().unwrap() > 1);
+    let province = table(&out, "indicators_province");
+    assert_eq!(province[0]["courts_reported"], "1");
+    assert_eq!(province[0]["courts_expected"], basic.to_string());
+    let m = manifest(&out);
+    assert_eq!(m["warnings"]["courts_unreported"], (basic - 1) as u64);
+    assert_eq!(m["run_warnings"][0]["kind"], "courts_unreported");
+    assert!(stderr.contains(&format!("warning: {} of {basic} basic courts sent no case", basic - 1)), "{stderr}");
+    let report = fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(report.contains(&format!("{} 个基层法院未报送数据", basic - 1)), "the report says so at its top");
+}
+
+#[test]
+fn the_summary_line_says_how_many_basic_courts_reported() {
+    let tmp = folder(&[("承德县.csv", TITLED)]);
+    let o = courtstat().arg("run").arg(tmp.path().join("pipeline.toml")).env("COURTSTAT_TODAY", "2023-08-22").output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains(" basic courts reported") && stderr.contains(", 1 of "), "{stderr}");
+}
+
+#[test]
+fn an_as_of_after_today_a_long_period_and_an_empty_one_warn() {
+    let tmp = folder(&[("承德县.csv", TITLED)]);
+    let o = courtstat()
+        .arg("run")
+        .arg(tmp.path().join("pipeline.toml"))
+        .args(["--from", "2029-01-01", "--as-of", "2031-01-01", "--quiet"])
+        .env("COURTSTAT_TODAY", "2026-12-02")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    for w in ["as_of 2031-01-01 is after today (2026-12-02)", "is 731 days long, over a year", "no first-enforcement case was filed or closed"] {
+        assert!(stderr.contains(w), "{w}: {stderr}");
+    }
+    let m = manifest(&tmp.path().join("out"));
+    for code in ["as_of_in_future", "long_period", "empty_period"] {
+        assert_eq!(m["warnings"][code], 1, "{code}");
+    }
+}
+
+#[test]
+fn stale_data_is_named_with_its_latest_update() {
+    let text = "案号,立案日期,结案日期,结案方式,案由,更新时间\n（2023）冀0821执1号,2023-01-05,,,民间借贷纠纷,2023-07-01 09:00\n";
+    let tmp = folder(&[("a.csv", text)]);
+    let o = run_in(tmp.path(), &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("冀0821 (last updated 2023-07-01)"), "{stderr}");
+    assert_eq!(row(&table(&tmp.path().join("out"), "indicators_court"), "court_code", "冀0821")["latest_update"], "2023-07-01");
+}
+
+#[test]
+fn a_header_below_the_tenth_line_is_no_header_and_the_message_names_the_closest_line() {
+    let text = format!("{}案号,立案日期,结案日期,案由\n", "标题\n".repeat(10));
+    let tmp = folder(&[("late.csv", &text), ("near.csv", "说明\n案号,立案日期,结案日期,案由\n（2023）冀0821执1号,2023-01-05,,x\n")]);
+    let o = run_in(tmp.path(), &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("late.csv") && stderr.contains("no header: line 1, the closest among the first 10 lines"), "{stderr}");
+    assert!(
+        stderr.contains("near.csv") && stderr.contains("line 2, the closest among the first 10 lines, lacks the required column closure_method"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn validate_lists_the_courts_no_file_holds() {
+    let tmp = folder(&[("承德县.csv", TITLED)]);
+    let o = courtstat().arg("validate").arg(tmp.path().join("pipeline.toml")).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let s = String::from_utf8_lossy(&o.stdout);
+    assert!(s.contains("2 title lines above the header skipped") && s.contains("1 summary rows (合计) skipped"), "{s}");
+    assert!(s.contains("basic courts of the courts table have no case in any file (未报送)") && s.contains("冀0822 "), "{s}");
+    assert!(!s.contains("冀0821 承德县"), "承德县 sent its file: {s}");
+}
+
+/// The arguments of the Makefile's `refresh` target, as the scheduler runs them.
+fn refresh_args() -> Vec<String> {
+    let makefile = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Makefile")).unwrap();
+    let recipe = makefile.lines().skip_while(|l| !l.starts_with("refresh:")).nth(1).unwrap().trim().to_string();
+    let args = recipe.strip_prefix("$(BIN) ").unwrap_or_else(|| panic!("refresh runs the binary: {recipe}"));
+    args.split_whitespace().map(String::from).collect()
+}
+
+#[test]
+fn the_nightly_refresh_publishes_from_1_january_of_today_to_today() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let o = courtstat()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(refresh_args())
+        .arg("--out")
+        .arg(&out)
+        .arg("--quiet")
+        .env("COURTSTAT_TODAY", "2026-12-02")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let province = table(&out, "indicators_province");
+    assert_eq!((province[0]["period_from"].as_str(), province[0]["as_of"].as_str()), ("2026-01-01", "2026-12-02"));
+    // the sample's cases are of 2023: tonight's period has none, and the run says so
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no first-enforcement case was filed or closed between 2026-01-01 and 2026-12-02"));
+}
