@@ -100,6 +100,9 @@ pub struct GenArgs {
     /// Spread filing dates over this many years (default: the last 540 days)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=30))]
     pub years: Option<u32>,
+    /// Write the exports as .xlsx workbooks (title lines, 法标 header, typed cells, a 合计 row)
+    #[arg(long)]
+    pub workbooks: bool,
 }
 
 const RUN_EXAMPLES: &str = "Examples:
@@ -205,6 +208,7 @@ impl GenArgs {
             cities: self.cities.clone(),
             export_date: crate::config::parse_date(&self.export_date, "--export-date")?,
             years: self.years,
+            workbooks: self.workbooks,
         })
     }
 }

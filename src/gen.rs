@@ -30,6 +30,10 @@ pub struct GenSettings {
     /// filing dates spread over this many years before the export date
     /// (`None`: the last 540 days, as the committed sample and the bench have)
     pub years: Option<u32>,
+    /// write every export as an `.xlsx` workbook as court systems do: a
+    /// title and a date line above the 法标 header, typed number and date
+    /// cells, a 合计 row at the bottom
+    pub workbooks: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -127,6 +131,8 @@ enum Layout {
     English,
     TabYuan,
     TenThousand,
+    /// the court data standard's (法标) words, in workbooks
+    CourtStandard,
 }
 
 impl Layout {
@@ -136,6 +142,7 @@ impl Layout {
             Layout::English => "case_no,filing_date,closing_date,closure_method,cause,claim_amount,recovered_amount,suspended_days,extended_days,applicant,respondent,court_name,updated_at,承办人,备注",
             Layout::TabYuan => "案号\t收案日期\t执结日期\t结案方式\t原审案由\t申请执行标的额（元）\t到位金额（元）\t涉企\t申请执行人\t被执行人\t法院名称\t承办人\t备注",
             Layout::TenThousand => "执行案号,立案时间,结案时间,执结方式,执行依据案由,申请执行标的(万元),实际执行到位金额(万元),扣除天数,延长天数,申请人,被执行人,承办法院,数据更新时间,承办人,备注",
+            Layout::CourtStandard => "案号,立案日期,结案日期,结案方式,案由,应执行标的金额,实际到位金额,扣除审限天数,延长审限天数,是否涉企,申请执行人,被执行人,执行法院,更新时间,承办人,备注",
         }
     }
     fn delimiter(self) -> char {
@@ -248,7 +255,14 @@ pub fn generate(s: &GenSettings, courts: &Courts) -> std::io::Result<GenSummary>
         let crlf = s.messy && r.chance(0.3);
         let folder = s.out.join(&city);
         std::fs::create_dir_all(&folder)?;
-        let ext = if layout == Layout::TabYuan { "tsv" } else { "csv" };
+        let layout = if s.workbooks { Layout::CourtStandard } else { layout };
+        let ext = if s.workbooks {
+            "xlsx"
+        } else if layout == Layout::TabYuan {
+            "tsv"
+        } else {
+            "csv"
+        };
         for (date, earlier) in [(e1, true), (e2, false)] {
             // the earlier export holds what was filed by its date; the refresh
             // re-sends the last 120 days before e1 with newer status, and all since
@@ -275,6 +289,7 @@ pub fn generate(s: &GenSettings, courts: &Courts) -> std::io::Result<GenSummary>
             }
             summary.bad_rows += bad as u64;
             let bytes: Vec<u8> = match encoding {
+                _ if s.workbooks => workbook_of(&text, court.name.as_str(), date).map_err(std::io::Error::other)?,
                 FileEncoding::Utf8 => text.into_bytes(),
                 FileEncoding::Utf8Bom => [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat(),
                 FileEncoding::Gb18030 => encoding_rs::GB18030.encode(&text).0.into_owned(),
@@ -286,6 +301,64 @@ pub fn generate(s: &GenSettings, courts: &Courts) -> std::io::Result<GenSummary>
         }
     }
     Ok(summary)
+}
+
+/// An export's CSV text (header first) as a court system's workbook: a
+/// title and a date line above it, dates and amounts as typed cells where
+/// they read as such, and a 合计 row. Its bytes depend on the text alone.
+fn workbook_of(text: &str, court: &str, date: NaiveDate) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook};
+    let mut book = Workbook::new();
+    let created = ExcelDateTime::from_ymd(date.year() as u16, date.month() as u8, date.day() as u8)?;
+    book.set_properties(&DocProperties::new().set_creation_datetime(&created));
+    let sheet = book.add_worksheet();
+    sheet.set_name("执行案件")?;
+    let (day, moment) = (Format::new().set_num_format("yyyy-mm-dd"), Format::new().set_num_format("yyyy-mm-dd hh:mm:ss"));
+    sheet.write_string(0, 0, format!("{court}执行案件明细表"))?;
+    sheet.write_string(1, 0, format!("导出日期：{}", date.format("%Y年%-m月%-d日")))?;
+    let mut row = 2u32;
+    let (mut cases, mut claims) = (0u64, 0f64);
+    let mut sp = crate::ingest::records::Splitter::new(text, b',');
+    while let Some(rec) = sp.next_record() {
+        for i in 0..rec.fields.len() {
+            let v = rec.field(i).unwrap_or_default();
+            let col = i as u16;
+            let as_day = chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d").ok();
+            let as_moment = chrono::NaiveDateTime::parse_from_str(&v, "%Y-%m-%d %H:%M:%S").ok();
+            let as_number = v.parse::<f64>().ok().filter(|_| v.bytes().all(|b| b.is_ascii_digit() || b == b'.'));
+            match (i, as_day, as_moment, as_number) {
+                (_, Some(d), _, _) if row > 2 => {
+                    let cell = ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)?;
+                    sheet.write_datetime_with_format(row, col, &cell, &day)?;
+                }
+                (_, _, Some(t), _) if row > 2 => {
+                    use chrono::Timelike;
+                    let cell = ExcelDateTime::from_ymd(t.year() as u16, t.month() as u8, t.day() as u8)?.and_hms(
+                        t.hour() as u16,
+                        t.minute() as u8,
+                        t.second() as f64,
+                    )?;
+                    sheet.write_datetime_with_format(row, col, &cell, &moment)?;
+                }
+                (5..=8, _, _, Some(x)) if row > 2 => {
+                    sheet.write_number(row, col, x)?;
+                    if i == 5 {
+                        claims += x;
+                    }
+                }
+                _ if v.is_empty() => {}
+                _ => {
+                    sheet.write_string(row, col, v.as_ref())?;
+                }
+            }
+        }
+        cases += u64::from(row > 2);
+        row += 1;
+    }
+    sheet.write_string(row, 0, "合计")?;
+    sheet.write_string(row, 1, format!("{cases}件"))?;
+    sheet.write_number(row, 5, claims)?;
+    book.save_to_buffer()
 }
 
 fn full_width_digits(s: &str) -> String {
@@ -397,7 +470,7 @@ fn render(r: &mut Rng, c: &GenCase, court_name: &str, layout: Layout, export: Na
     const UPDATED: usize = 13;
     const NOTE: usize = 15;
     let picks: &[usize] = match layout {
-        Layout::Standard => &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15],
+        Layout::Standard | Layout::CourtStandard => &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15],
         Layout::English | Layout::TenThousand => &[0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15],
         Layout::TabYuan => &[0, 1, 2, 3, 4, 5, 6, ENT, 10, 11, 12, 14, 15],
     };

@@ -61,10 +61,11 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
     // 1–3. read and validate every file, keep one version of each case —
     // or what the last run's state says they would return
     let recalled = clock.time("recall", || memo.as_ref().and_then(|m| m.recall(&inputs, &ctx, &done).ok()));
-    let found = match recalled {
+    let mut found = match recalled {
         Some(found) => found,
         None => gather(&inputs, &ctx, &done, &mut clock),
     };
+    normalize::settle_workbooks(&mut found.files);
     refuse_rejected(&found, settings.allow_partial)?;
     if let Some(m) = &memo {
         clock.time("remember", || m.remember(&found));

@@ -34,6 +34,8 @@ pub struct FileReport {
     /// non-blank lines above the header, and 合计 rows skipped (§2)
     pub title_lines: u64,
     pub summary_rows: u64,
+    /// a workbook sheet without a header, skipped (§2)
+    pub skipped: Option<String>,
     pub rejected: Option<String>,
 }
 
@@ -59,7 +61,12 @@ pub fn validate(settings: &Settings) -> Result<Validation, Error> {
     let hasher = PartyHasher::new(settings.hash_key.clone());
     let ctx = RowContext::new(settings.rules(), &courts, &causes, &hasher);
     let positions: Vec<u32> = (0..discovery.files.len() as u32).collect();
-    let parsed = normalize::parse_all(&discovery.files, &positions, &ctx, &|_| ());
+    let mut parsed = normalize::parse_all(&discovery.files, &positions, &ctx, &|_| ());
+    let mut accounts: Vec<normalize::FileAccount> = parsed.iter().map(|p| p.account.clone()).collect();
+    normalize::settle_workbooks(&mut accounts);
+    for (p, a) in parsed.iter_mut().zip(accounts) {
+        p.account = a;
+    }
     let held: std::collections::BTreeSet<crate::reference::CourtId> =
         parsed.iter().filter(|p| !p.account.is_rejected()).flat_map(|p| p.account.courts.iter().copied()).collect();
     let unreported = courts
@@ -91,6 +98,7 @@ fn report_of(p: ParsedFile) -> FileReport {
         quarantined,
         court_codes: p.account.court_codes,
         title_lines: e.title_lines,
+        skipped: e.skipped,
         summary_rows: e.warnings.get("summary_row").copied().unwrap_or(0),
         rejected: e.rejected,
     }
@@ -127,6 +135,10 @@ pub fn render(v: &Validation) -> String {
         }
         for (reason, (n, line, raw)) in &r.quarantined {
             let _ = writeln!(s, "  {reason}: {n} (first: line {line}: {raw})");
+        }
+        if let Some(why) = &r.skipped {
+            let _ = writeln!(s, "  sheet skipped: {why}");
+            continue;
         }
         match &r.rejected {
             Some(why) => {

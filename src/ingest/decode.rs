@@ -11,6 +11,11 @@ pub enum Encoding {
     Utf8Bom,
     #[serde(rename = "GB18030")]
     Gb18030,
+    /// a workbook's sheet (§2: encoding and delimiter do not apply)
+    #[serde(rename = "xlsx")]
+    Xlsx,
+    #[serde(rename = "xls")]
+    Xls,
 }
 
 /// Decodes, consuming the bytes so that UTF-8 input is not copied.

@@ -12,6 +12,16 @@ pub struct InputFile {
     /// folder's own name when there are several input folders
     pub name: String,
     pub size: u64,
+    /// the worksheet, for a workbook's sheet (`name` ends in `#` and it);
+    /// `None` for a text file, and for a workbook whose sheets could not be
+    /// listed (it is rejected when read)
+    pub sheet: Option<String>,
+}
+
+impl InputFile {
+    pub fn is_workbook(&self) -> bool {
+        super::workbook::is_workbook(self.path.as_os_str().as_encoded_bytes())
+    }
 }
 
 #[derive(Debug, Default)]
@@ -31,9 +41,22 @@ pub enum DiscoverError {
 
 fn is_export(name: &OsStr) -> bool {
     let n = name.as_encoded_bytes();
-    n.len() > 4 && {
-        let ext = &n[n.len() - 4..];
-        ext.eq_ignore_ascii_case(b".csv") || ext.eq_ignore_ascii_case(b".tsv")
+    super::workbook::is_workbook(n)
+        || n.len() > 4 && {
+            let ext = &n[n.len() - 4..];
+            ext.eq_ignore_ascii_case(b".csv") || ext.eq_ignore_ascii_case(b".tsv")
+        }
+}
+
+/// A workbook's sheets, each an input of its own (§2: `承德县.xlsx#Sheet1`);
+/// a workbook whose sheets cannot be listed is one input, rejected when read.
+fn sheets_of(path: PathBuf, name: String, size: u64) -> Vec<InputFile> {
+    let names = std::fs::read(&path).ok().and_then(|bytes| super::workbook::sheet_names(&bytes).ok()).filter(|n| !n.is_empty());
+    match names {
+        Some(sheets) => {
+            sheets.into_iter().map(|sheet| InputFile { path: path.clone(), name: format!("{name}#{sheet}"), size, sheet: Some(sheet) }).collect()
+        }
+        None => vec![InputFile { path, name, size, sheet: None }],
     }
 }
 
@@ -57,7 +80,12 @@ pub fn discover(inputs: &[PathBuf]) -> Result<Discovery, DiscoverError> {
         found.sort();
         ignored.sort();
         for (rel, path, size) in found {
-            out.files.push(InputFile { path, name: format!("{prefix}{}", String::from_utf8_lossy(&rel)), size });
+            let name = format!("{prefix}{}", String::from_utf8_lossy(&rel));
+            if super::workbook::is_workbook(&rel) {
+                out.files.extend(sheets_of(path, name, size));
+            } else {
+                out.files.push(InputFile { path, name, size, sheet: None });
+            }
         }
         out.ignored.extend(ignored.into_iter().map(|rel| format!("{prefix}{}", String::from_utf8_lossy(&rel))));
     }

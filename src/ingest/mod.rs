@@ -8,6 +8,7 @@ pub mod header;
 pub mod read;
 pub mod records;
 pub mod sha256;
+pub mod workbook;
 
 pub use decode::Encoding;
 pub use discover::{discover, DiscoverError, Discovery, InputFile};
@@ -88,24 +89,48 @@ impl Limits {
 /// are skipped.
 pub const HEADER_LINES: u64 = 10;
 
-/// `load` for bytes already read and hashed.
+/// An input's bytes, read and hashed, as text with its header found: a
+/// text file decoded (§2), a workbook's sheet rendered (`workbook`).
+pub fn load(file: &InputFile, bytes: Vec<u8>, sha256: String, limits: &Limits) -> Result<LoadedFile, (Rejection, Option<String>, Option<Encoding>)> {
+    if !file.is_workbook() {
+        return load_bytes(bytes, sha256, limits);
+    }
+    let encoding = if workbook::format_of(&file.path.to_string_lossy()) == "xls" { Encoding::Xls } else { Encoding::Xlsx };
+    let Some(sheet) = &file.sheet else {
+        // discovery could not list its sheets: say why
+        let why = workbook::sheet_names(&bytes).err().unwrap_or_else(|| Rejection::Unreadable("the workbook has no sheet".into()));
+        return Err((why, Some(sha256), Some(encoding)));
+    };
+    let text = workbook::sheet_text(&bytes, sheet, limits).map_err(|r| (r, Some(sha256.clone()), Some(encoding)))?;
+    drop(bytes);
+    with_header(text, encoding, sha256, limits)
+}
+
+/// `load` for a text file's bytes already read and hashed.
 pub fn load_bytes(bytes: Vec<u8>, sha256: String, limits: &Limits) -> Result<LoadedFile, (Rejection, Option<String>, Option<Encoding>)> {
     let (text, encoding) = decode::decode(bytes);
+    with_header(text, encoding, sha256, limits)
+}
+
+/// A file's text with its header found (§2).
+fn with_header(
+    text: String,
+    encoding: Encoding,
+    sha256: String,
+    limits: &Limits,
+) -> Result<LoadedFile, (Rejection, Option<String>, Option<Encoding>)> {
     match find_header(&text, limits) {
-        Ok(found) => {
-            let header = found.header.map_err(|e| e.at_line(found.line));
-            Ok(LoadedFile {
-                encoding,
-                delimiter: found.delimiter,
-                sha256,
-                header_cells: found.cells,
-                header,
-                body_offset: found.body_offset,
-                body_line: found.body_line,
-                title_lines: found.title_lines,
-                text,
-            })
-        }
+        Ok(found) => Ok(LoadedFile {
+            encoding,
+            delimiter: found.delimiter,
+            sha256,
+            header_cells: found.cells,
+            header: found.header.map_err(|e| e.at_line(found.line)),
+            body_offset: found.body_offset,
+            body_line: found.body_line,
+            title_lines: found.title_lines,
+            text,
+        }),
         Err(r) => Err((r, Some(sha256), Some(encoding))),
     }
 }

@@ -132,7 +132,7 @@ mod tests {
     use super::*;
 
     fn file(size: u64) -> InputFile {
-        InputFile { path: "x".into(), name: "x".into(), size }
+        InputFile { path: "x".into(), name: "x".into(), size, sheet: None }
     }
 
     #[test]
@@ -159,9 +159,9 @@ mod tests {
             .map(|i| {
                 let path = dir.path().join(format!("{i}.csv"));
                 std::fs::write(&path, "x".repeat(i * 7)).unwrap();
-                InputFile { path, name: format!("{i}.csv"), size: (i * 7) as u64 }
+                InputFile { path, name: format!("{i}.csv"), size: (i * 7) as u64, sheet: None }
             })
-            .chain(std::iter::once(InputFile { path: dir.path().join("gone.csv"), name: "gone.csv".into(), size: 3 }))
+            .chain(std::iter::once(InputFile { path: dir.path().join("gone.csv"), name: "gone.csv".into(), size: 3, sheet: None }))
             .collect();
         let got = each_read(&files, |i, r| (i, r.map(|f| (f.bytes.len(), f.sha256, f.stamp.size))));
         for (k, (i, r)) in got.iter().enumerate() {

@@ -28,6 +28,13 @@ pub struct FileEntry {
     pub fields_redacted: u64,
     pub warnings: BTreeMap<String, u64>,
     pub rejected: Option<String>,
+    /// a workbook's sheet: its name
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub sheet: Option<String>,
+    /// a workbook's sheet without a header, skipped because another sheet
+    /// of the workbook has one (§2): why it has none
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub skipped: Option<String>,
 }
 
 /// Everything a run needs to know of one input file but its rows: the
@@ -47,6 +54,8 @@ pub struct FileAccount {
     /// its causes in order of first appearance (what its cases' `CauseId`s
     /// index before the merge)
     pub causes: Vec<String>,
+    /// no line maps every required column (or there is no line at all)
+    pub header_missing: bool,
 }
 
 impl FileAccount {
@@ -84,7 +93,7 @@ pub fn parse_read(position: u32, file: &InputFile, read: Result<ReadFile, Reject
         Err(r) => return unread(file, r, None, None),
     };
     let stamp = Some(read.stamp);
-    let loaded = match ingest::load_bytes(read.bytes, read.sha256, &ctx.limits) {
+    let loaded = match ingest::load(file, read.bytes, read.sha256, &ctx.limits) {
         Ok(l) => l,
         Err((rejection, sha256, encoding)) => return unread(file, rejection, sha256, encoding).with_stamp(stamp),
     };
@@ -99,7 +108,9 @@ pub fn parse_read(position: u32, file: &InputFile, read: Result<ReadFile, Reject
     };
     let header = loaded.header.as_ref().ok();
     let mut entry = entry_of(file, Some(loaded.sha256.clone()), Some(loaded.encoding), rejection.as_ref());
-    entry.delimiter = Some(if loaded.delimiter == b'\t' { "tab" } else { "comma" }.to_string());
+    if !file.is_workbook() {
+        entry.delimiter = Some(if loaded.delimiter == b'\t' { "tab" } else { "comma" }.to_string());
+    }
     entry.title_lines = loaded.title_lines;
     if let Some(h) = header {
         entry.header = h.mapping.iter().map(|(c, cell)| (c.name().to_string(), cell.clone())).collect();
@@ -109,12 +120,14 @@ pub fn parse_read(position: u32, file: &InputFile, read: Result<ReadFile, Reject
         count_rows(&mut entry, r);
     }
     let courts: BTreeSet<CourtId> = rows.iter().flat_map(|r| r.cases.iter().map(|c| c.court)).collect();
+    let header_missing = matches!(&loaded.header, Err(e) if e.missing_count().is_some());
     let account = FileAccount {
         entry,
         stamp,
         court_codes: court_codes.into_iter().collect(),
         courts: courts.into_iter().collect(),
         causes: rows.as_ref().map(|r| r.causes.clone()).unwrap_or_default(),
+        header_missing,
     };
     ParsedFile { account, rows }
 }
@@ -128,8 +141,12 @@ impl ParsedFile {
 
 /// A file that could not be read or had no line to take a header from.
 fn unread(file: &InputFile, rejection: Rejection, sha256: Option<String>, encoding: Option<Encoding>) -> ParsedFile {
+    let header_missing = matches!(rejection, Rejection::Empty);
     let entry = entry_of(file, sha256, encoding, Some(&rejection));
-    ParsedFile { account: FileAccount { entry, stamp: None, court_codes: Vec::new(), courts: Vec::new(), causes: Vec::new() }, rows: None }
+    ParsedFile {
+        account: FileAccount { entry, stamp: None, court_codes: Vec::new(), courts: Vec::new(), causes: Vec::new(), header_missing },
+        rows: None,
+    }
 }
 
 fn entry_of(file: &InputFile, sha256: Option<String>, encoding: Option<Encoding>, rejection: Option<&Rejection>) -> FileEntry {
@@ -149,6 +166,24 @@ fn entry_of(file: &InputFile, sha256: Option<String>, encoding: Option<Encoding>
         fields_redacted: 0,
         warnings: BTreeMap::new(),
         rejected: rejection.map(|r| r.to_string()),
+        sheet: file.sheet.clone(),
+        skipped: None,
+    }
+}
+
+/// §2: a workbook's sheet without a header is skipped (listed, not
+/// rejected) when another sheet of the workbook has one; a workbook with no
+/// such sheet stays rejected, sheet by sheet. Run on the accounts of both
+/// roads, so it is idempotent.
+pub fn settle_workbooks(files: &mut [FileAccount]) {
+    let workbook = |a: &FileAccount| a.entry.sheet.as_ref().and_then(|s| a.entry.file.strip_suffix(&format!("#{s}")).map(str::to_string));
+    let with_header: BTreeSet<String> = files.iter().filter(|a| !a.header_missing).filter_map(workbook).collect();
+    for a in files.iter_mut() {
+        let skip = a.header_missing && a.entry.rejected.is_some() && workbook(a).is_some_and(|w| with_header.contains(&w));
+        if skip {
+            a.entry.skipped = a.entry.rejected.take();
+            a.court_codes.clear();
+        }
     }
 }
 

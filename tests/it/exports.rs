@@ -199,3 +199,137 @@ fn the_nightly_refresh_publishes_from_1_january_of_today_to_today() {
     // the sample's cases are of 2023: tonight's period has none, and the run says so
     assert!(String::from_utf8_lossy(&o.stderr).contains("no first-enforcement case was filed or closed between 2026-01-01 and 2026-12-02"));
 }
+
+/// `gen` into `dir`, as workbooks or as CSV.
+fn generate(dir: &Path, workbooks: bool, messy: bool) {
+    let mut c = courtstat();
+    c.args(["gen", "--rows", "1500", "--seed", "11", "--cities", "承德市", "--out"]).arg(dir);
+    if workbooks {
+        c.arg("--workbooks");
+    }
+    if messy {
+        c.arg("--messy");
+    }
+    let o = c.output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+fn run_on(input: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    courtstat()
+        .arg("run")
+        .arg("--input")
+        .arg(input)
+        .arg("--out")
+        .arg(out)
+        .args(["--from", "2023-01-01", "--as-of", "2023-08-22", "--quiet"])
+        .args(extra)
+        .env("COURTSTAT_TODAY", "2023-08-22")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn workbooks_give_the_figures_the_same_rows_give_as_csv() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (books, csv) = (tmp.path().join("books"), tmp.path().join("csv"));
+    generate(&books, true, false);
+    generate(&csv, false, false);
+    assert!(files(&books).iter().all(|f| f.extension().is_some_and(|e| e == "xlsx")));
+    for (input, out) in [(&books, "out_books"), (&csv, "out_csv")] {
+        let o = run_on(input, &tmp.path().join(out), &[]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    for t in ["indicators_court.csv", "indicators_city.csv", "indicators_monthly.csv", "watchlist.csv"] {
+        let (a, b) = (fs::read(tmp.path().join("out_books").join(t)).unwrap(), fs::read(tmp.path().join("out_csv").join(t)).unwrap());
+        assert!(a == b, "{t} differs between the workbooks and the CSV files");
+    }
+    let m = manifest(&tmp.path().join("out_books"));
+    let f = &m["files"][0];
+    assert!(f["file"].as_str().unwrap().ends_with(".xlsx#执行案件"), "{f}");
+    assert_eq!((f["encoding"].as_str(), f["title_lines"].as_u64(), f["warnings"]["summary_row"].as_u64()), (Some("xlsx"), Some(2), Some(1)));
+    assert_eq!(f["header"]["claim_amount"], "应执行标的金额");
+}
+
+#[test]
+fn a_messy_workbook_quarantines_by_sheet_and_row() {
+    let tmp = tempfile::tempdir().unwrap();
+    let books = tmp.path().join("books");
+    generate(&books, true, true);
+    let out = tmp.path().join("out");
+    let o = run_on(&books, &out, &["--allow-partial"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let q = table(&out, "quarantine");
+    assert!(!q.is_empty());
+    for r in &q {
+        // a sheet's row number: the header is row 3, so data rows start at 4
+        assert!(r["file"].contains(".xlsx#执行案件") && r["line"].parse::<u32>().unwrap() >= 4, "{r:?}");
+    }
+}
+
+/// A workbook of named sheets, each a list of rows of text cells.
+fn workbook(path: &Path, sheets: &[(&str, &[&[&str]])]) {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    for (name, rows) in sheets {
+        let sheet = book.add_worksheet();
+        sheet.set_name(*name).unwrap();
+        for (r, row) in rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                sheet.write_string(r as u32, c as u16, *v).unwrap();
+            }
+        }
+    }
+    book.save(path).unwrap();
+}
+
+const HEAD: &[&str] = &["案号", "立案日期", "结案日期", "结案方式", "案由"];
+const ROW: &[&str] = &["（2023）冀0821执1号", "2023-01-05", "2023-03-01", "执行完毕", "民间借贷纠纷"];
+
+#[test]
+fn a_sheet_without_a_header_is_skipped_and_listed_unless_no_sheet_has_one() {
+    let tmp = folder(&[]);
+    let input = tmp.path().join("input");
+    workbook(&input.join("a.xlsx"), &[("说明", &[&["本表为承德县执行案件"]]), ("明细", &[HEAD, ROW])]);
+    let o = run_in(tmp.path(), &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let m = manifest(&tmp.path().join("out"));
+    let files = m["files"].as_array().unwrap();
+    assert_eq!(files.len(), 2);
+    assert_eq!(files[0]["file"], "a.xlsx#说明");
+    assert!(files[0]["skipped"].as_str().unwrap().contains("no header") && files[0]["rejected"].is_null(), "{}", files[0]);
+    assert_eq!((files[1]["file"].as_str(), files[1]["cases"].as_u64()), (Some("a.xlsx#明细"), Some(1)));
+
+    // a summary workbook: no sheet with a case-level header
+    workbook(&input.join("b.xlsx"), &[("汇总", &[&["法院", "收案数", "结案数"], &["承德县人民法院", "10", "8"]])]);
+    let o = run_in(tmp.path(), &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("b.xlsx#汇总") && stderr.contains("no header"), "{stderr}");
+}
+
+#[test]
+fn a_file_that_is_no_workbook_is_rejected_naming_it() {
+    let tmp = folder(&[("renamed.xlsx", "案号,立案日期\n"), ("old.xls", "not a workbook")]);
+    let o = run_in(tmp.path(), &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("renamed.xlsx") && stderr.contains("old.xls") && stderr.contains("not a readable workbook"), "{stderr}");
+    assert!(!tmp.path().join("out").exists(), "nothing published");
+}
+
+#[test]
+fn a_zip_bomb_is_refused_before_it_is_unpacked() {
+    use std::io::Write as _;
+    let tmp = folder(&[]);
+    let path = tmp.path().join("input").join("bomb.xlsx");
+    let mut zip = zip::ZipWriter::new(fs::File::create(&path).unwrap());
+    zip.start_file("xl/worksheets/sheet1.xml", zip::write::SimpleFileOptions::default()).unwrap();
+    let zeros = vec![b' '; 1 << 20];
+    for _ in 0..64 {
+        zip.write_all(&zeros).unwrap();
+    }
+    zip.finish().unwrap();
+    let o = run_in(tmp.path(), &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("bomb.xlsx") && stderr.contains("bytes unpacked"), "{stderr}");
+}
