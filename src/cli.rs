@@ -103,6 +103,9 @@ pub struct GenArgs {
     /// Write the exports as .xlsx workbooks (title lines, 法标 header, typed cells, a 合计 row)
     #[arg(long)]
     pub workbooks: bool,
+    /// The province whose courts export, by its 代字 (冀, 粤, 京, …)
+    #[arg(long, default_value = "冀")]
+    pub province: String,
 }
 
 const RUN_EXAMPLES: &str = "Examples:
@@ -192,8 +195,12 @@ impl GenArgs {
         if self.out.exists() && self.out.read_dir().map(|mut d| d.next().is_some()).unwrap_or(true) {
             return Err(crate::config::ConfigError::Invalid(format!("--out {}: not an empty folder", self.out.display())));
         }
+        if crate::reference::province_table(&self.province).is_none() {
+            let marks: Vec<&str> = crate::reference::PROVINCES.iter().map(|p| p.0).collect();
+            return Err(crate::config::ConfigError::Invalid(format!("--province {:?}: not one of {}", self.province, marks.join(" "))));
+        }
         // a city the courts table does not know would write nothing
-        let known = crate::reference::Courts::load(None).map(|c| c.cities()).unwrap_or_default();
+        let known = crate::reference::Courts::load(Some(std::path::Path::new(&self.province))).map(|c| c.cities()).unwrap_or_default();
         if let Some(unknown) = self.cities.iter().find(|c| !known.contains(c)) {
             return Err(crate::config::ConfigError::Invalid(format!(
                 "--cities: {unknown:?} is not a city of the courts table ({})",
@@ -209,6 +216,7 @@ impl GenArgs {
             export_date: crate::config::parse_date(&self.export_date, "--export-date")?,
             years: self.years,
             workbooks: self.workbooks,
+            province: self.province.trim().to_string(),
         })
     }
 }

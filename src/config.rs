@@ -296,7 +296,10 @@ impl Settings {
             inputs,
             out,
             period: Period { from, as_of },
-            courts: o.courts.clone().or_else(|| file.courts.as_deref().map(rel)),
+            // a province's 代字 names an embedded table, not a file (§3)
+            courts: o.courts.clone().or_else(|| {
+                file.courts.as_deref().map(|c| if crate::reference::province_table(c).is_some() { PathBuf::from(c.trim()) } else { rel(c) })
+            }),
             causes: o.causes.clone().or_else(|| file.causes.as_deref().map(rel)),
             first_enforcement_months: months,
             min_closed: file.min_closed.unwrap_or(10),

@@ -34,6 +34,8 @@ pub struct GenSettings {
     /// title and a date line above the 法标 header, typed number and date
     /// cells, a 合计 row at the bottom
     pub workbooks: bool,
+    /// the province's 代字: whose courts table the exports are of
+    pub province: String,
 }
 
 #[derive(Debug, Clone, Default)]

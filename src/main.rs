@@ -95,7 +95,7 @@ fn explain(e: &courtstat::cli::ExplainArgs) -> ExitCode {
 
 fn gen(g: &courtstat::cli::GenArgs) -> ExitCode {
     let result = g.settings().map_err(courtstat::Error::from).and_then(|s| {
-        let courts = courtstat::reference::Courts::load(None)?;
+        let courts = courtstat::reference::Courts::load(Some(std::path::Path::new(&s.province)))?;
         courtstat::gen::generate(&s, &courts)
             .map_err(|e| courtstat::Error::Output(courtstat::output::OutputError { path: s.out.display().to_string(), message: e.to_string() }))
     });

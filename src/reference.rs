@@ -9,6 +9,48 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 pub const DEFAULT_COURTS: &str = include_str!("../data/reference/courts_hebei.csv");
+
+/// Every province's courts table (§3), by its 代字: what `courts = "粤"`
+/// selects. Derived from the division table by
+/// `data/reference/regenerate_courts.sh` (see its README).
+pub const PROVINCES: [(&str, &str, &str); 31] = [
+    ("京", "beijing", include_str!("../data/reference/courts_beijing.csv")),
+    ("津", "tianjin", include_str!("../data/reference/courts_tianjin.csv")),
+    ("冀", "hebei", include_str!("../data/reference/courts_hebei.csv")),
+    ("晋", "shanxi", include_str!("../data/reference/courts_shanxi.csv")),
+    ("蒙", "neimenggu", include_str!("../data/reference/courts_neimenggu.csv")),
+    ("辽", "liaoning", include_str!("../data/reference/courts_liaoning.csv")),
+    ("吉", "jilin", include_str!("../data/reference/courts_jilin.csv")),
+    ("黑", "heilongjiang", include_str!("../data/reference/courts_heilongjiang.csv")),
+    ("沪", "shanghai", include_str!("../data/reference/courts_shanghai.csv")),
+    ("苏", "jiangsu", include_str!("../data/reference/courts_jiangsu.csv")),
+    ("浙", "zhejiang", include_str!("../data/reference/courts_zhejiang.csv")),
+    ("皖", "anhui", include_str!("../data/reference/courts_anhui.csv")),
+    ("闽", "fujian", include_str!("../data/reference/courts_fujian.csv")),
+    ("赣", "jiangxi", include_str!("../data/reference/courts_jiangxi.csv")),
+    ("鲁", "shandong", include_str!("../data/reference/courts_shandong.csv")),
+    ("豫", "henan", include_str!("../data/reference/courts_henan.csv")),
+    ("鄂", "hubei", include_str!("../data/reference/courts_hubei.csv")),
+    ("湘", "hunan", include_str!("../data/reference/courts_hunan.csv")),
+    ("粤", "guangdong", include_str!("../data/reference/courts_guangdong.csv")),
+    ("桂", "guangxi", include_str!("../data/reference/courts_guangxi.csv")),
+    ("琼", "hainan", include_str!("../data/reference/courts_hainan.csv")),
+    ("渝", "chongqing", include_str!("../data/reference/courts_chongqing.csv")),
+    ("川", "sichuan", include_str!("../data/reference/courts_sichuan.csv")),
+    ("贵", "guizhou", include_str!("../data/reference/courts_guizhou.csv")),
+    ("云", "yunnan", include_str!("../data/reference/courts_yunnan.csv")),
+    ("藏", "xizang", include_str!("../data/reference/courts_xizang.csv")),
+    ("陕", "shaanxi", include_str!("../data/reference/courts_shaanxi.csv")),
+    ("甘", "gansu", include_str!("../data/reference/courts_gansu.csv")),
+    ("青", "qinghai", include_str!("../data/reference/courts_qinghai.csv")),
+    ("宁", "ningxia", include_str!("../data/reference/courts_ningxia.csv")),
+    ("新", "xinjiang", include_str!("../data/reference/courts_xinjiang.csv")),
+];
+
+/// The embedded table of a province named by its 代字, if `word` is one.
+pub fn province_table(word: &str) -> Option<(&'static str, &'static str)> {
+    PROVINCES.iter().find(|(mark, ..)| *mark == word.trim()).map(|(_, name, text)| (*name, *text))
+}
 pub const DEFAULT_CAUSES: &str = include_str!("../data/reference/causes.csv");
 
 /// A reference file that is missing or malformed: a usage error (exit 2).
@@ -69,7 +111,12 @@ struct CourtRow {
 }
 
 impl Courts {
+    /// The courts table at `path`, or the embedded one of the province whose
+    /// 代字 `path` is (`粤`), or Hebei's when none is named.
     pub fn load(path: Option<&Path>) -> Result<Courts, ReferenceError> {
+        if let Some((name, text)) = path.and_then(|p| p.to_str()).and_then(province_table) {
+            return Courts::parse(text, format!("(built in) data/reference/courts_{name}.csv"));
+        }
         let (text, source) = read_reference(path, DEFAULT_COURTS, "courts_hebei.csv")?;
         Courts::parse(&text, source)
     }
@@ -308,5 +355,26 @@ mod tests {
         let e = Courts::parse("court_code,court_name,city,level\n冀01,x,y,省级\n", "c.csv".into()).unwrap_err();
         assert!(e.to_string().contains("c.csv") && e.to_string().contains("line 2"), "{e}");
         assert!(Courts::parse("a,b\n1,2\n", "c.csv".into()).is_err());
+    }
+}
+
+#[cfg(test)]
+mod provinces {
+    use super::*;
+
+    #[test]
+    fn every_province_table_parses_with_one_high_court_and_codes_of_its_mark() {
+        let mut basic = 0;
+        for (mark, name, text) in PROVINCES {
+            let courts = Courts::parse(text, name.to_string()).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let high: Vec<_> = courts.list.iter().filter(|c| c.level == CourtLevel::High).collect();
+            assert_eq!(high.len(), 1, "{name}");
+            assert_eq!(high[0].code, mark, "{name}");
+            assert!(courts.list.iter().all(|c| c.code.starts_with(mark)), "{name}");
+            assert!(courts.list.iter().filter(|c| c.level != CourtLevel::High).all(|c| c.city.is_some()), "{name}: every court has a city");
+            basic += courts.list.iter().filter(|c| c.level == CourtLevel::Basic).count();
+        }
+        assert_eq!(basic, 2849, "the basic courts of the 31 tables");
+        assert_eq!(province_table("冀").map(|t| t.1), Some(DEFAULT_COURTS));
     }
 }

@@ -333,3 +333,25 @@ fn a_zip_bomb_is_refused_before_it_is_unpacked() {
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(stderr.contains("bomb.xlsx") && stderr.contains("bytes unpacked"), "{stderr}");
 }
+
+#[test]
+fn three_other_provinces_generate_and_run_with_their_own_courts() {
+    for (mark, city) in [("粤", "广州市"), ("京", "北京市"), ("新", "乌鲁木齐市")] {
+        let tmp = tempfile::tempdir().unwrap();
+        let input = tmp.path().join("input");
+        let o = courtstat().args(["gen", "--province", mark, "--rows", "1500", "--seed", "3", "--out"]).arg(&input).output().unwrap();
+        assert!(o.status.success(), "{mark}: {}", String::from_utf8_lossy(&o.stderr));
+        let out = tmp.path().join("out");
+        let o = run_on(&input, &out, &["--courts", mark]);
+        assert!(o.status.success(), "{mark}: {}", String::from_utf8_lossy(&o.stderr));
+        let m = manifest(&out);
+        assert_eq!(m["quarantine_by_reason"]["unknown_court"], 0, "{mark}: every generated court is in its table");
+        assert!(m["cases_kept"].as_u64().unwrap() > 1000, "{mark}");
+        let court = table(&out, "indicators_court");
+        assert!(court.iter().all(|r| r["court_code"].starts_with(mark)), "{mark}: only its own courts");
+        assert!(table(&out, "indicators_city").iter().any(|r| r["city"] == city && r["filed"] != "0"), "{mark}: {city} has figures");
+    }
+    let o = courtstat().args(["gen", "--province", "X", "--out", "/nonexistent-courtstat"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--province \"X\": not one of 京 津 冀"));
+}
