@@ -18,7 +18,9 @@
 # day later each time (the nightly run's case), and once with the court's
 # re-export added under a new name. Last, the same cold and warm runs on a
 # province whose courts have cases of five filing years (BENCH_YEARS_ROWS,
-# default 2,000,000), where one court's cases spread over many chunks.
+# default 2,000,000), where one court's cases spread over many chunks. And
+# the same rows as .xlsx workbooks and as CSV (BENCH_BOOK_ROWS, default
+# 300,000): the workbook read speed, and the same court figures from both.
 set -euo pipefail
 bin="$1"
 rows="${BENCH_ROWS:-2500000}"
@@ -168,3 +170,19 @@ read -r years_cold years_rss < <(timed RAYON_NUM_THREADS=2 "$bin" run --input "$
 awk -v w="$years_cold" -v m="$years_rss" -v reps="$reps" 'BEGIN {
   printf "five filing years (cold, 2 threads): median of %d runs %.2f s, peak RSS %.0f MB\n", reps, w, m/1024 }'
 refresh_series "$years" "$years_cold" "five filing years"
+
+# workbooks against the same rows as CSV (BENCH_BOOK_ROWS, default 300,000)
+book_rows="${BENCH_BOOK_ROWS:-300000}"
+books=$(input_of "$book_rows-seed7-books" "$book_rows" --seed 7 --workbooks)
+plain=$(input_of "$book_rows-seed7-csv" "$book_rows" --seed 7)
+for kind in books plain; do
+  in=${!kind}
+  read -r w m < <(timed RAYON_NUM_THREADS=2 "$bin" run --input "$in" --out "$dir/out-$kind" --as-of 2023-08-22 --quiet --no-cache)
+  b=$(find "$in" -type f -printf '%s\n' | awk '{s+=$1} END {print s}')
+  n=$(tr -d '\n ' < "$dir/out-$kind/run.json" | sed -n 's/.*"rows_read":\([0-9]*\).*/\1/p')
+  awk -v k="$kind" -v w="$w" -v m="$m" -v b="$b" -v n="$n" -v reps="$reps" 'BEGIN {
+    printf "%s (%s rows, %.1f MB): median of %d runs %.2f s  %.1f MB/s  %.0f rows/s  peak RSS %.0f MB\n",
+      (k == "books" ? "workbooks (.xlsx)" : "the same rows as CSV"), n, b/1e6, reps, w, b/1e6/w, n/w, m/1024 }'
+done
+cmp -s "$dir/out-books/indicators_court.csv" "$dir/out-plain/indicators_court.csv" || { echo "MISMATCH: workbooks and CSV give different court figures"; exit 1; }
+echo "  workbook and CSV court tables identical"
