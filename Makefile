@@ -52,6 +52,10 @@ conformance: build
 sample: build
 	rm -rf data/sample
 	$(BIN) gen --out data/sample --rows 2400 --seed 7 --messy --cities 承德市,唐山市 --export-date 2023-08-25
+	rm -rf $(CARGO_TARGET_DIR)/sample-books
+	$(BIN) gen --out $(CARGO_TARGET_DIR)/sample-books --rows 400 --seed 7 --workbooks --cities 秦皇岛市 --export-date 2023-08-25
+	mkdir -p data/sample/秦皇岛市
+	cp $(CARGO_TARGET_DIR)/sample-books/秦皇岛市/卢龙县人民法院_执行案件_20230825.xlsx data/sample/秦皇岛市/
 
 ## bench: throughput, rows/s, peak RSS and stage times on 2.5M generated rows
 bench: build
