@@ -106,3 +106,81 @@ fn a_cache_folder_that_cannot_be_used_costs_speed_only() {
     assert!(c.status.success());
     assert_same_outputs(&out, &cold, "without a usable cache");
 }
+
+#[test]
+fn an_input_that_grows_while_it_is_read_is_rejected_naming_it_and_nothing_is_published() {
+    use std::io::Write as _;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let tmp = tempfile::tempdir().unwrap();
+    let input = export(tmp.path(), 3000, 62);
+    // one export that a court system is still writing: 20 MB, and growing
+    // all through the run
+    let growing = input.join("承德市").join("正在导出.csv");
+    let header = "案号,立案日期,结案日期,结案方式,案由\n";
+    let line = "（2023）冀0821执1号,2023-01-05,2023-03-01,执行完毕,民间借贷纠纷\n";
+    fs::write(&growing, format!("{header}{}", line.repeat(20 << 20 >> 6))).unwrap();
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (stop, growing) = (stop.clone(), growing.clone());
+        std::thread::spawn(move || {
+            let mut f = fs::OpenOptions::new().append(true).open(&growing).unwrap();
+            while !stop.load(Ordering::Relaxed) {
+                f.write_all(line.as_bytes()).unwrap();
+                f.flush().unwrap();
+            }
+        })
+    };
+    let out = tmp.path().join("out");
+    let o =
+        courtstat().args(["run", "--no-cache", "--quiet", "--as-of", "2023-08-22", "--input"]).arg(&input).arg("--out").arg(&out).output().unwrap();
+    stop.store(true, Ordering::Relaxed);
+    writer.join().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("正在导出.csv") && stderr.contains("changed while it was read"), "{stderr}");
+    assert!(!out.exists(), "nothing published");
+    assert!(debris(tmp.path()).is_empty(), "{:?}", debris(tmp.path()));
+}
+
+/// Makes a folder immutable (`chattr +i`: not even root may add to it) for
+/// as long as it lives; a file system without the flag fails the test
+/// rather than skipping it.
+struct Immutable(std::path::PathBuf);
+
+impl Immutable {
+    fn new(dir: &Path) -> Immutable {
+        let o = std::process::Command::new("chattr").arg("+i").arg(dir).output().expect("chattr (e2fsprogs) runs");
+        assert!(o.status.success(), "chattr +i {}: {}", dir.display(), String::from_utf8_lossy(&o.stderr));
+        Immutable(dir.to_path_buf())
+    }
+}
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("chattr").arg("-i").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_read_only_output_parent_fails_the_run_naming_it_and_keeps_the_last_published_set() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = export(tmp.path(), 2000, 63);
+    let parent = tmp.path().join("published");
+    fs::create_dir(&parent).unwrap();
+    let out = parent.join("out");
+    let run = || {
+        courtstat().args(["run", "--no-cache", "--quiet", "--as-of", "2023-08-22", "--input"]).arg(&input).arg("--out").arg(&out).output().unwrap()
+    };
+    let ok = run();
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let before = snapshot(&out);
+    let o = {
+        let _frozen = Immutable::new(&parent);
+        run()
+    };
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains(&parent.display().to_string()) || stderr.contains(&out.display().to_string()), "names the folder: {stderr}");
+    assert_eq!(snapshot(&out), before, "the last published set is intact");
+    assert!(debris(&parent).is_empty(), "{:?}", debris(&parent));
+}
