@@ -51,7 +51,18 @@ pub fn sheet_names(bytes: &[u8]) -> Result<Vec<String>, Rejection> {
 }
 
 fn open(bytes: &[u8]) -> Result<Sheets<Cursor<&[u8]>>, Rejection> {
+    if is_encrypted(bytes) {
+        return Err(Rejection::Unreadable("a password-protected workbook: save it again without a password".into()));
+    }
     open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| Rejection::Unreadable(format!("not a readable workbook: {e}")))
+}
+
+/// An encrypted OOXML workbook is a compound file holding an
+/// `EncryptionInfo` stream (its name stored in UTF-16) instead of a zip.
+fn is_encrypted(bytes: &[u8]) -> bool {
+    const CFB: &[u8] = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
+    let name: Vec<u8> = "EncryptionInfo".encode_utf16().flat_map(u16::to_le_bytes).collect();
+    bytes.starts_with(CFB) && memchr::memmem::find(bytes, &name).is_some()
 }
 
 /// §2's size limits for a zip-based workbook: its declared unpacked sizes.

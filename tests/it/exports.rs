@@ -355,3 +355,72 @@ fn three_other_provinces_generate_and_run_with_their_own_courts() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--province \"X\": not one of 京 津 冀"));
 }
+
+#[test]
+fn an_xls_workbook_reads_its_dates_numbers_and_flags_and_skips_its_notes_sheet() {
+    // tests/fixtures/workbooks/承德县.xls (BIFF8, written once with xlwt): a
+    // title and a date line, the 法标 header, date cells, a YYYYMMDD number
+    // and a serial (44941 = 15 January 2023) in 立案日期, 1234.56 as a number
+    // cell, 实结标志 是 on a 终本 case, an impossible date as text, a 合计
+    // row, and a notes sheet without a header
+    let tmp = tempfile::tempdir().unwrap();
+    fs::create_dir_all(tmp.path().join("input")).unwrap();
+    fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/workbooks/承德县.xls"), tmp.path().join("input/承德县.xls")).unwrap();
+    fs::write(tmp.path().join("pipeline.toml"), format!("{PIPELINE}max_bad_row_ratio = 0.5\n")).unwrap();
+    let o = run_in(tmp.path(), &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = tmp.path().join("out");
+    let m = manifest(&out);
+    let (data, notes) = (&m["files"][0], &m["files"][1]);
+    assert_eq!((data["file"].as_str(), data["encoding"].as_str()), (Some("承德县.xls#执行案件"), Some("xls")));
+    assert_eq!((data["title_lines"].as_u64(), data["data_records"].as_u64(), data["cases"].as_u64()), (Some(2), Some(5), Some(4)));
+    assert_eq!(data["warnings"]["summary_row"], 1);
+    assert_eq!(notes["file"], "承德县.xls#说明");
+    assert!(notes["skipped"].is_string() && notes["rejected"].is_null(), "{notes}");
+    let q = table(&out, "quarantine");
+    assert_eq!((q.len(), q[0]["line"].as_str(), q[0]["reason"].as_str()), (1, "8", "bad_filing_date"));
+    let court = table(&out, "indicators_court");
+    let r = row(&court, "court_code", "冀0821");
+    let got: Vec<&str> = ["filed", "closed", "completed", "executed", "claim_amount"].iter().map(|k| r[*k].as_str()).collect();
+    assert_eq!(got, ["4", "2", "1", "2", "1434.56"]);
+    let monthly = table(&out, "indicators_monthly");
+    let january = monthly.iter().find(|m| m["court_code"] == "冀0821" && m["month"] == "2023-01").unwrap();
+    assert_eq!(january["filed"], "4", "the YYYYMMDD number and the serial are January dates");
+}
+
+#[test]
+fn a_password_protected_workbook_is_rejected_saying_so() {
+    // tests/fixtures/workbooks/加密.xlsx: a generated export encrypted with
+    // the password "secret" (msoffcrypto-tool, once)
+    let tmp = folder(&[]);
+    fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/workbooks/加密.xlsx"), tmp.path().join("input/加密.xlsx")).unwrap();
+    let o = run_in(tmp.path(), &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("加密.xlsx: cannot be read: a password-protected workbook"), "{stderr}");
+}
+
+#[test]
+fn a_sheet_of_a_million_blank_rows_costs_no_memory_and_holds_no_record() {
+    let tmp = folder(&[]);
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (c, h) in HEAD.iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    for (c, v) in ROW.iter().enumerate() {
+        sheet.write_string(1, c as u16, *v).unwrap();
+    }
+    // formatted but empty cells down to the sheet's last row
+    let yellow = rust_xlsxwriter::Format::new().set_background_color(rust_xlsxwriter::Color::Yellow);
+    for r in 2..1_048_576u32 {
+        sheet.write_blank(r, 0, &yellow).unwrap();
+    }
+    book.save(tmp.path().join("input/blank.xlsx")).unwrap();
+    let o = run_in(tmp.path(), &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let m = manifest(&tmp.path().join("out"));
+    assert_eq!((m["files"][0]["data_records"].as_u64(), m["cases_kept"].as_u64()), (Some(1), Some(1)));
+    let peak_mb = m["memory_mb"]["peak"].as_u64().expect("run.json gives the peak");
+    assert!(peak_mb < 200, "peak {peak_mb} MB");
+}
