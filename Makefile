@@ -1,7 +1,11 @@
 # courtstat — the targets statisticians and the scheduler run.
 # One cargo profile (release) serves run, test and bench, so nothing builds twice.
 CARGO ?= cargo
-CARGO_TARGET_DIR ?= $(CURDIR)/target
+# One target folder for make, cargo and CI: the one CI caches
+# (~/.cache/courtstat/target), with ./target a link to it, so that a
+# `make run` after CI on the same machine builds nothing again. A checkout
+# that already has a ./target folder of its own keeps using it.
+CARGO_TARGET_DIR ?= $(if $(wildcard target/release target/debug target/.rustc_info.json),$(CURDIR)/target,$(HOME)/.cache/courtstat/target)
 export CARGO_TARGET_DIR
 BIN := $(CARGO_TARGET_DIR)/release/courtstat
 SHARED ?= ../shared
@@ -11,6 +15,8 @@ SHARED ?= ../shared
 all: build
 
 build:
+	@mkdir -p $(CARGO_TARGET_DIR)
+	@[ -e target ] || ln -s $(CARGO_TARGET_DIR) target
 	$(CARGO) build --release --locked
 
 ## run: the default pipeline (pipelines/hebei.toml) on data/sample
