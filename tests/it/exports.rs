@@ -424,3 +424,24 @@ fn a_sheet_of_a_million_blank_rows_costs_no_memory_and_holds_no_record() {
     let peak_mb = m["memory_mb"]["peak"].as_u64().expect("run.json gives the peak");
     assert!(peak_mb < 200, "peak {peak_mb} MB");
 }
+
+#[test]
+fn the_cache_keeps_workbook_sheets_as_it_keeps_csv_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let books = tmp.path().join("books");
+    generate(&books, true, false);
+    for f in files(&books) {
+        backdate(&f);
+    }
+    let (warm, cold) = (tmp.path().join("warm"), tmp.path().join("cold"));
+    for _ in 0..2 {
+        let o = run_on(&books, &warm, &[]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let m = manifest(&warm);
+    let n = m["files"].as_array().unwrap().len() as u64;
+    assert_eq!((m["cache"]["files_cached"].as_u64(), m["cache"]["files_parsed"].as_u64()), (Some(n), Some(0)), "{}", m["cache"]);
+    let o = run_on(&books, &cold, &["--no-cache"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_same_outputs(&warm, &cold, "cached workbook run against a cold one");
+}
