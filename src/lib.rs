@@ -65,7 +65,7 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
         Some(found) => found,
         None => gather(&inputs, &ctx, &done, &mut clock),
     };
-    normalize::settle_workbooks(&mut found.files);
+    normalize::settle_workbooks(found.files.iter_mut());
     refuse_rejected(&found, settings.allow_partial)?;
     if let Some(m) = &memo {
         clock.time("remember", || m.remember(&found));

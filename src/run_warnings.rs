@@ -125,13 +125,15 @@ pub fn of(ind: &Indicators, courts: &Courts, period: &Period, defs: &Definitions
     out
 }
 
-/// The first ten names, and how many more.
+/// The first ten names, and how many more, in the language `sep` belongs to
+/// ("、" Chinese, anything else English).
 fn first_ten(names: &[String], sep: &str) -> String {
     let shown = names.iter().take(NAMED).cloned().collect::<Vec<_>>().join(sep);
-    match (names.len().saturating_sub(NAMED), sep) {
-        (0, _) => shown,
-        (more, "、") => format!("{shown} 等（另有 {more} 个）"),
-        (more, _) => format!("{shown} and {more} more"),
+    let more = names.len().saturating_sub(NAMED);
+    match more {
+        0 => shown,
+        _ if sep == "、" => format!("{shown} 等（另有 {more} 个）"),
+        _ => format!("{shown} and {more} more"),
     }
 }
 

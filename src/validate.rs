@@ -62,11 +62,7 @@ pub fn validate(settings: &Settings) -> Result<Validation, Error> {
     let ctx = RowContext::new(settings.rules(), &courts, &causes, &hasher);
     let positions: Vec<u32> = (0..discovery.files.len() as u32).collect();
     let mut parsed = normalize::parse_all(&discovery.files, &positions, &ctx, &|_| ());
-    let mut accounts: Vec<normalize::FileAccount> = parsed.iter().map(|p| p.account.clone()).collect();
-    normalize::settle_workbooks(&mut accounts);
-    for (p, a) in parsed.iter_mut().zip(accounts) {
-        p.account = a;
-    }
+    normalize::settle_workbooks(parsed.iter_mut().map(|p| &mut p.account));
     let held: std::collections::BTreeSet<crate::reference::CourtId> =
         parsed.iter().filter(|p| !p.account.is_rejected()).flat_map(|p| p.account.courts.iter().copied()).collect();
     let unreported = courts

@@ -51,7 +51,7 @@ fn is_export(name: &OsStr) -> bool {
 /// A workbook's sheets, each an input of its own (§2: `承德县.xlsx#Sheet1`);
 /// a workbook whose sheets cannot be listed is one input, rejected when read.
 fn sheets_of(path: PathBuf, name: String, size: u64) -> Vec<InputFile> {
-    let names = std::fs::read(&path).ok().and_then(|bytes| super::workbook::sheet_names(&bytes).ok()).filter(|n| !n.is_empty());
+    let names = std::fs::File::open(&path).ok().and_then(|f| super::workbook::sheet_names(std::io::BufReader::new(f)).ok()).filter(|n| !n.is_empty());
     match names {
         Some(sheets) => {
             sheets.into_iter().map(|sheet| InputFile { path: path.clone(), name: format!("{name}#{sheet}"), size, sheet: Some(sheet) }).collect()

@@ -98,7 +98,8 @@ pub fn load(file: &InputFile, bytes: Vec<u8>, sha256: String, limits: &Limits) -
     let encoding = if workbook::format_of(&file.path.to_string_lossy()) == "xls" { Encoding::Xls } else { Encoding::Xlsx };
     let Some(sheet) = &file.sheet else {
         // discovery could not list its sheets: say why
-        let why = workbook::sheet_names(&bytes).err().unwrap_or_else(|| Rejection::Unreadable("the workbook has no sheet".into()));
+        let why =
+            workbook::sheet_names(std::io::Cursor::new(&bytes)).err().unwrap_or_else(|| Rejection::Unreadable("the workbook has no sheet".into()));
         return Err((why, Some(sha256), Some(encoding)));
     };
     let text = workbook::sheet_text(&bytes, sheet, limits).map_err(|r| (r, Some(sha256.clone()), Some(encoding)))?;

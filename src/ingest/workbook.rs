@@ -16,8 +16,8 @@
 
 use super::header::{Column, HeaderMap};
 use super::{Limits, Rejection};
-use calamine::{open_workbook_auto_from_rs, Data, DataRef, ExcelDateTime, ExcelDateTimeType, Reader, Sheets};
-use std::io::Cursor;
+use calamine::{Data, DataRef, ExcelDateTime, ExcelDateTimeType, Reader, Sheets, Xls, Xlsx};
+use std::io::{Cursor, Read, Seek, SeekFrom};
 
 /// A workbook whose parts declare more than this many bytes unpacked, or
 /// more than `MAX_RATIO` times their packed size, is refused before it is
@@ -41,39 +41,65 @@ pub fn format_of(name: &str) -> &'static str {
     }
 }
 
-/// The sheet names of the workbook at `path`, in workbook order (what
-/// discovery lists as files). Opening reads the directory and the workbook
-/// part, not the sheets.
-pub fn sheet_names(bytes: &[u8]) -> Result<Vec<String>, Rejection> {
-    check_declared_sizes(bytes)?;
-    let book = open(bytes)?;
-    Ok(book.sheet_names())
+/// The sheet names of a workbook, in workbook order (what discovery lists
+/// as inputs). Opening reads the zip's directory and the workbook part, not
+/// the sheets, so discovery passes the open file rather than its bytes.
+pub fn sheet_names<R: Read + Seek>(mut workbook: R) -> Result<Vec<String>, Rejection> {
+    check_declared_sizes(&mut workbook)?;
+    Ok(open(workbook)?.sheet_names())
 }
 
-fn open(bytes: &[u8]) -> Result<Sheets<Cursor<&[u8]>>, Rejection> {
-    if is_encrypted(bytes) {
+fn open<R: Read + Seek>(mut workbook: R) -> Result<Sheets<R>, Rejection> {
+    if is_encrypted(&mut workbook) {
         return Err(Rejection::Unreadable("a password-protected workbook: save it again without a password".into()));
     }
-    open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| Rejection::Unreadable(format!("not a readable workbook: {e}")))
+    let unreadable = |e: String| Rejection::Unreadable(format!("not a readable workbook: {e}"));
+    // a zip is an .xlsx, a compound file an .xls, whatever the name says
+    match magic(&mut workbook) {
+        m if m.starts_with(b"PK") => Xlsx::new(workbook).map(Sheets::Xlsx).map_err(|e| unreadable(e.to_string())),
+        m if m == *CFB => Xls::new(workbook).map(Sheets::Xls).map_err(|e| unreadable(e.to_string())),
+        _ => Err(unreadable("Cannot detect file format".into())),
+    }
+}
+
+/// The magic of a compound file (an `.xls`, or an encrypted `.xlsx`).
+const CFB: &[u8; 8] = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
+
+/// The first bytes of a workbook (the reader left at the start).
+fn magic<R: Read + Seek>(workbook: &mut R) -> [u8; 8] {
+    let mut head = [0u8; 8];
+    let _ = workbook.read(&mut head);
+    let _ = workbook.seek(SeekFrom::Start(0));
+    head
 }
 
 /// An encrypted OOXML workbook is a compound file holding an
 /// `EncryptionInfo` stream (its name stored in UTF-16) instead of a zip.
-fn is_encrypted(bytes: &[u8]) -> bool {
-    const CFB: &[u8] = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
+fn is_encrypted<R: Read + Seek>(workbook: &mut R) -> bool {
+    if magic(workbook) != *CFB {
+        return false;
+    }
+    // the directory of a compound file sits near its start; 64 KiB holds it
+    let mut start = Vec::new();
+    let _ = workbook.by_ref().take(1 << 16).read_to_end(&mut start);
+    let _ = workbook.seek(SeekFrom::Start(0));
     let name: Vec<u8> = "EncryptionInfo".encode_utf16().flat_map(u16::to_le_bytes).collect();
-    bytes.starts_with(CFB) && memchr::memmem::find(bytes, &name).is_some()
+    memchr::memmem::find(&start, &name).is_some()
 }
 
 /// §2's size limits for a zip-based workbook: its declared unpacked sizes.
 /// (An `.xls` file is no zip archive; calamine reads its records as it goes.)
-fn check_declared_sizes(bytes: &[u8]) -> Result<(), Rejection> {
-    if !bytes.starts_with(b"PK") {
+fn check_declared_sizes<R: Read + Seek>(workbook: &mut R) -> Result<(), Rejection> {
+    if !magic(workbook).starts_with(b"PK") {
         return Ok(());
     }
-    let archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| Rejection::Unreadable(format!("not a readable workbook: {e}")))?;
-    let Some(unpacked) = archive.decompressed_size() else { return Ok(()) };
-    let packed = bytes.len() as u128;
+    let packed = u128::from(workbook.seek(SeekFrom::End(0)).unwrap_or(0));
+    let _ = workbook.seek(SeekFrom::Start(0));
+    let archive = zip::ZipArchive::new(workbook.by_ref()).map_err(|e| Rejection::Unreadable(format!("not a readable workbook: {e}")))?;
+    let declared = archive.decompressed_size();
+    drop(archive);
+    let _ = workbook.seek(SeekFrom::Start(0));
+    let Some(unpacked) = declared else { return Ok(()) };
     if unpacked > MAX_UNPACKED || unpacked > MAX_RATIO * packed.max(1 << 16) {
         return Err(Rejection::Unreadable(format!(
             "the workbook declares {unpacked} bytes unpacked from {packed}: over the limit of {MAX_UNPACKED} bytes or {MAX_RATIO} times its size (a zip bomb?)"
@@ -104,7 +130,7 @@ struct Grid {
 /// Reads one sheet of a workbook into the text `super::find_header` and the
 /// row checks read. Errors name the problem; the caller names the file.
 pub fn sheet_text(bytes: &[u8], sheet: &str, limits: &Limits) -> Result<String, Rejection> {
-    check_declared_sizes(bytes)?;
+    check_declared_sizes(&mut Cursor::new(bytes))?;
     let grid = read_grid(bytes, sheet, limits)?;
     let prefix = render(&grid, &[], Some(super::HEADER_LINES as u32));
     let dates = date_columns(&prefix, limits);
@@ -112,7 +138,7 @@ pub fn sheet_text(bytes: &[u8], sheet: &str, limits: &Limits) -> Result<String, 
 }
 
 fn read_grid(bytes: &[u8], sheet: &str, limits: &Limits) -> Result<Grid, Rejection> {
-    let mut book = open(bytes)?;
+    let mut book = open(Cursor::new(bytes))?;
     let unreadable = |e: String| Rejection::Unreadable(format!("sheet {sheet:?}: {e}"));
     let mut grid = Grid { rows: Vec::new(), width: 0, is_1904: false };
     match &mut book {
@@ -247,7 +273,7 @@ fn cell_text(cell: &Cell, date_column: bool, is_1904: bool, out: &mut String) {
         Cell::Text(s) => out.extend(s.chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c })),
         Cell::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Cell::Date(serial) => date_text(*serial, is_1904, out),
-        Cell::Int(i) if date_column && !(10_000_000..=99_999_999).contains(i) => date_text(*i as f64, is_1904, out),
+        Cell::Int(i) if date_column && !is_eight_digits(*i as f64) => date_text(*i as f64, is_1904, out),
         Cell::Number(f) if date_column && !is_eight_digits(*f) => date_text(*f, is_1904, out),
         Cell::Int(i) => {
             let _ = write!(out, "{i}");
@@ -328,7 +354,7 @@ mod tests {
     #[test]
     fn something_that_is_no_workbook_is_refused_not_a_panic() {
         for bytes in [&b"case_no,filing_date\n"[..], b"PK\x03\x04garbage", b"", b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1broken"] {
-            assert!(matches!(sheet_names(bytes), Err(Rejection::Unreadable(_))), "{bytes:?}");
+            assert!(matches!(sheet_names(Cursor::new(bytes)), Err(Rejection::Unreadable(_))), "{bytes:?}");
         }
     }
 }

@@ -175,9 +175,10 @@ fn entry_of(file: &InputFile, sha256: Option<String>, encoding: Option<Encoding>
 /// rejected) when another sheet of the workbook has one; a workbook with no
 /// such sheet stays rejected, sheet by sheet. Run on the accounts of both
 /// roads, so it is idempotent.
-pub fn settle_workbooks(files: &mut [FileAccount]) {
+pub fn settle_workbooks<'a>(files: impl IntoIterator<Item = &'a mut FileAccount>) {
+    let mut files: Vec<&mut FileAccount> = files.into_iter().collect();
     let workbook = |a: &FileAccount| a.entry.sheet.as_ref().and_then(|s| a.entry.file.strip_suffix(&format!("#{s}")).map(str::to_string));
-    let with_header: BTreeSet<String> = files.iter().filter(|a| !a.header_missing).filter_map(workbook).collect();
+    let with_header: BTreeSet<String> = files.iter().filter(|a| !a.header_missing).filter_map(|a| workbook(a)).collect();
     for a in files.iter_mut() {
         let skip = a.header_missing && a.entry.rejected.is_some() && workbook(a).is_some_and(|w| with_header.contains(&w));
         if skip {

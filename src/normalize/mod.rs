@@ -403,26 +403,17 @@ fn party_hashes(hasher: &PartyHasher, applicant: Option<&str>, respondent: Optio
 
 #[cfg(test)]
 mod tests {
+    use super::tests_support::Fixture;
     use super::*;
     use crate::ingest::header::map_header;
-    use crate::reference::{Causes, Courts};
+    use crate::reference::Courts;
 
     const HEADER: &str = "案号,立案日期,结案日期,结案方式,案由,申请执行标的,执行到位金额,扣除天数,延长天数,更新时间,申请执行人,被执行人";
 
     /// Validates one data line under HEADER.
     fn check(line: &str) -> Result<Case, QuarantineReason> {
-        let courts = Courts::load(None).unwrap();
-        let causes = Causes::load(None).unwrap();
-        let hasher = PartyHasher::new(None);
-        let ctx = RowContext {
-            raw_columns: Vec::new(),
-            limits: Default::default(),
-            courts: &courts,
-            causes: &causes,
-            hasher: &hasher,
-            first_enforcement_months: 6,
-            max_bad_row_ratio: 0.1,
-        };
+        let fixture = Fixture::new(None);
+        let ctx = fixture.ctx(0.1);
         let cells: Vec<String> = HEADER.split(',').map(String::from).collect();
         let h = map_header(&cells).unwrap();
         let mut sp = Splitter::new(line, b',');
@@ -440,18 +431,8 @@ mod tests {
 
     #[test]
     fn rows_of_alternating_courts_each_find_their_own() {
-        let courts = Courts::load(None).unwrap();
-        let causes = Causes::load(None).unwrap();
-        let hasher = PartyHasher::new(None);
-        let ctx = RowContext {
-            raw_columns: Vec::new(),
-            limits: Default::default(),
-            courts: &courts,
-            causes: &causes,
-            hasher: &hasher,
-            first_enforcement_months: 6,
-            max_bad_row_ratio: 0.1,
-        };
+        let fixture = Fixture::new(None);
+        let ctx = fixture.ctx(0.1);
         let rows = ["冀0821", "冀0899", "冀0821", "冀0802", "冀0802", "冀0899", "冀0821"];
         let text: String = std::iter::once(HEADER.to_string())
             .chain(rows.iter().enumerate().map(|(i, c)| with(0, &format!("（2023）{c}执{}号", i + 1))))
@@ -459,7 +440,7 @@ mod tests {
             .join("\n");
         let loaded = crate::ingest::load_bytes(text.into_bytes(), String::new(), &Default::default()).unwrap();
         let out = validate_file(&loaded, loaded.header.as_ref().unwrap(), 0, &ctx);
-        let got: Vec<&str> = out.cases.iter().map(|c| courts.get(c.court).code.as_str()).collect();
+        let got: Vec<&str> = out.cases.iter().map(|c| fixture.courts.get(c.court).code.as_str()).collect();
         assert_eq!(got, ["冀0821", "冀0821", "冀0802", "冀0802", "冀0821"]);
         assert_eq!(
             out.quarantined.iter().map(|q| (q.line, q.reason)).collect::<Vec<_>>(),
@@ -542,18 +523,8 @@ mod tests {
 
     /// Every row of a whole file, title lines and all.
     fn rows_of(text: &str) -> FileRows {
-        let courts = Courts::load(None).unwrap();
-        let causes = Causes::load(None).unwrap();
-        let hasher = PartyHasher::new(None);
-        let ctx = RowContext {
-            raw_columns: Vec::new(),
-            limits: Default::default(),
-            courts: &courts,
-            causes: &causes,
-            hasher: &hasher,
-            first_enforcement_months: 6,
-            max_bad_row_ratio: 0.5,
-        };
+        let fixture = Fixture::new(None);
+        let ctx = fixture.ctx(0.5);
         let loaded = crate::ingest::load_bytes(text.as_bytes().to_vec(), String::new(), &Default::default()).unwrap();
         validate_file(&loaded, loaded.header.as_ref().unwrap(), 0, &ctx)
     }
@@ -633,20 +604,30 @@ mod tests_support {
     use crate::ingest::header::map_header;
     use crate::reference::{Causes, Courts};
 
+    /// What a test's `RowContext` borrows: the built-in tables and a hasher.
+    pub struct Fixture {
+        pub courts: Courts,
+        causes: Causes,
+        hasher: PartyHasher,
+    }
+
+    impl Fixture {
+        pub fn new(key: Option<Vec<u8>>) -> Fixture {
+            Fixture { courts: Courts::load(None).unwrap(), causes: Causes::load(None).unwrap(), hasher: PartyHasher::new(key) }
+        }
+
+        /// The contract's defaults (six months, the default limits), with
+        /// this bad-row ratio.
+        pub fn ctx(&self, max_bad_row_ratio: f64) -> RowContext<'_> {
+            let rules = Rules { limits: Default::default(), raw_columns: Vec::new(), first_enforcement_months: 6, max_bad_row_ratio };
+            RowContext::new(rules, &self.courts, &self.causes, &self.hasher)
+        }
+    }
+
     /// Validates one data line under a full header.
     pub fn check(line: &str) -> Result<Case, QuarantineReason> {
-        let courts = Courts::load(None).unwrap();
-        let causes = Causes::load(None).unwrap();
-        let hasher = PartyHasher::new(Some(b"k".to_vec()));
-        let ctx = RowContext {
-            raw_columns: Vec::new(),
-            limits: Default::default(),
-            courts: &courts,
-            causes: &causes,
-            hasher: &hasher,
-            first_enforcement_months: 6,
-            max_bad_row_ratio: 0.1,
-        };
+        let fixture = Fixture::new(Some(b"k".to_vec()));
+        let ctx = fixture.ctx(0.1);
         let header =
             "案号,立案日期,结案日期,结案方式,案由,申请执行标的,执行到位金额,扣除天数,延长天数,是否涉企,申请执行人,被执行人,执行法院,更新时间";
         let cells: Vec<String> = header.split(',').map(String::from).collect();

@@ -28,6 +28,14 @@ fn run_in(dir: &Path, envs: &[(&str, &str)]) -> std::process::Output {
     c.output().unwrap()
 }
 
+/// Runs the folder's pipeline, which must fail with exit 1 (a rejected
+/// file); its stderr.
+fn rejected_run(dir: &Path) -> String {
+    let o = run_in(dir, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
 /// A workbook-style export: a title, a date line, 法标 header words, a 合计 row.
 const TITLED: &str = "承德县人民法院执行案件明细表\n统计日期：2023年8月22日\n\
 案号,立案日期,结案日期,结案方式,案由,应执行标的金额,实际到位金额,执行期限届满日期,实结标志\n\
@@ -151,9 +159,7 @@ fn stale_data_is_named_with_its_latest_update() {
 fn a_header_below_the_tenth_line_is_no_header_and_the_message_names_the_closest_line() {
     let text = format!("{}案号,立案日期,结案日期,案由\n", "标题\n".repeat(10));
     let tmp = folder(&[("late.csv", &text), ("near.csv", "说明\n案号,立案日期,结案日期,案由\n（2023）冀0821执1号,2023-01-05,,x\n")]);
-    let o = run_in(tmp.path(), &[]);
-    assert_eq!(o.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&o.stderr);
+    let stderr = rejected_run(tmp.path());
     assert!(stderr.contains("late.csv") && stderr.contains("no header: line 1, the closest among the first 10 lines"), "{stderr}");
     assert!(
         stderr.contains("near.csv") && stderr.contains("line 2, the closest among the first 10 lines, lacks the required column closure_method"),
@@ -300,18 +306,14 @@ fn a_sheet_without_a_header_is_skipped_and_listed_unless_no_sheet_has_one() {
 
     // a summary workbook: no sheet with a case-level header
     workbook(&input.join("b.xlsx"), &[("汇总", &[&["法院", "收案数", "结案数"], &["承德县人民法院", "10", "8"]])]);
-    let o = run_in(tmp.path(), &[]);
-    assert_eq!(o.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&o.stderr);
+    let stderr = rejected_run(tmp.path());
     assert!(stderr.contains("b.xlsx#汇总") && stderr.contains("no header"), "{stderr}");
 }
 
 #[test]
 fn a_file_that_is_no_workbook_is_rejected_naming_it() {
     let tmp = folder(&[("renamed.xlsx", "案号,立案日期\n"), ("old.xls", "not a workbook")]);
-    let o = run_in(tmp.path(), &[]);
-    assert_eq!(o.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&o.stderr);
+    let stderr = rejected_run(tmp.path());
     assert!(stderr.contains("renamed.xlsx") && stderr.contains("old.xls") && stderr.contains("not a readable workbook"), "{stderr}");
     assert!(!tmp.path().join("out").exists(), "nothing published");
 }
@@ -328,9 +330,7 @@ fn a_zip_bomb_is_refused_before_it_is_unpacked() {
         zip.write_all(&zeros).unwrap();
     }
     zip.finish().unwrap();
-    let o = run_in(tmp.path(), &[]);
-    assert_eq!(o.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&o.stderr);
+    let stderr = rejected_run(tmp.path());
     assert!(stderr.contains("bomb.xlsx") && stderr.contains("bytes unpacked"), "{stderr}");
 }
 
@@ -394,9 +394,7 @@ fn a_password_protected_workbook_is_rejected_saying_so() {
     // the password "secret" (msoffcrypto-tool, once)
     let tmp = folder(&[]);
     fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/workbooks/加密.xlsx"), tmp.path().join("input/加密.xlsx")).unwrap();
-    let o = run_in(tmp.path(), &[]);
-    assert_eq!(o.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&o.stderr);
+    let stderr = rejected_run(tmp.path());
     assert!(stderr.contains("加密.xlsx: cannot be read: a password-protected workbook"), "{stderr}");
 }
 
