@@ -23,11 +23,20 @@ pub fn value_label(column: &str, value: &str) -> Option<&'static str> {
     }
 }
 
-/// The table with its coded values in Chinese (`value_label`).
+/// A flag in Chinese.
+pub const FLAG_LABELS: [&str; 2] = ["否", "是"];
+
+/// The table with its coded values in Chinese (`value_label`), flags as
+/// 是/否.
 pub fn in_chinese(t: &super::table::Table) -> super::table::Table {
     use super::table::Values;
     let mut out = t.clone();
     for (name, values) in &mut out.columns {
+        if let Values::Bool(flags) = values {
+            let codes = flags.iter().map(|b| b.map(u32::from)).collect();
+            *values = Values::Dict { dict: FLAG_LABELS.iter().map(|s| s.to_string()).collect(), codes };
+            continue;
+        }
         let label = |v: &mut String| {
             if let Some(l) = value_label(name, v) {
                 *v = l.to_string();

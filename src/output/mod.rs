@@ -14,6 +14,7 @@ pub mod report;
 pub mod reuse;
 pub mod table;
 pub mod tables;
+pub mod workbook;
 
 use crate::dedup::Deduplicated;
 use crate::indicators::Indicators;
@@ -114,6 +115,31 @@ fn write_csv_and_parquet(staging: &Staging, t: &Chunked, headers: labels::Header
     Ok([csv_file, parquet_file])
 }
 
+/// `courtstat.xlsx` (§16), from the tables just written.
+fn write_workbook(staging: &Staging, f: &Findings, tables: &[(Table, Formats)], lists: &Chunked) -> Result<WrittenFile, OutputError> {
+    let found = f.found;
+    let counts = manifest::Counts::of(found.files.iter().map(|a| &a.entry));
+    let list_counts = || crate::watchlist::Summary::of(f.lists, &found.cases, f.courts).by_court;
+    let input = workbook::Input {
+        tables,
+        lists,
+        list_counts: &list_counts,
+        courts: f.courts,
+        quality: workbook::Quality {
+            files: &found.files,
+            by_reason: &counts.quarantine_by_reason,
+            duplicate_keys: found.duplicates.len() as u64,
+            duplicates_dropped: counts.cases_valid.saturating_sub(found.cases.len() as u64),
+            duplicate_conflicts: found.duplicates.iter().filter(|d| d.conflict).count() as u64,
+        },
+        as_of: f.target.period.as_of,
+        spool: &staging.dir,
+    };
+    staging
+        .write(workbook::FILE, |w| w.write_all(&workbook::build(&input).map_err(std::io::Error::other)?))
+        .map_err(|e| OutputError { path: workbook::FILE.into(), message: e.to_string() })
+}
+
 pub fn write_json<T: serde::Serialize>(staging: &Staging, name: &str, value: &T) -> Result<WrittenFile, OutputError> {
     staging
         .write(name, |w| {
@@ -194,6 +220,7 @@ pub fn publish(
                 || {
                     let mut w = write_tables(&staging, &tables, headers)?;
                     w.extend(write_chunked(&staging, &[(&quarantine, BOTH), (&duplicates, BOTH), (&lists, BOTH)], headers, chunks)?);
+                    w.push(write_workbook(&staging, &f, &tables, &lists)?);
                     Ok::<_, OutputError>(w)
                 },
                 || write_chunked(&staging, &[(&cases, PARQUET_ONLY)], headers, chunks),

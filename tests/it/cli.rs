@@ -497,8 +497,13 @@ fn chinese_csv_headers_and_english_parquet() {
     assert!(q.starts_with("\u{feff}文件,行号,隔离原因,原始记录\r\n"));
     let pq = fs::read(out.join("indicators_court.parquet")).unwrap();
     assert!(String::from_utf8_lossy(&pq).contains("completion_rate"), "Parquet keeps the English names");
-    // the same numbers as with English headers
+    // the same numbers as with English headers, flags as 是/否
     let (_t, en) = ok_run();
     let body = |s: &str| s.split_once("\r\n").unwrap().1.to_string();
-    assert_eq!(body(&court), body(&fs::read_to_string(en.join("indicators_court.csv")).unwrap()));
+    let flags_in_chinese = |s: String| {
+        let line = |l: &str| l.split(',').map(|f| if f == "true" { "是" } else if f == "false" { "否" } else { f }).collect::<Vec<_>>().join(",");
+        s.split("\r\n").map(line).collect::<Vec<_>>().join("\r\n")
+    };
+    assert!(body(&court).contains(",是,") && !body(&court).contains("true"));
+    assert_eq!(body(&court), flags_in_chinese(body(&fs::read_to_string(en.join("indicators_court.csv")).unwrap())));
 }

@@ -13,3 +13,4 @@ mod lists;
 mod parquet;
 mod privacy;
 mod report;
+mod workbook;
