@@ -9,6 +9,10 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Language of the messages: en or zh (default: zh under a zh_* locale
+    /// in LC_ALL, LC_MESSAGES or LANG, else en); the files keep theirs
+    #[arg(long, global = true, value_name = "en|zh", value_parser = ["en", "zh"])]
+    pub lang: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -193,7 +197,7 @@ impl RunArgs {
 impl GenArgs {
     pub fn settings(&self) -> Result<crate::gen::GenSettings, crate::config::ConfigError> {
         if self.out.exists() && self.out.read_dir().map(|mut d| d.next().is_some()).unwrap_or(true) {
-            return Err(crate::config::ConfigError::Invalid(format!("--out {}: not an empty folder", self.out.display())));
+            return Err(crate::config::ConfigError::said(crate::messages::Msg::CfgOutNotEmpty, &[&self.out.display()]));
         }
         if crate::reference::province_table(&self.province).is_none() {
             let marks: Vec<&str> = crate::reference::PROVINCES.iter().map(|p| p.0).collect();

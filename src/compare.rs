@@ -225,10 +225,16 @@ pub fn compare(
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("baseline {dir}: {message}")]
+#[error("{}", self.message(crate::messages::Lang::En))]
 pub struct BaselineError {
     pub dir: String,
     pub message: String,
+}
+
+impl BaselineError {
+    pub fn message(&self, lang: crate::messages::Lang) -> String {
+        crate::messages::Msg::ErrBaseline.say(lang, &[&self.dir, &self.message])
+    }
 }
 
 /// An earlier run's published indicators tables (`--baseline DIR`), read

@@ -9,10 +9,30 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("{file}: {message}")]
+    #[error("{}", self.message(Lang::En))]
     Pipeline { file: String, message: String },
     #[error("{0}")]
     Invalid(String),
+    /// a message of the table, in either language
+    #[error("{0}")]
+    Said(crate::messages::Said),
+}
+
+use crate::messages::{Lang, Msg};
+
+impl ConfigError {
+    /// The error in `lang` (a setting's own complaint stays as written).
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            ConfigError::Pipeline { file, message } => Msg::ErrPipeline.say(lang, &[file, message]),
+            ConfigError::Invalid(m) => m.clone(),
+            ConfigError::Said(said) => said.in_lang(lang),
+        }
+    }
+
+    pub fn said(msg: Msg, args: &[&dyn std::fmt::Display]) -> ConfigError {
+        ConfigError::Said(crate::messages::Said::new(msg, args))
+    }
 }
 
 /// The pipeline file as written. Unknown keys are errors.
@@ -182,7 +202,7 @@ pub fn today() -> Result<NaiveDate, ConfigError> {
 }
 
 pub fn parse_date(s: &str, what: &str) -> Result<NaiveDate, ConfigError> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| ConfigError::Invalid(format!("{what} = {s:?} is not a date of the form YYYY-MM-DD")))
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| ConfigError::said(Msg::CfgDate, &[&what, &format!("{s:?}")]))
 }
 
 fn date_value(v: &DateValue, what: &str) -> Result<NaiveDate, ConfigError> {
@@ -218,17 +238,17 @@ impl Settings {
             }
         };
         if inputs.is_empty() {
-            return Err(ConfigError::Invalid("no input folder: give --input DIR or `input` in the pipeline file".into()));
+            return Err(ConfigError::said(Msg::CfgNoInput, &[]));
         }
         for i in &inputs {
             if !i.is_dir() {
-                return Err(ConfigError::Invalid(format!("input folder {} does not exist or is not a folder", i.display())));
+                return Err(ConfigError::said(Msg::CfgInputMissing, &[&i.display()]));
             }
         }
         let out = match o.out.clone().or_else(|| file.out.as_deref().map(rel)) {
             Some(out) => out,
             None if o.no_output => PathBuf::new(),
-            None => return Err(ConfigError::Invalid("no output folder: give --out DIR or `out` in the pipeline file".into())),
+            None => return Err(ConfigError::said(Msg::CfgNoOutput, &[])),
         };
         let headers_word = o.csv_headers.clone().or(file.csv_headers.clone()).unwrap_or_else(|| "en".into());
         let csv_headers = crate::output::labels::HeaderLanguage::parse(&headers_word)
@@ -244,7 +264,7 @@ impl Settings {
             (None, None) => NaiveDate::from_ymd_opt(chrono::Datelike::year(&as_of), 1, 1).unwrap_or(as_of),
         };
         if from > as_of {
-            return Err(ConfigError::Invalid(format!("from ({from}) is after as_of ({as_of})")));
+            return Err(ConfigError::said(Msg::CfgFromAfterAsOf, &[&from, &as_of]));
         }
         let months = file.first_enforcement_months.unwrap_or(6);
         if !(1..=120).contains(&months) {
@@ -274,10 +294,10 @@ impl Settings {
         let (hash_key, hash_key_source) = match (&file.hash_key_file, hash_key_env) {
             (Some(f), _) => {
                 let p = rel(f);
-                let k = std::fs::read(&p).map_err(|e| ConfigError::Invalid(format!("hash_key_file {}: cannot read: {e}", p.display())))?;
+                let k = std::fs::read(&p).map_err(|e| ConfigError::said(Msg::CfgKeyUnreadable, &[&p.display(), &e]))?;
                 let k: Vec<u8> = k.trim_ascii().to_vec();
                 if k.is_empty() {
-                    return Err(ConfigError::Invalid(format!("hash_key_file {}: empty", p.display())));
+                    return Err(ConfigError::said(Msg::CfgKeyEmpty, &[&p.display()]));
                 }
                 (Some(k), Some(format!("hash_key_file {}", p.display())))
             }

@@ -3,6 +3,8 @@
 
 use crate::config::ConfigError;
 use crate::ingest::DiscoverError;
+use crate::messages::{Lang, Msg};
+use crate::normalize::RejectedFile;
 use crate::output::OutputError;
 use crate::reference::ReferenceError;
 
@@ -10,16 +12,16 @@ use crate::reference::ReferenceError;
 pub enum Error {
     #[error(transparent)]
     Config(#[from] ConfigError),
-    #[error("reference table {0}")]
+    #[error("{}", self.message(Lang::En))]
     Reference(#[from] ReferenceError),
     #[error(transparent)]
     Discover(#[from] DiscoverError),
-    #[error("the output folder {out} lies inside the input folder {input}: the next run would read its own outputs")]
+    #[error("{}", self.message(Lang::En))]
     OutputInsideInput { out: String, input: String },
-    #[error("no input file (*.csv, *.tsv) found under {0}")]
+    #[error("{}", self.message(Lang::En))]
     NoInput(String),
-    #[error("{}", rejected_message(.0))]
-    Rejected(Vec<(String, String)>),
+    #[error("{}", self.message(Lang::En))]
+    Rejected(Vec<RejectedFile>),
     #[error(transparent)]
     Output(#[from] OutputError),
     #[error(transparent)]
@@ -28,15 +30,29 @@ pub enum Error {
     Baseline(#[from] crate::compare::BaselineError),
 }
 
-fn rejected_message(files: &[(String, String)]) -> String {
-    let mut s = format!("{} input file(s) rejected; nothing was published (use --allow-partial to go on without them):", files.len());
-    for (f, r) in files {
-        s.push_str(&format!("\n  {f}: {r}"));
-    }
-    s
-}
-
 impl Error {
+    /// The error as the person on call reads it, in `lang`.
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            Error::Config(e) => e.message(lang),
+            Error::Reference(e) => Msg::ErrReference.say(lang, &[e]),
+            Error::Discover(e) => e.message(lang),
+            Error::OutputInsideInput { out, input } => Msg::ErrOutputInsideInput.say(lang, &[out, input]),
+            Error::NoInput(dir) => Msg::ErrNoInput.say(lang, &[dir]),
+            Error::Rejected(files) => {
+                let mut s = Msg::ErrRejected.say(lang, &[&files.len()]);
+                for f in files {
+                    let why = if lang == Lang::Zh { &f.why_zh } else { &f.why };
+                    s.push_str(&format!("\n  {}{}{why}", f.file, if lang == Lang::Zh { "：" } else { ": " }));
+                }
+                s
+            }
+            Error::Output(e) => e.message(lang),
+            Error::Lock(e) => e.message(lang),
+            Error::Baseline(e) => e.message(lang),
+        }
+    }
+
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Config(_) | Error::Reference(_) | Error::OutputInsideInput { .. } | Error::Baseline(_) => 2,

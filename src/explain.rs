@@ -36,10 +36,20 @@ pub enum Part {
 pub enum ExplainError {
     /// an unknown unit, indicator, part or month (exit 2)
     #[error("{0}")]
-    Usage(String),
+    Usage(Said),
     /// the folder holds no published run it can read (exit 1)
     #[error("{0}")]
-    NoRun(String),
+    NoRun(Said),
+}
+
+use crate::messages::{Lang, Msg, Said};
+
+impl ExplainError {
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            ExplainError::Usage(s) | ExplainError::NoRun(s) => s.in_lang(lang),
+        }
+    }
 }
 
 /// What to list, resolved against the published run.
@@ -69,7 +79,7 @@ pub fn explain(dir: &Path, unit: &str, indicator: &str, part: Option<Part>, mont
 
 /// Resolves the arguments against the folder's run.
 pub fn question(dir: &Path, unit: &str, indicator: &str, part: Option<Part>, month: Option<&str>) -> Result<Question, ExplainError> {
-    let no_run = |why: String| ExplainError::NoRun(format!("{}: no published courtstat run ({why})", dir.display()));
+    let no_run = |why: String| ExplainError::NoRun(Said::new(Msg::ExNoRun, &[&dir.display(), &why]));
     let manifest: serde_json::Value = std::fs::read(dir.join("run.json"))
         .map_err(|e| no_run(format!("run.json: {e}")))
         .and_then(|b| serde_json::from_slice(&b).map_err(|e| no_run(format!("run.json: {e}"))))?;
@@ -85,10 +95,10 @@ pub fn question(dir: &Path, unit: &str, indicator: &str, part: Option<Part>, mon
         None => None,
         Some(m) => {
             let first = NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d")
-                .map_err(|_| ExplainError::Usage(format!("--month {m:?} is not a month of the form YYYY-MM")))?;
+                .map_err(|_| ExplainError::Usage(Said::new(Msg::ExMonthForm, &[&format!("{m:?}")])))?;
             let months = crate::indicators::months_of(&period);
             if !months.contains(&first) {
-                return Err(ExplainError::Usage(format!("--month {m}: not a month of the run's period {from} … {as_of}")));
+                return Err(ExplainError::Usage(Said::new(Msg::ExMonthOutside, &[&m, &from, &as_of])));
             }
             Some(first)
         }
@@ -96,16 +106,16 @@ pub fn question(dir: &Path, unit: &str, indicator: &str, part: Option<Part>, mon
     let cases = match month {
         Some(_) => MONTHLY.iter().find(|(n, _)| *n == indicator).map(|(_, c)| *c).ok_or_else(|| {
             let names: Vec<&str> = MONTHLY.iter().map(|(n, _)| *n).collect();
-            ExplainError::Usage(format!("unknown monthly indicator {indicator:?}; with --month the indicators are: {}", names.join(", ")))
+            ExplainError::Usage(Said::new(Msg::ExMonthlyIndicator, &[&format!("{indicator:?}"), &names.join(", ")]))
         })?,
         None => crate::indicators::columns::column(indicator).map(|c| c.cases).ok_or_else(|| {
             let names: Vec<&str> = COLUMNS.iter().map(|c| c.name).collect();
-            ExplainError::Usage(format!("unknown indicator {indicator:?}; the indicators are: {}", names.join(", ")))
+            ExplainError::Usage(Said::new(Msg::ExIndicator, &[&format!("{indicator:?}"), &names.join(", ")]))
         })?,
     };
     let denominator = part == Some(Part::Denominator);
     if part.is_some() && !cases.has_parts() {
-        return Err(ExplainError::Usage(format!("{indicator} is not a ratio: it has no numerator or denominator (leave out --part)")));
+        return Err(ExplainError::Usage(Said::new(Msg::ExNotRatio, &[&indicator])));
     }
     let unit = resolve_unit(dir, unit)?;
     Ok(Question { unit, cases, denominator, month, period, definitions })
@@ -118,7 +128,7 @@ fn resolve_unit(dir: &Path, unit: &str) -> Result<Unit, ExplainError> {
     }
     let first_column = |table: &str| -> Result<Vec<String>, ExplainError> {
         let path = dir.join(format!("{table}.csv"));
-        let bytes = std::fs::read(&path).map_err(|e| ExplainError::NoRun(format!("{}: {e}", path.display())))?;
+        let bytes = std::fs::read(&path).map_err(|e| ExplainError::NoRun(Said::new(Msg::ExUnreadable, &[&path.display(), &e])))?;
         let mut r = csv::Reader::from_reader(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes));
         Ok(r.records().filter_map(Result::ok).filter_map(|rec| rec.get(0).map(String::from)).collect())
     };
@@ -131,12 +141,7 @@ fn resolve_unit(dir: &Path, unit: &str) -> Result<Unit, ExplainError> {
         return Ok(Unit::City(unit.to_string()));
     }
     let shown: Vec<&str> = courts.iter().take(8).map(String::as_str).collect();
-    Err(ExplainError::Usage(format!(
-        "unknown unit {unit:?}: a court code of the run ({}, … {} in all), a city ({}) or province",
-        shown.join(", "),
-        courts.len(),
-        cities.join(", ")
-    )))
+    Err(ExplainError::Usage(Said::new(Msg::ExUnit, &[&format!("{unit:?}"), &shown.join(", "), &courts.len(), &cities.join(", ")])))
 }
 
 /// The columns read from `cases.parquet`, in the output's order (`days`
@@ -205,14 +210,14 @@ fn may_hold(rg: &parquet::file::metadata::RowGroupMetaData, column: Option<usize
 
 fn read_cases(dir: &Path, q: &Question) -> Result<(Table, Option<i128>), ExplainError> {
     let path = dir.join("cases.parquet");
-    let no_run = |why: String| ExplainError::NoRun(format!("{}: {why}", path.display()));
+    let no_run = |why: String| ExplainError::NoRun(Said::new(Msg::ExUnreadable, &[&path.display(), &why]));
     let file = std::fs::File::open(&path).map_err(|e| no_run(e.to_string()))?;
     let reader = SerializedFileReader::new(file).map_err(|e| no_run(e.to_string()))?;
     let schema = reader.metadata().file_metadata().schema_descr_ptr();
     let index = |name: &str| schema.columns().iter().position(|c| c.name() == name);
     let at: Vec<usize> = READ
         .iter()
-        .map(|n| index(n).ok_or_else(|| no_run(format!("no column {n}: a run of an older courtstat; run it again to explain its figures"))))
+        .map(|n| index(n).ok_or_else(|| ExplainError::NoRun(Said::new(Msg::ExOlderRun, &[&path.display(), n]))))
         .collect::<Result<_, _>>()?;
     let flag_at = index("executed_flag");
     let (set, amount) = q.cases.part(q.denominator);

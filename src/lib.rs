@@ -21,6 +21,7 @@ pub mod indicators;
 pub mod ingest;
 pub mod labels;
 pub(crate) mod memory;
+pub mod messages;
 pub mod normalize;
 pub mod number_order;
 pub mod output;

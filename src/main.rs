@@ -3,16 +3,19 @@
 
 use clap::Parser;
 use courtstat::cli::{Cli, Command};
+use courtstat::messages::{Lang, Msg};
 use courtstat::{progress::Progress, Settings};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let args = match Cli::parse().command {
+    let cli = Cli::parse();
+    let lang = courtstat::messages::init(cli.lang.as_deref());
+    let args = match cli.command {
         Command::Run(args) => args,
-        Command::Validate(v) => return validate(&v),
-        Command::Report { out_dir } => return report(&out_dir),
-        Command::Gen(g) => return gen(&g),
-        Command::Explain(e) => return explain(&e),
+        Command::Validate(v) => return validate(&v, lang),
+        Command::Report { out_dir } => return report(&out_dir, lang),
+        Command::Gen(g) => return gen(&g, lang),
+        Command::Explain(e) => return explain(&e, lang),
     };
     let key = std::env::var("COURTSTAT_HASH_KEY").ok();
     let result = courtstat::config::today()
@@ -26,15 +29,15 @@ fn main() -> ExitCode {
             }
             if args.verbose {
                 if let Some(cache) = &summary.cache {
-                    eprintln!("courtstat: cache: {}", cache.explain());
+                    eprintln!("{}", Msg::CacheLine.say(lang, &[&cache.explain()]));
                 }
             }
-            for w in &summary.run_warnings {
-                eprintln!("courtstat: warning: {w}");
+            for w in summary.warnings_in(lang) {
+                eprintln!("{}", Msg::Warning.say(lang, &[w]));
             }
             if !args.quiet {
-                eprintln!("courtstat: {summary}");
-                eprintln!("courtstat: tables published in {}", courtstat::display_path(&summary.out));
+                eprintln!("{}", Msg::Summary.say(lang, &[&summary.line(lang)]));
+                eprintln!("{}", Msg::Published.say(lang, &[&courtstat::display_path(&summary.out)]));
             }
             ExitCode::SUCCESS
         }
@@ -42,13 +45,13 @@ fn main() -> ExitCode {
             if args.json {
                 println!("{}", serde_json::json!({ "ok": false, "exit_code": e.exit_code(), "error": e.to_string() }));
             }
-            eprintln!("courtstat: error: {e}");
+            eprintln!("{}", Msg::Error.say(lang, &[&e.message(lang)]));
             ExitCode::from(e.exit_code())
         }
     }
 }
 
-fn validate(v: &courtstat::cli::ValidateArgs) -> ExitCode {
+fn validate(v: &courtstat::cli::ValidateArgs, lang: Lang) -> ExitCode {
     let key = std::env::var("COURTSTAT_HASH_KEY").ok();
     let result = courtstat::config::today()
         .and_then(|today| Settings::resolve(&v.overrides(), key, today))
@@ -56,7 +59,7 @@ fn validate(v: &courtstat::cli::ValidateArgs) -> ExitCode {
         .and_then(|s| courtstat::validate::validate(&s));
     match result {
         Ok(validation) => {
-            print!("{}", courtstat::validate::render(&validation));
+            print!("{}", courtstat::validate::render(&validation, lang));
             if validation.any_rejected() {
                 ExitCode::from(1)
             } else {
@@ -64,13 +67,13 @@ fn validate(v: &courtstat::cli::ValidateArgs) -> ExitCode {
             }
         }
         Err(e) => {
-            eprintln!("courtstat validate: error: {e}");
+            eprintln!("{}", Msg::SubcommandError.say(lang, &[&"validate", &e.message(lang)]));
             ExitCode::from(e.exit_code())
         }
     }
 }
 
-fn explain(e: &courtstat::cli::ExplainArgs) -> ExitCode {
+fn explain(e: &courtstat::cli::ExplainArgs, lang: Lang) -> ExitCode {
     use courtstat::explain::ExplainError;
     match courtstat::explain::explain(&e.out_dir, &e.unit, &e.indicator, e.part, e.month.as_deref()) {
         Ok((table, _)) => {
@@ -78,13 +81,13 @@ fn explain(e: &courtstat::cli::ExplainArgs) -> ExitCode {
             match courtstat::output::csv::write(&table, std::io::BufWriter::new(stdout.lock())) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(err) => {
-                    eprintln!("courtstat explain: error: writing the cases: {err}");
+                    eprintln!("{}", Msg::SubcommandError.say(lang, &[&"explain", &Msg::WritingCases.say(lang, &[&err])]));
                     ExitCode::from(1)
                 }
             }
         }
         Err(err) => {
-            eprintln!("courtstat explain: error: {err}");
+            eprintln!("{}", Msg::SubcommandError.say(lang, &[&"explain", &err.message(lang)]));
             ExitCode::from(match err {
                 ExplainError::Usage(_) => 2,
                 ExplainError::NoRun(_) => 1,
@@ -93,7 +96,7 @@ fn explain(e: &courtstat::cli::ExplainArgs) -> ExitCode {
     }
 }
 
-fn gen(g: &courtstat::cli::GenArgs) -> ExitCode {
+fn gen(g: &courtstat::cli::GenArgs, lang: Lang) -> ExitCode {
     let result = g.settings().map_err(courtstat::Error::from).and_then(|s| {
         let courts = courtstat::reference::Courts::load(Some(std::path::Path::new(&s.province)))?;
         courtstat::gen::generate(&s, &courts)
@@ -101,24 +104,24 @@ fn gen(g: &courtstat::cli::GenArgs) -> ExitCode {
     });
     match result {
         Ok(s) => {
-            eprintln!("courtstat gen: {} files, {} rows ({} spoiled), {} bytes in {}", s.files, s.rows, s.bad_rows, s.bytes, g.out.display());
+            eprintln!("{}", Msg::GenDone.say(lang, &[&s.files, &s.rows, &s.bad_rows, &s.bytes, &g.out.display()]));
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("courtstat gen: error: {e}");
+            eprintln!("{}", Msg::SubcommandError.say(lang, &[&"gen", &e.message(lang)]));
             ExitCode::from(e.exit_code())
         }
     }
 }
 
-fn report(dir: &std::path::Path) -> ExitCode {
+fn report(dir: &std::path::Path, lang: Lang) -> ExitCode {
     match courtstat::output::report::write_for_dir(dir) {
         Ok(path) => {
-            eprintln!("courtstat report: wrote {}", path.display());
+            eprintln!("{}", Msg::ReportWritten.say(lang, &[&path.display()]));
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("courtstat report: error: {e}");
+            eprintln!("{}", Msg::SubcommandError.say(lang, &[&"report", &e]));
             ExitCode::from(1)
         }
     }

@@ -1,5 +1,6 @@
 //! The one-line run summary printed on stderr (and the data behind it).
 
+use crate::messages::{Lang, Msg};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
@@ -18,6 +19,9 @@ pub struct RunSummary {
     pub warnings: BTreeMap<String, u64>,
     /// §10: each printed on a line of its own
     pub run_warnings: Vec<String>,
+    /// the same in Chinese (`--lang zh`)
+    #[serde(skip)]
+    pub run_warnings_zh: Vec<String>,
     pub courts_reported: u64,
     pub courts_expected: u64,
     pub cache: Option<crate::incremental::CacheStats>,
@@ -37,6 +41,7 @@ impl RunSummary {
             courts_ranked: settings.ranking.then_some(m.courts_ranked),
             warnings: m.warnings.clone(),
             run_warnings: m.run_warnings.iter().map(|w| w.message.clone()).collect(),
+            run_warnings_zh: m.run_warnings.iter().map(|w| w.message_zh.clone()).collect(),
             courts_reported: m.courts_reported,
             courts_expected: m.courts_expected,
             cache,
@@ -44,28 +49,49 @@ impl RunSummary {
     }
 }
 
+impl RunSummary {
+    /// §10's warnings in `lang`, one a line.
+    pub fn warnings_in(&self, lang: Lang) -> &[String] {
+        if lang == Lang::Zh {
+            &self.run_warnings_zh
+        } else {
+            &self.run_warnings
+        }
+    }
+
+    /// The summary line in `lang` (quarantine reasons by code in English,
+    /// by their Chinese label in Chinese).
+    pub fn line(&self, lang: Lang) -> String {
+        let q: u64 = self.quarantined.values().sum();
+        let reason = |code: &String| match lang {
+            Lang::Zh => crate::domain::QuarantineReason::of_code(code).map_or(code.clone(), |r| r.label().to_string()),
+            Lang::En => code.clone(),
+        };
+        let reasons: Vec<String> = self.quarantined.iter().map(|(r, n)| format!("{} {n}", reason(r))).collect();
+        let mut s = Msg::SumFiles.say(lang, &[&self.files]);
+        if !self.rejected.is_empty() {
+            s += &Msg::SumRejected.say(lang, &[&self.rejected.len()]);
+        }
+        s += &Msg::SumRows.say(lang, &[&self.rows, &q]);
+        if !reasons.is_empty() {
+            s += &Msg::SumReasons.say(lang, &[&reasons.join(if lang == Lang::Zh { "，" } else { ", " })]);
+        }
+        s += &Msg::SumCases.say(lang, &[&self.duplicates_dropped, &self.cases]);
+        s += &Msg::SumReported.say(lang, &[&self.courts_reported, &self.courts_expected]);
+        s += &match self.courts_ranked {
+            Some(n) => Msg::SumRanked.say(lang, &[&n]),
+            None => Msg::SumRankingOff.say(lang, &[]),
+        };
+        if let Some(c) = self.cache.as_ref().filter(|c| c.files_cached > 0) {
+            s += &Msg::SumCached.say(lang, &[&c.files_cached, &self.files]);
+        }
+        s
+    }
+}
+
 impl fmt::Display for RunSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let q: u64 = self.quarantined.values().sum();
-        let reasons: Vec<String> = self.quarantined.iter().map(|(r, n)| format!("{r} {n}")).collect();
-        write!(f, "{} files", self.files)?;
-        if !self.rejected.is_empty() {
-            write!(f, " ({} rejected)", self.rejected.len())?;
-        }
-        write!(f, ", {} rows, {q} quarantined", self.rows)?;
-        if !reasons.is_empty() {
-            write!(f, " ({})", reasons.join(", "))?;
-        }
-        write!(f, ", {} duplicates dropped, {} cases", self.duplicates_dropped, self.cases)?;
-        write!(f, ", {} of {} basic courts reported", self.courts_reported, self.courts_expected)?;
-        match self.courts_ranked {
-            Some(n) => write!(f, ", {n} courts ranked")?,
-            None => write!(f, ", ranking off")?,
-        }
-        match &self.cache {
-            Some(c) if c.files_cached > 0 => write!(f, "; {} of {} files unchanged since the last run (cached)", c.files_cached, self.files),
-            _ => Ok(()),
-        }
+        f.write_str(&self.line(Lang::En))
     }
 }
 

@@ -3,6 +3,7 @@
 //! found — for a statistician checking a county's new export before the
 //! nightly run.
 
+use crate::messages::{Lang, Msg};
 use crate::normalize::{self, parties::PartyHasher, ParsedFile, RowContext};
 use crate::reference::Courts;
 use crate::{discover_inputs, ingest, Error, Settings};
@@ -37,6 +38,9 @@ pub struct FileReport {
     /// a workbook sheet without a header, skipped (§2)
     pub skipped: Option<String>,
     pub rejected: Option<String>,
+    /// the two above in Chinese
+    pub skipped_zh: Option<String>,
+    pub rejected_zh: Option<String>,
 }
 
 /// What `validate` found: each file, and the basic courts of the courts
@@ -95,61 +99,71 @@ fn report_of(p: ParsedFile) -> FileReport {
         court_codes: p.account.court_codes,
         title_lines: e.title_lines,
         skipped: e.skipped,
+        skipped_zh: e.skipped_zh,
+        rejected_zh: e.rejected_zh,
         summary_rows: e.warnings.get("summary_row").copied().unwrap_or(0),
         rejected: e.rejected,
     }
 }
 
-/// The report as people read it.
-pub fn render(v: &Validation) -> String {
+/// The report as people read it, in `lang`.
+pub fn render(v: &Validation, lang: Lang) -> String {
     let mut s = String::new();
     let reports = &v.files;
+    let zh = lang == Lang::Zh;
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = |m: Msg, args: &[&dyn std::fmt::Display]| lines.push(m.say(lang, args));
     for r in reports {
-        let _ = writeln!(s, "{}", r.file);
+        line(Msg::ValFile, &[&r.file]);
         let enc = r
             .encoding
             .map(|e| serde_json::to_value(e).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default())
             .unwrap_or_else(|| "-".into());
-        let delim = r.delimiter.as_deref().unwrap_or("-");
+        let delim = match (r.delimiter.as_deref(), zh) {
+            (Some("comma"), true) => "逗号",
+            (Some("tab"), true) => "制表符",
+            (d, _) => d.unwrap_or("-"),
+        };
         let q: u64 = r.quarantined.values().map(|v| v.0).sum();
-        let _ = writeln!(s, "  encoding {enc}, delimiter {delim}; {} data records: {} valid, {q} quarantined", r.records, r.cases);
+        line(Msg::ValEncoding, &[&enc, &delim, &r.records, &r.cases, &q]);
         if !r.mapping.is_empty() {
             let m: Vec<String> = r.mapping.iter().map(|(c, cell)| format!("{c} ← {cell}")).collect();
-            let _ = writeln!(s, "  header: {}", m.join(", "));
+            line(Msg::ValHeader, &[&m.join(if zh { "，" } else { ", " })]);
         }
         if r.title_lines > 0 {
-            let _ = writeln!(s, "  {} title lines above the header skipped", r.title_lines);
+            line(Msg::ValTitleLines, &[&r.title_lines]);
         }
         if r.summary_rows > 0 {
-            let _ = writeln!(s, "  {} summary rows (合计) skipped", r.summary_rows);
+            line(Msg::ValSummaryRows, &[&r.summary_rows]);
         }
         if !r.unknown.is_empty() {
-            let _ = writeln!(s, "  unrecognised columns (ignored): {}", r.unknown.join(", "));
+            line(Msg::ValUnknown, &[&r.unknown.join(if zh { "，" } else { ", " })]);
         }
         if !r.court_codes.is_empty() {
-            let _ = writeln!(s, "  court codes: {}", r.court_codes.join(", "));
+            line(Msg::ValCourtCodes, &[&r.court_codes.join(if zh { "，" } else { ", " })]);
         }
-        for (reason, (n, line, raw)) in &r.quarantined {
-            let _ = writeln!(s, "  {reason}: {n} (first: line {line}: {raw})");
+        for (reason, (n, at, raw)) in &r.quarantined {
+            let shown = if zh { crate::domain::QuarantineReason::of_code(reason).map_or(*reason, |q| q.label()) } else { reason };
+            line(Msg::ValQuarantined, &[&shown, n, at, raw]);
         }
-        if let Some(why) = &r.skipped {
-            let _ = writeln!(s, "  sheet skipped: {why}");
+        let (skipped, rejected) = if zh { (&r.skipped_zh, &r.rejected_zh) } else { (&r.skipped, &r.rejected) };
+        if let Some(why) = skipped {
+            line(Msg::ValSkipped, &[why]);
             continue;
         }
-        match &r.rejected {
-            Some(why) => {
-                let _ = writeln!(s, "  WOULD BE REJECTED: {why}");
-            }
-            None => {
-                let _ = writeln!(s, "  would be accepted");
-            }
+        match rejected {
+            Some(why) => line(Msg::ValRejected, &[why]),
+            None => line(Msg::ValAccepted, &[]),
         }
     }
     if !v.unreported.is_empty() {
         let names: Vec<String> = v.unreported.iter().map(|(code, name)| format!("{code} {name}")).collect();
-        let _ = writeln!(s, "{} basic courts of the courts table have no case in any file (未报送): {}", names.len(), names.join(", "));
+        line(Msg::ValUnreported, &[&names.len(), &names.join(if zh { "、" } else { ", " })]);
     }
     let rejected = reports.iter().filter(|r| r.rejected.is_some()).count();
-    let _ = writeln!(s, "{} files checked, {rejected} would be rejected", reports.len());
+    line(Msg::ValTotal, &[&reports.len(), &rejected]);
+    for l in lines {
+        let _ = writeln!(s, "{l}");
+    }
     s
 }

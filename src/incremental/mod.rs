@@ -213,7 +213,7 @@ impl Incremental {
         let store = match Store::open(dir, key.salt()) {
             Ok(s) => Some(s),
             Err(e) => {
-                eprintln!("courtstat: warning: cache folder {} cannot be used ({e}); parsing every file", dir.display());
+                eprintln!("{}", crate::messages::Msg::CacheUnusable.text(&[&dir.display(), &e]));
                 stats.fallback = Some(Fallback::CacheUnavailable);
                 None
             }
@@ -323,7 +323,7 @@ impl Incremental {
         };
         match serde_json::to_vec(&state) {
             Ok(body) if store.write(&EntryKey::state(), &body) => {}
-            _ => eprintln!("courtstat: warning: the cache's state could not be written; the next run parses every file"),
+            _ => eprintln!("{}", crate::messages::Msg::CacheStateUnwritten.text(&[])),
         }
     }
 

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 /// The format of every entry; bump the digit when a body's layout changes.
-const MAGIC: &[u8; 8] = b"CSTAT\x07\r\n";
+const MAGIC: &[u8; 8] = b"CSTAT\x08\r\n";
 
 /// What an entry holds, and so the first word of its file name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -33,10 +33,21 @@ pub struct Discovery {
 
 #[derive(Debug, thiserror::Error)]
 pub enum DiscoverError {
-    #[error("input folder {0}: does not exist or is not a folder")]
+    #[error("{}", self.message(Lang::En))]
     MissingFolder(PathBuf),
-    #[error("input folder {path}: {source}")]
+    #[error("{}", self.message(Lang::En))]
     Io { path: PathBuf, source: std::io::Error },
+}
+
+use crate::messages::{Lang, Msg};
+
+impl DiscoverError {
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            DiscoverError::MissingFolder(p) => Msg::ErrMissingFolder.say(lang, &[&p.display()]),
+            DiscoverError::Io { path, source } => Msg::ErrFolder.say(lang, &[&path.display(), source]),
+        }
+    }
 }
 
 fn is_export(name: &OsStr) -> bool {

@@ -129,24 +129,34 @@ impl HeaderMap {
 pub enum HeaderError {
     /// No line among the first ten maps every required column: `missing`
     /// says what the closest one lacks (§2).
-    #[error("no header: line {line}, the closest among the first 10 lines, lacks {}", describe_missing(missing))]
+    #[error("{}", self.message(Lang::En))]
     Missing { line: u64, missing: Vec<&'static str> },
-    #[error("the header is ambiguous: {first:?} and {second:?} both map to {column}")]
+    #[error("{}", self.message(Lang::En))]
     Ambiguous { column: &'static str, first: String, second: String },
 }
 
+use crate::messages::{Lang, Msg};
+
 /// "the required column closure_method (accepted header words: …)", for
 /// every column missing.
-fn describe_missing(missing: &[&'static str]) -> String {
+fn describe_missing(missing: &[&'static str], lang: Lang) -> String {
     let one = |name: &&str| {
         let words = Column::ALL.into_iter().find(|c| c.name() == *name).map(|c| c.words().join(", ")).unwrap_or_default();
-        format!("{name} (accepted header words: {words})")
+        Msg::RejMissingColumn.say(lang, &[name, &words])
     };
-    let plural = if missing.len() == 1 { "the required column" } else { "the required columns" };
-    format!("{plural} {}", missing.iter().map(one).collect::<Vec<_>>().join("; "))
+    let listed = missing.iter().map(one).collect::<Vec<_>>().join(if lang == Lang::Zh { "；" } else { "; " });
+    let frame = if missing.len() == 1 { Msg::RejMissingOne } else { Msg::RejMissingMany };
+    frame.say(lang, &[&listed])
 }
 
 impl HeaderError {
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            HeaderError::Missing { line, missing } => Msg::RejNoHeader.say(lang, &[line, &describe_missing(missing, lang)]),
+            HeaderError::Ambiguous { column, first, second } => Msg::RejAmbiguous.say(lang, &[&format!("{first:?}"), &format!("{second:?}"), column]),
+        }
+    }
+
     /// How many required columns the line lacked (`None`: it mapped them all).
     pub fn missing_count(&self) -> Option<usize> {
         match self {

@@ -37,18 +37,34 @@ pub struct LoadedFile {
 /// Why a whole file was rejected (§5.2).
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum Rejection {
-    #[error("cannot be read: {0}")]
+    #[error("{}", self.message(Lang::En))]
     Unreadable(String),
     #[error("{0}")]
     Header(#[from] header::HeaderError),
-    #[error("empty file: the header lacks every required column")]
+    #[error("{}", self.message(Lang::En))]
     Empty,
-    #[error("{quarantined} of {records} data records quarantined, more than max_bad_row_ratio {max}")]
+    #[error("{}", self.message(Lang::En))]
     TooManyBadRows { quarantined: u64, records: u64, max: f64 },
-    #[error("line {line}: {what} exceeds the limit of {limit} (max_record_bytes / max_fields in the pipeline file)")]
+    #[error("{}", self.message(Lang::En))]
     TooLarge { line: u64, what: &'static str, limit: u64 },
-    #[error("changed while it was read (its size or modification time moved): run again once the export is written")]
+    #[error("{}", self.message(Lang::En))]
     ChangedWhileRead,
+}
+
+use crate::messages::{Lang, Msg};
+
+impl Rejection {
+    /// Why the file was rejected, in `lang`.
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            Rejection::Unreadable(why) => Msg::RejUnreadable.say(lang, &[why]),
+            Rejection::Header(h) => h.message(lang),
+            Rejection::Empty => Msg::RejEmpty.say(lang, &[]),
+            Rejection::TooManyBadRows { quarantined, records, max } => Msg::RejTooManyBadRows.say(lang, &[quarantined, records, max]),
+            Rejection::TooLarge { line, what, limit } => Msg::RejTooLarge.say(lang, &[line, what, limit]),
+            Rejection::ChangedWhileRead => Msg::RejChanged.say(lang, &[]),
+        }
+    }
 }
 
 /// Bounds on a single record, so a hostile file cannot exhaust memory. The

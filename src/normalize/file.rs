@@ -28,6 +28,9 @@ pub struct FileEntry {
     pub fields_redacted: u64,
     pub warnings: BTreeMap<String, u64>,
     pub rejected: Option<String>,
+    /// the same in Chinese, for the messages of `--lang zh`
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub rejected_zh: Option<String>,
     /// a workbook's sheet: its name
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub sheet: Option<String>,
@@ -35,6 +38,8 @@ pub struct FileEntry {
     /// of the workbook has one (§2): why it has none
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub skipped: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub skipped_zh: Option<String>,
 }
 
 /// Everything a run needs to know of one input file but its rows: the
@@ -166,8 +171,10 @@ fn entry_of(file: &InputFile, sha256: Option<String>, encoding: Option<Encoding>
         fields_redacted: 0,
         warnings: BTreeMap::new(),
         rejected: rejection.map(|r| r.to_string()),
+        rejected_zh: rejection.map(|r| r.message(crate::messages::Lang::Zh)),
         sheet: file.sheet.clone(),
         skipped: None,
+        skipped_zh: None,
     }
 }
 
@@ -183,6 +190,7 @@ pub fn settle_workbooks<'a>(files: impl IntoIterator<Item = &'a mut FileAccount>
         let skip = a.header_missing && a.entry.rejected.is_some() && workbook(a).is_some_and(|w| with_header.contains(&w));
         if skip {
             a.entry.skipped = a.entry.rejected.take();
+            a.entry.skipped_zh = a.entry.rejected_zh.take();
             a.court_codes.clear();
         }
     }
@@ -216,9 +224,23 @@ pub struct Validated {
 
 impl Validated {
     /// The files rejected, with why (§5.2).
-    pub fn rejected(files: &[FileAccount]) -> Vec<(String, String)> {
-        files.iter().filter_map(|f| f.entry.rejected.clone().map(|r| (f.entry.file.clone(), r))).collect()
+    pub fn rejected(files: &[FileAccount]) -> Vec<RejectedFile> {
+        files
+            .iter()
+            .filter_map(|f| {
+                let why = f.entry.rejected.clone()?;
+                Some(RejectedFile { file: f.entry.file.clone(), why_zh: f.entry.rejected_zh.clone().unwrap_or_else(|| why.clone()), why })
+            })
+            .collect()
     }
+}
+
+/// A rejected file and why, in English and Chinese.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RejectedFile {
+    pub file: String,
+    pub why: String,
+    pub why_zh: String,
 }
 
 /// The run's causes: every accepted file's, in input order.

@@ -7,7 +7,7 @@ pub mod parties;
 pub mod redact;
 pub mod values;
 
-pub use file::{merge, parse_all, parse_read, run_causes, settle_workbooks, FileAccount, FileEntry, ParsedFile, Validated};
+pub use file::{merge, parse_all, parse_read, run_causes, settle_workbooks, FileAccount, FileEntry, ParsedFile, RejectedFile, Validated};
 
 use crate::domain::{deadline, Case, CauseId, ClosureMethod, Code, MaybeFen, PartyHashes, QuarantineReason, UpdatedAt};
 use crate::ingest::records::{Record, Splitter};

@@ -9,10 +9,21 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
-    #[error("another courtstat run (pid {pid}) holds the lock {path} on this output folder; rerun with --wait to wait for it")]
+    #[error("{}", self.message(Lang::En))]
     Held { path: String, pid: String },
-    #[error("lock {path}: {message}")]
+    #[error("{}", self.message(Lang::En))]
     Io { path: String, message: String },
+}
+
+use crate::messages::{Lang, Msg};
+
+impl LockError {
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            LockError::Held { path, pid } => Msg::ErrLockHeld.say(lang, &[pid, path]),
+            LockError::Io { path, message } => Msg::ErrLock.say(lang, &[path, message]),
+        }
+    }
 }
 
 /// Held for the life of the run.

@@ -25,13 +25,17 @@ pub use publish::{Staging, WrittenFile};
 pub use table::{Chunked, Table};
 
 #[derive(Debug, thiserror::Error)]
-#[error("writing {path}: {message}")]
+#[error("{}", self.message(crate::messages::Lang::En))]
 pub struct OutputError {
     pub path: String,
     pub message: String,
 }
 
 impl OutputError {
+    pub fn message(&self, lang: crate::messages::Lang) -> String {
+        crate::messages::Msg::ErrWriting.say(lang, &[&self.path, &self.message])
+    }
+
     /// The error with its file named under the output folder (what the
     /// person on call looks for), not the staging folder's hidden name.
     pub fn under(self, out: &std::path::Path) -> OutputError {

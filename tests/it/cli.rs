@@ -501,9 +501,69 @@ fn chinese_csv_headers_and_english_parquet() {
     let (_t, en) = ok_run();
     let body = |s: &str| s.split_once("\r\n").unwrap().1.to_string();
     let flags_in_chinese = |s: String| {
-        let line = |l: &str| l.split(',').map(|f| if f == "true" { "是" } else if f == "false" { "否" } else { f }).collect::<Vec<_>>().join(",");
+        let line = |l: &str| {
+            l.split(',')
+                .map(|f| {
+                    if f == "true" {
+                        "是"
+                    } else if f == "false" {
+                        "否"
+                    } else {
+                        f
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(",")
+        };
         s.split("\r\n").map(line).collect::<Vec<_>>().join("\r\n")
     };
     assert!(body(&court).contains(",是,") && !body(&court).contains("true"));
     assert_eq!(body(&court), flags_in_chinese(body(&fs::read_to_string(en.join("indicators_court.csv")).unwrap())));
+}
+
+#[test]
+fn a_chinese_locale_or_lang_zh_says_the_summary_warnings_and_errors_in_chinese() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let o = courtstat().arg("run").arg(fixture().join("pipeline.toml")).arg("--out").arg(&out).env("LANG", "zh_CN.UTF-8").output().unwrap();
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("courtstat：警告：") && err.contains("个基层法院未报送数据"), "{err}");
+    assert!(err.contains("个文件，") && err.contains("个基层法院中") && err.contains("courtstat：结果已发布到"), "{err}");
+    assert!(!err.contains("basic courts reported"), "{err}");
+    // --lang wins over the locale, both ways; LC_ALL wins over LANG
+    let o = courtstat().args(["run", "--lang", "en", "--input", "/nonexistent", "--out"]).arg(&out).env("LANG", "zh_CN.UTF-8").output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&o.stderr).trim(), "courtstat: error: input folder /nonexistent does not exist or is not a folder");
+    let o = courtstat().args(["run", "--input", "/nonexistent", "--out"]).arg(&out).arg("--lang").arg("zh").output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(String::from_utf8_lossy(&o.stderr).trim(), "courtstat：错误：输入文件夹 /nonexistent 不存在或不是文件夹");
+    let o = courtstat().args(["run", "--input", "/nonexistent", "--out"]).arg(&out).env("LANG", "zh_CN.UTF-8").env("LC_ALL", "C").output().unwrap();
+    assert!(String::from_utf8_lossy(&o.stderr).starts_with("courtstat: error:"));
+    // a rejected file, in Chinese, with its reason
+    let bad = tmp.path().join("bad");
+    fs::create_dir(&bad).unwrap();
+    fs::write(bad.join("承德县.csv"), "名称,日期\n甲,2023-01-01\n").unwrap();
+    let o = courtstat()
+        .args(["run", "--lang", "zh", "--as-of", "2023-08-22", "--input"])
+        .arg(&bad)
+        .arg("--out")
+        .arg(tmp.path().join("o2"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("1 个输入文件被拒收") && err.contains("承德县.csv：未找到表头：前 10 行中最接近的第 1 行缺少必需列 case_no（可用的表头名称："),
+        "{err}"
+    );
+}
+
+#[test]
+fn validate_reports_in_chinese_with_lang_zh() {
+    let o = courtstat().args(["validate", "--lang", "zh"]).arg(fixture().join("pipeline.toml")).output().unwrap();
+    let report = String::from_utf8_lossy(&o.stdout);
+    assert!(report.contains("  编码 GB18030，分隔符 逗号；数据记录 3 条：有效 3 条，隔离 0 条"), "{report}");
+    assert!(report.contains("  将被接收") && report.contains("共检查 "), "{report}");
+    assert!(report.contains("金额无效：1 条（首条：第 14 行："), "{report}");
+    assert!(!report.contains("would be"), "{report}");
 }

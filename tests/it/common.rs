@@ -7,10 +7,11 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-/// The binary, without a party-hash key from the caller's environment.
+/// The binary, without a party-hash key from the caller's environment, and
+/// in English whatever the caller's locale (a test of Chinese asks for it).
 pub fn courtstat() -> Command {
     let mut c = Command::cargo_bin("courtstat").unwrap();
-    c.env_remove("COURTSTAT_HASH_KEY");
+    c.env_remove("COURTSTAT_HASH_KEY").env_remove("LC_ALL").env_remove("LC_MESSAGES").env("LANG", "C.UTF-8");
     c
 }
 
