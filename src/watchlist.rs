@@ -89,19 +89,32 @@ pub struct Overdue {
 /// How many of each city's longest-overdue cases the summary keeps.
 pub const LONGEST_PER_CITY: usize = 5;
 
+/// Each court's count on each list (`List::ALL` order), by court code; the
+/// courts on no list left out.
+pub fn counts_by_court(entries: &[Entry], cases: &[Case], courts: &Courts) -> std::collections::BTreeMap<String, [u64; 6]> {
+    let counts = count_by_court_id(entries, cases, courts);
+    courts.list.iter().zip(counts).filter(|(_, n)| n.iter().any(|&k| k > 0)).map(|(c, n)| (c.code.clone(), n)).collect()
+}
+
+fn count_by_court_id(entries: &[Entry], cases: &[Case], courts: &Courts) -> Vec<[u64; 6]> {
+    let mut counts = vec![[0u64; 6]; courts.list.len()];
+    for e in entries {
+        if let Some(n) = cases.get(e.case as usize).and_then(|c| counts.get_mut(c.court as usize)) {
+            n[e.list as usize] += 1;
+        }
+    }
+    counts
+}
+
 impl Summary {
     pub fn of(entries: &[Entry], cases: &[Case], courts: &Courts) -> Summary {
         // by court id and city index while counting (a million entries on a
         // busy province), by code and name once at the end
         let cities = courts.cities();
         let city_of: Vec<Option<usize>> = courts.list.iter().map(|c| c.city.as_ref().and_then(|n| cities.binary_search(n).ok())).collect();
-        let mut counts = vec![[0u64; 6]; courts.list.len()];
         let mut worst: Vec<Vec<(i64, String, u32)>> = vec![Vec::new(); cities.len()];
         for e in entries {
             let Some(c) = cases.get(e.case as usize) else { continue };
-            if let Some(n) = counts.get_mut(c.court as usize) {
-                n[e.list as usize] += 1;
-            }
             let Some(w) =
                 (e.list == List::Overdue).then(|| city_of.get(c.court as usize).copied().flatten()).flatten().and_then(|k| worst.get_mut(k))
             else {
@@ -115,7 +128,7 @@ impl Summary {
             w.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
             w.truncate(LONGEST_PER_CITY);
         }
-        let by_court = courts.list.iter().zip(counts).filter(|(_, n)| n.iter().any(|&k| k > 0)).map(|(c, n)| (c.code.clone(), n)).collect();
+        let by_court = counts_by_court(entries, cases, courts);
         let mut longest_overdue = Vec::new();
         for (city, w) in cities.iter().zip(worst) {
             for (days, case_no, case) in w {

@@ -123,7 +123,7 @@ fn write_csv_and_parquet(staging: &Staging, t: &Chunked, headers: labels::Header
 fn write_workbook(staging: &Staging, f: &Findings, tables: &[(Table, Formats)], lists: &Chunked) -> Result<WrittenFile, OutputError> {
     let found = f.found;
     let counts = manifest::Counts::of(found.files.iter().map(|a| &a.entry));
-    let list_counts = || crate::watchlist::Summary::of(f.lists, &found.cases, f.courts).by_court;
+    let list_counts = || crate::watchlist::counts_by_court(f.lists, &found.cases, f.courts);
     let input = workbook::Input {
         tables,
         lists,

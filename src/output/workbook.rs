@@ -56,6 +56,7 @@ pub fn build(input: &Input) -> Result<Vec<u8>, XlsxError> {
     let created = ExcelDateTime::from_ymd(year(input.as_of), input.as_of.month0() as u8 + 1, input.as_of.day0() as u8 + 1)?;
     book.set_properties(&DocProperties::new().set_creation_datetime(&created).set_title("执行案件统计").set_author("courtstat"));
     book.set_tempdir(input.spool)?;
+    book.set_zip_compression_level(1);
     let st = Styles::new();
     let table = |name: &str| input.tables.iter().map(|(t, _)| t).find(|t| t.name == name);
     if let Some(t) = table("indicators_court") {
