@@ -26,6 +26,12 @@ pub const FILE: &str = "courtstat.xlsx";
 /// are: `watchlist.csv`, which every court filters to its own.
 pub const LIST_ROWS: usize = 100_000;
 
+/// `LIST_ROWS`, or `COURTSTAT_WORKBOOK_LIST_ROWS=N` for tests only (so that
+/// a small export shows the counts sheet).
+fn list_rows() -> usize {
+    std::env::var("COURTSTAT_WORKBOOK_LIST_ROWS").ok().and_then(|n| n.parse().ok()).unwrap_or(LIST_ROWS)
+}
+
 /// What the 数据质量 sheet shows beside the files.
 pub struct Quality<'a> {
     pub files: &'a [crate::normalize::FileAccount],
@@ -436,7 +442,7 @@ fn with_court_names(t: &Table, courts: &Courts) -> Table {
 /// longer than `LIST_ROWS`.
 fn lists_sheet(book: &mut Workbook, input: &Input, st: &Styles) -> Result<(), XlsxError> {
     let lists = input.lists;
-    if lists.rows > LIST_ROWS {
+    if lists.rows > list_rows() {
         return list_counts_sheet(book.add_worksheet(), input, st);
     }
     // one row in memory at a time: a list of 100k rows is 1.5M cells
@@ -474,7 +480,8 @@ fn list_counts_sheet(ws: &mut Worksheet, input: &Input, st: &Styles) -> Result<(
     put_rows(ws, &t, &t, &l, 1, EVERY_ROW, st)?;
     let note = format!(
         "清单共 {} 行，超过工作簿逐案列出的上限 {} 行：本表为各院各清单的案件数，逐案明细见同一文件夹的 watchlist.csv（或 watchlist.parquet）。",
-        input.lists.rows, LIST_ROWS
+        input.lists.rows,
+        list_rows()
     );
     ws.write_string_with_format(t.rows() as u32 + 2, 0, note, &st.note)?;
     Ok(())

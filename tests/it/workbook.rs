@@ -188,6 +188,34 @@ fn text_that_looks_like_a_formula_stays_text() {
 }
 
 #[test]
+fn lists_longer_than_the_workbook_lists_case_by_case_become_counts_per_court() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let o =
+        courtstat().arg("run").arg(fixture().join("pipeline.toml")).arg("--out").arg(&out).env("COURTSTAT_WORKBOOK_LIST_ROWS", "3").output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let lists = table(&out, "watchlist");
+    assert!(lists.len() > 3);
+    let all = sheets(&out.join("courtstat.xlsx"));
+    let s = sheet(&all, "清单");
+    let code = col(s, "法院代码");
+    let mut courts: Vec<&str> = lists.iter().map(|r| r["court_code"].as_str()).collect();
+    courts.sort();
+    courts.dedup();
+    for court in &courts {
+        let row = s.iter().find(|r| r[code].to_string() == *court).unwrap_or_else(|| panic!("{court} in the counts"));
+        for (label, list) in [("临期预警", "approaching"), ("超期未结", "overdue"), ("长期未结", "long_pending")] {
+            let n = lists.iter().filter(|r| r["court_code"] == *court && r["list"] == list).count();
+            assert_eq!(number(&row[col(s, label)]), Some(n as f64), "{court} {list}");
+        }
+        let n = lists.iter().filter(|r| r["court_code"] == *court).count();
+        assert_eq!(number(&row[col(s, "合计")]), Some(n as f64));
+    }
+    let note = s.iter().flatten().map(|c| c.to_string()).find(|c| c.starts_with("清单共")).expect("the note");
+    assert!(note.contains(&format!("清单共 {} 行", lists.len())) && note.contains("watchlist.csv"), "{note}");
+}
+
+#[test]
 fn the_workbook_is_the_same_bytes_for_the_same_inputs() {
     let tmp = tempfile::tempdir().unwrap();
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
