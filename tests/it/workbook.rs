@@ -203,7 +203,7 @@ fn lists_longer_than_the_workbook_lists_case_by_case_become_counts_per_court() {
     courts.sort();
     courts.dedup();
     for court in &courts {
-        let row = s.iter().find(|r| r[code].to_string() == *court).unwrap_or_else(|| panic!("{court} in the counts"));
+        let row = s.iter().find(|r| r[code] == **court).unwrap_or_else(|| panic!("{court} in the counts"));
         for (label, list) in [("临期预警", "approaching"), ("超期未结", "overdue"), ("长期未结", "long_pending")] {
             let n = lists.iter().filter(|r| r["court_code"] == *court && r["list"] == list).count();
             assert_eq!(number(&row[col(s, label)]), Some(n as f64), "{court} {list}");
