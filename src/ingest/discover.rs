@@ -126,10 +126,14 @@ fn walk(
             rel.push(b'/');
         }
         rel.extend_from_slice(name.as_encoded_bytes());
-        // metadata follows links; a dangling link is simply ignored
+        // metadata follows links. An export's name that cannot be looked at
+        // (a dangling link, a file gone since the folder was listed) is an
+        // input all the same: reading it fails, and it is rejected naming
+        // it, rather than its court silently missing.
         match std::fs::metadata(&path) {
             Ok(m) if m.is_dir() => walk(&path, rel, visited, found, ignored)?,
             Ok(m) if m.is_file() && is_export(&name) => found.push((rel.clone(), path, m.len())),
+            Err(_) if is_export(&name) => found.push((rel.clone(), path, 0)),
             _ => ignored.push(rel.clone()),
         }
         rel.truncate(len);

@@ -112,25 +112,40 @@ impl Staging {
         let link_tmp = self.parent.join(format!("{}link-{pid}", self.prefix));
         let _ = fs::remove_file(&link_tmp);
         std::os::unix::fs::symlink(&dir_name, &link_tmp)?;
-        match fs::symlink_metadata(&self.out) {
-            Ok(m) if m.file_type().is_dir() => {
-                // an output folder from before courtstat owned it: set it aside
-                let aside = self.parent.join(format!("{}old-{pid}", self.prefix));
-                fs::rename(&self.out, &aside)?;
-            }
-            Ok(m) if m.file_type().is_file() => {
-                let _ = fs::remove_file(&link_tmp);
-                return Err(io::Error::new(io::ErrorKind::AlreadyExists, format!("{} is a file, not an output folder", self.out.display())));
-            }
-            _ => {}
+        if let Err(e) = self.swap(&link_tmp, pid) {
+            // nothing was published: the new link goes with the staging folder
+            let _ = fs::remove_file(&link_tmp);
+            return Err(e);
         }
-        fs::rename(&link_tmp, &self.out)?;
         self.published = true;
         if let Ok(d) = File::open(&self.parent) {
             let _ = d.sync_all();
         }
         self.clean_leftovers(&dir_name);
         Ok(())
+    }
+
+    /// Puts the new link in the output path's place: a folder from before
+    /// courtstat owned it is set aside first, a file there is refused.
+    fn swap(&self, link_tmp: &Path, pid: u32) -> io::Result<()> {
+        let aside = match fs::symlink_metadata(&self.out) {
+            Ok(m) if m.file_type().is_dir() => {
+                // an output folder from before courtstat owned it: set it aside
+                let aside = self.parent.join(format!("{}old-{pid}", self.prefix));
+                fs::rename(&self.out, &aside)?;
+                Some(aside)
+            }
+            Ok(m) if m.file_type().is_file() => {
+                return Err(io::Error::new(io::ErrorKind::AlreadyExists, format!("{} is a file, not an output folder", self.out.display())));
+            }
+            _ => None,
+        };
+        fs::rename(link_tmp, &self.out).inspect_err(|_| {
+            // the old folder goes back where it was
+            if let Some(aside) = aside {
+                let _ = fs::rename(&aside, &self.out);
+            }
+        })
     }
 
     fn clean_leftovers(&self, current: &std::ffi::OsStr) {
@@ -148,7 +163,11 @@ impl Staging {
                 continue;
             }
             let path = e.path();
-            let _ = if e.file_type().is_ok_and(|t| t.is_dir()) { fs::remove_dir_all(&path) } else { fs::remove_file(&path) };
+            let removed = if e.file_type().is_ok_and(|t| t.is_dir()) { fs::remove_dir_all(&path) } else { fs::remove_file(&path) };
+            if let Err(why) = removed {
+                // the tables are published; what is left is said, not hidden
+                eprintln!("{}", crate::messages::Msg::LeftoverKept.text(&[&path.display(), &why]));
+            }
         }
     }
 }

@@ -1,8 +1,9 @@
 //! A hostile world on the real binary: a disk that fills while the tables
-//! are written, an output path that is a file, a cache folder that cannot
-//! be used. Each failure exits non-zero naming the path, leaves the
-//! previous published set as it was and no staging folder behind; a cache
-//! that cannot be used costs speed only.
+//! are written, an output path that is a file, an output folder or parent
+//! that cannot be changed, exports that grow, cannot be read or vanished, a
+//! cache folder that cannot be used. Each failure exits non-zero naming the
+//! path, leaves the previous published set as it was and no staging folder
+//! behind; a cache that cannot be used costs speed only.
 
 use super::common::*;
 use std::fs;
@@ -183,4 +184,113 @@ fn a_read_only_output_parent_fails_the_run_naming_it_and_keeps_the_last_publishe
     assert!(stderr.contains(&parent.display().to_string()) || stderr.contains(&out.display().to_string()), "names the folder: {stderr}");
     assert_eq!(snapshot(&out), before, "the last published set is intact");
     assert!(debris(&parent).is_empty(), "{:?}", debris(&parent));
+}
+
+/// The binary run as `nobody` when the tests run as root (root reads any
+/// file), as the caller otherwise; from a copy every user may run.
+fn unprivileged(tmp: &Path) -> std::process::Command {
+    use std::os::unix::fs::PermissionsExt;
+    let copy = tmp.join("courtstat");
+    fs::copy(bin(), &copy).unwrap();
+    fs::set_permissions(&copy, fs::Permissions::from_mode(0o755)).unwrap();
+    fs::set_permissions(tmp, fs::Permissions::from_mode(0o777)).unwrap();
+    let mut cmd = std::process::Command::new(copy);
+    cmd.env_remove("COURTSTAT_HASH_KEY").env("LANG", "C.UTF-8").env_remove("LC_ALL");
+    if unsafe { libc::geteuid() } == 0 {
+        cmd.uid(65534).gid(65534);
+    }
+    cmd
+}
+
+#[test]
+fn an_input_the_run_may_not_read_is_rejected_naming_it_and_allow_partial_goes_on_without_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let input = export(tmp.path(), 2000, 65);
+    let locked = files(&input).into_iter().next().unwrap();
+    fs::set_permissions(&locked, fs::Permissions::from_mode(0o000)).unwrap();
+    let name = locked.strip_prefix(&input).unwrap().display().to_string();
+    let out = tmp.path().join("out");
+    let run = |extra: &[&str]| {
+        unprivileged(tmp.path())
+            .args(["run", "--no-cache", "--quiet", "--as-of", "2023-08-22", "--input"])
+            .arg(&input)
+            .arg("--out")
+            .arg(&out)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let o = run(&[]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(&format!("{name}: cannot be read: Permission denied")), "{stderr}");
+    assert!(!out.exists(), "nothing published");
+    assert!(debris(tmp.path()).is_empty(), "{:?}", debris(tmp.path()));
+    let o = run(&["--allow-partial"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let m = manifest(&out);
+    assert_eq!(m["rejected_files"], serde_json::json!([name]));
+    assert_eq!(m["complete"], false);
+}
+
+#[test]
+fn an_input_that_vanished_is_rejected_naming_it_and_not_ignored() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = export(tmp.path(), 2000, 67);
+    let out = tmp.path().join("out");
+    let run = |extra: &[&str]| {
+        courtstat()
+            .args(["run", "--no-cache", "--quiet", "--as-of", "2023-08-22", "--input"])
+            .arg(&input)
+            .arg("--out")
+            .arg(&out)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    assert!(run(&[]).status.success());
+    let before = snapshot(&out);
+    // a name still listed whose file is gone: a link left to nothing, as an
+    // export moved away between the folder's listing and its reading is
+    for gone in ["承德市/gone_执行案件_20230825.csv", "承德市/gone_执行案件_20230825.xlsx"] {
+        std::os::unix::fs::symlink(tmp.path().join("moved-away"), input.join(gone)).unwrap();
+    }
+    let o = run(&[]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("承德市/gone_执行案件_20230825.csv: cannot be read: No such file or directory"), "{stderr}");
+    assert!(stderr.contains("承德市/gone_执行案件_20230825.xlsx: cannot be read: No such file or directory"), "{stderr}");
+    assert_eq!(snapshot(&out), before, "the last published set is intact");
+    assert!(debris(tmp.path()).is_empty(), "{:?}", debris(tmp.path()));
+    let o = run(&["--allow-partial"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let m = manifest(&out);
+    assert_eq!(m["rejected_files"].as_array().unwrap().len(), 2);
+    assert!(m["ignored_files"].as_array().unwrap().iter().all(|f| !f.as_str().unwrap().contains("gone")));
+}
+
+#[test]
+fn an_output_folder_that_cannot_be_set_aside_fails_the_run_and_leaves_it_and_no_link_behind() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = export(tmp.path(), 2000, 69);
+    // an output folder from before courtstat owned it, immutable
+    let out = tmp.path().join("out");
+    fs::create_dir(&out).unwrap();
+    fs::write(out.join("old.csv"), "from before").unwrap();
+    let o = {
+        let _frozen = Immutable::new(&out);
+        courtstat().args(["run", "--no-cache", "--quiet", "--as-of", "2023-08-22", "--input"]).arg(&input).arg("--out").arg(&out).output().unwrap()
+    };
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(&format!("writing {}: Operation not permitted", out.display())), "{stderr}");
+    assert_eq!(fs::read_to_string(out.join("old.csv")).unwrap(), "from before", "the folder stays as it was");
+    assert!(fs::symlink_metadata(&out).unwrap().is_dir());
+    let left: Vec<String> = fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".courtstat-"))
+        .collect();
+    assert!(left.is_empty(), "no staging folder and no link left: {left:?}");
 }
