@@ -47,9 +47,7 @@ impl RunSummary {
             cache,
         }
     }
-}
 
-impl RunSummary {
     /// §10's warnings in `lang`, one a line.
     pub fn warnings_in(&self, lang: Lang) -> &[String] {
         if lang == Lang::Zh {

@@ -59,49 +59,47 @@ pub struct Input<'a> {
 /// The workbook's bytes.
 pub fn build(input: &Input) -> Result<Vec<u8>, XlsxError> {
     let mut book = Workbook::new();
-    let created = ExcelDateTime::from_ymd(year(input.as_of), input.as_of.month0() as u8 + 1, input.as_of.day0() as u8 + 1)?;
-    book.set_properties(&DocProperties::new().set_creation_datetime(&created).set_title("执行案件统计").set_author("courtstat"));
+    book.set_properties(&DocProperties::new().set_creation_datetime(&created(input.as_of)?).set_title("执行案件统计").set_author("courtstat"));
     book.set_tempdir(input.spool)?;
     book.set_zip_compression_level(1);
     let st = Styles::new();
     let table = |name: &str| input.tables.iter().map(|(t, _)| t).find(|t| t.name == name);
     if let Some(t) = table("indicators_court") {
-        unit_sheet(book.add_worksheet(), "法院", t, None, &st)?;
+        unit_sheet(book.add_worksheet_with_constant_memory()?, "法院", t, None, &st)?;
     }
     if let Some(t) = table("indicators_city") {
-        unit_sheet(book.add_worksheet(), "城市", t, Some(&city_order(t, input.courts)), &st)?;
+        unit_sheet(book.add_worksheet_with_constant_memory()?, "城市", t, Some(&city_order(t, input.courts)), &st)?;
     }
     if let Some(t) = table("indicators_province") {
-        unit_sheet(book.add_worksheet(), "全省", t, None, &st)?;
+        unit_sheet(book.add_worksheet_with_constant_memory()?, "全省", t, None, &st)?;
     }
     if let Some(t) = table("indicators_monthly") {
-        plain_sheet(book.add_worksheet(), "月度", &with_court_names(t, input.courts), &st)?;
+        plain_sheet(book.add_worksheet_with_constant_memory()?, "月度", &with_court_names(t, input.courts), &st)?;
     }
     lists_sheet(&mut book, input, &st)?;
     if let Some(t) = table("indicators_comparison") {
-        plain_sheet(book.add_worksheet(), "同比", t, &st)?;
+        plain_sheet(book.add_worksheet_with_constant_memory()?, "同比", t, &st)?;
     }
     if let Some(t) = table("indicators_assessment") {
-        plain_sheet(book.add_worksheet(), "达标", t, &st)?;
+        plain_sheet(book.add_worksheet_with_constant_memory()?, "达标", t, &st)?;
     }
     if let Some(t) = table("definitions") {
-        plain_sheet(book.add_worksheet(), "口径", t, &st)?;
+        plain_sheet(book.add_worksheet_with_constant_memory()?, "口径", t, &st)?;
     }
-    quality_sheet(book.add_worksheet(), &input.quality, &st)?;
+    quality_sheet(book.add_worksheet_with_constant_memory()?, &input.quality, &st)?;
     book.save_to_buffer()
 }
 
-fn year(d: NaiveDate) -> u16 {
-    chrono::Datelike::year(&d).clamp(1900, 9999) as u16
+/// The document's creation time: the snapshot's date, so that the bytes
+/// depend on the inputs alone (the writer's default is the clock).
+fn created(as_of: NaiveDate) -> Result<ExcelDateTime, XlsxError> {
+    use chrono::Datelike;
+    ExcelDateTime::from_ymd(as_of.year().clamp(1900, 9999) as u16, as_of.month() as u8, as_of.day() as u8)
 }
-
-use chrono::Datelike as _;
 
 /// The cell formats, made once.
 struct Styles {
     header: Format,
-    text: Format,
-    int: Format,
     percent: Format,
     days: Format,
     yuan: Format,
@@ -124,8 +122,6 @@ impl Styles {
                 .set_align(FormatAlign::VerticalCenter)
                 .set_background_color(Color::RGB(0xD9E1F2))
                 .set_border(FormatBorder::Thin),
-            text: Format::new(),
-            int: Format::new().set_num_format("0"),
             percent: Format::new().set_num_format("0.00%"),
             days: Format::new().set_num_format("0.0"),
             yuan: Format::new().set_num_format("#,##0.00"),
@@ -164,6 +160,10 @@ enum Cell {
 
 /// A figure column's kind: a ratio is a percentage, other floats are days.
 fn figure_cell(name: &str) -> Option<Cell> {
+    // the comparison's rank rows (§15) hold places, whole numbers
+    if name.starts_with("rank_") || name.starts_with("city_rank_") {
+        return Some(Cell::Int);
+    }
     let monthly = columns::MONTHLY.iter().find(|m| m.0 == name).map(|m| m.1);
     let cases = columns::column(name).map(|c| c.cases).or(monthly)?;
     Some(match columns::column(name).map(|c| c.kind()) {
@@ -308,40 +308,46 @@ fn put_rows(ws: &mut Worksheet, t: &Table, zh: &Table, l: &Layout, first: u32, r
 }
 
 #[allow(clippy::too_many_arguments)]
+/// Writes one cell. A cell with a format costs the writer a hash of the
+/// whole `Format` (most of the workbook's time on a province), so counts,
+/// flags and plain text go without one: Excel's General shows a whole
+/// number as it is.
 fn put_cell(ws: &mut Worksheet, row: u32, col: u16, v: &Values, zh: &Values, r: usize, cell: Cell, st: &Styles) -> Result<(), XlsxError> {
-    let number = |ws: &mut Worksheet, x: f64, f: &Format| ws.write_number_with_format(row, col, x, f).map(|_| ());
+    let number = |ws: &mut Worksheet, x: f64, f: Option<&Format>| match f {
+        Some(f) => ws.write_number_with_format(row, col, x, f).map(|_| ()),
+        None => ws.write_number(row, col, x).map(|_| ()),
+    };
+    let text = |ws: &mut Worksheet, s: &str, f: Option<&Format>| match f {
+        // a string cell: text that starts with `=` stays text
+        Some(f) => ws.write_string_with_format(row, col, s, f).map(|_| ()),
+        None => ws.write_string(row, col, s).map(|_| ()),
+    };
     match v {
-        Values::Int(x) => x[r].map_or(Ok(()), |n| number(ws, n as f64, &st.int)),
+        Values::Int(x) => x[r].map_or(Ok(()), |n| number(ws, n as f64, None)),
         Values::Float(x) => match x[r] {
             None => Ok(()),
             Some(f) => number(
                 ws,
                 f,
                 match cell {
-                    Cell::Percent => &st.percent,
-                    Cell::Int => &st.int,
-                    Cell::Yuan => &st.yuan,
-                    _ => &st.days,
+                    Cell::Percent => Some(&st.percent),
+                    Cell::Int => None,
+                    Cell::Yuan => Some(&st.yuan),
+                    _ => Some(&st.days),
                 },
             ),
         },
-        Values::Yuan(x) => x[r].map_or(Ok(()), |fen| number(ws, super::table::yuan(fen), &st.yuan)),
-        Values::Date(x) => x[r].map_or(Ok(()), |d| number(ws, serial(d), &st.date)),
-        Values::Timestamp(x) => x[r].map_or(Ok(()), |ms| number(ws, 25_569.0 + ms as f64 / 86_400_000.0, &st.moment)),
+        Values::Yuan(x) => x[r].map_or(Ok(()), |fen| number(ws, super::table::yuan(fen), Some(&st.yuan))),
+        Values::Date(x) => x[r].map_or(Ok(()), |d| number(ws, serial(d), Some(&st.date))),
+        Values::Timestamp(x) => x[r].map_or(Ok(()), |ms| number(ws, 25_569.0 + ms as f64 / 86_400_000.0, Some(&st.moment))),
         Values::Bool(x) => match (x[r], cell) {
             (None, _) => Ok(()),
-            (Some(b), Cell::Meets) => {
-                ws.write_string_with_format(row, col, if b { "达标" } else { "未达标" }, &st.tiers[if b { 0 } else { 2 }]).map(|_| ())
-            }
-            (Some(b), _) => ws.write_string_with_format(row, col, if b { "是" } else { "否" }, &st.text).map(|_| ()),
+            (Some(b), Cell::Meets) => text(ws, if b { "达标" } else { "未达标" }, Some(&st.tiers[if b { 0 } else { 2 }])),
+            (Some(b), _) => text(ws, if b { "是" } else { "否" }, None),
         },
         _ => match zh.text_at(r) {
             None => Ok(()),
-            Some(s) => {
-                let f = if cell == Cell::Tier { st.tier(s).unwrap_or(&st.text) } else { &st.text };
-                // a string cell: text that starts with `=` stays text
-                ws.write_string_with_format(row, col, s, f).map(|_| ())
-            }
+            Some(s) => text(ws, s, if cell == Cell::Tier { st.tier(s) } else { None }),
         },
     }
 }
@@ -443,19 +449,25 @@ fn with_court_names(t: &Table, courts: &Courts) -> Table {
 fn lists_sheet(book: &mut Workbook, input: &Input, st: &Styles) -> Result<(), XlsxError> {
     let lists = input.lists;
     if lists.rows > list_rows() {
-        return list_counts_sheet(book.add_worksheet(), input, st);
+        return list_counts_sheet(book.add_worksheet_with_constant_memory()?, input, st);
     }
     // one row in memory at a time: a list of 100k rows is 1.5M cells
-    let ws = book.add_worksheet_with_low_memory()?;
+    let ws = book.add_worksheet_with_constant_memory()?;
     let mut first = 1u32;
-    for (i, range) in lists.ranges.iter().enumerate() {
+    // the columns' layout (and widths) from the first chunk
+    let mut layout: Option<Layout> = None;
+    for range in &lists.ranges {
         let t = (lists.build)(range.clone()).map_err(XlsxError::IoError)?;
         let zh = in_chinese(&t);
-        let l = Layout::of(&t, (0..t.columns.len()).collect(), &zh);
-        if i == 0 {
-            frame(ws, "清单", &t, &l, lists.rows, View { freeze_cols: 0, print_cols: l.order.len() }, st)?;
-        }
-        put_rows(ws, &t, &zh, &l, first, EVERY_ROW, st)?;
+        let l = match &layout {
+            Some(l) => l,
+            None => {
+                let l = layout.insert(Layout::of(&t, (0..t.columns.len()).collect(), &zh));
+                frame(ws, "清单", &t, l, lists.rows, View { freeze_cols: 0, print_cols: l.order.len() }, st)?;
+                l
+            }
+        };
+        put_rows(ws, &t, &zh, l, first, EVERY_ROW, st)?;
         first += t.rows() as u32;
     }
     Ok(())
@@ -515,17 +527,17 @@ fn quality_sheet(ws: &mut Worksheet, q: &Quality, st: &Styles) -> Result<(), Xls
     for reason in crate::domain::QuarantineReason::ALL {
         row += 1;
         ws.write_string(row, 0, reason.label())?;
-        ws.write_number_with_format(row, 1, q.by_reason.get(reason.code()).copied().unwrap_or(0) as f64, &st.int)?;
+        ws.write_number(row, 1, q.by_reason.get(reason.code()).copied().unwrap_or(0) as f64)?;
     }
     row += 1;
     ws.write_string(row, 0, "合计")?;
-    ws.write_number_with_format(row, 1, q.by_reason.values().sum::<u64>() as f64, &st.int)?;
+    ws.write_number(row, 1, q.by_reason.values().sum::<u64>() as f64)?;
     row += 2;
     for (label, n) in
         [("重复报送的案号数", q.duplicate_keys), ("删除的重复版本数", q.duplicates_dropped), ("立案日期不一致的重复案号数", q.duplicate_conflicts)]
     {
         ws.write_string(row, 0, label)?;
-        ws.write_number_with_format(row, 1, n as f64, &st.int)?;
+        ws.write_number(row, 1, n as f64)?;
         row += 1;
     }
     Ok(())
