@@ -73,7 +73,7 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
     }
 
     // 4. the figures of every court, city and the province
-    progress.stage("indicators");
+    progress.stage(messages::Msg::ProgressIndicators);
     let incomplete = indicators::Incomplete::of(&found.files, &courts);
     let figures = clock.time("indicators", || indicators::compute(&found.cases, &courts, &settings.period, &settings.definitions, &incomplete));
     let warnings = run_warnings::of(&figures, &courts, &settings.period, &settings.definitions, settings.today);
@@ -92,7 +92,7 @@ pub fn run(settings: &Settings, progress: &progress::Progress) -> Result<RunSumm
     let comparison = comparison?;
 
     // 6. every table, the report and the manifest, published at once
-    progress.stage("writing tables");
+    progress.stage(messages::Msg::ProgressWriting);
     let target = settings.target();
     let findings = output::Findings {
         target: &target,

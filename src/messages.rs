@@ -88,6 +88,9 @@ messages! {
     CacheLine => "courtstat: cache: {0}", "courtstat：缓存：{0}";
     CacheUnusable => "courtstat: warning: cache folder {0} cannot be used ({1}); parsing every file", "courtstat：警告：缓存文件夹 {0} 无法使用（{1}），本次重新解析全部文件";
     CacheStateUnwritten => "courtstat: warning: the cache's state could not be written; the next run parses every file", "courtstat：警告：缓存状态未能写入，下次运行将重新解析全部文件";
+    ProgressReading => "reading {0} files", "正在读取 {0} 个文件";
+    ProgressIndicators => "indicators", "计算指标";
+    ProgressWriting => "writing tables", "写出结果";
     LeftoverKept => "courtstat: warning: {0} could not be removed ({1}); the tables are published, remove it by hand", "courtstat：警告：无法删除 {0}（{1}）；结果已发布，请手工删除";
     GenDone => "courtstat gen: {0} files, {1} rows ({2} spoiled), {3} bytes in {4}", "courtstat gen：在 {4} 生成 {0} 个文件，{1} 行（其中 {2} 行有意写坏），{3} 字节";
     ReportWritten => "courtstat report: wrote {0}", "courtstat report：已写入 {0}";

@@ -25,7 +25,7 @@ impl Progress {
                 ProgressStyle::with_template("{msg} [{bar:30}] {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} eta {eta}")
                     .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
-            b.set_message(format!("reading {files} files"));
+            b.set_message(crate::messages::Msg::ProgressReading.text(&[&files]));
         }
     }
 
@@ -35,10 +35,10 @@ impl Progress {
         }
     }
 
-    pub fn stage(&self, name: &str) {
+    pub fn stage(&self, name: crate::messages::Msg) {
         if let Some(b) = &self.bar {
             b.set_style(ProgressStyle::with_template("{spinner} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
-            b.set_message(name.to_string());
+            b.set_message(name.text(&[]));
             b.tick();
         }
     }
