@@ -71,13 +71,31 @@ fn write_exports(input: &Path) {
     }
 }
 
-/// Every text the folder holds, Parquet files decoded cell by cell.
+/// Every part of a workbook, unzipped (its bytes on disk are deflated: a
+/// search of them would find nothing either way).
+fn xlsx_text(path: &Path) -> String {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(fs::File::open(path).unwrap()).unwrap();
+    let mut all = String::new();
+    for k in 0..zip.len() {
+        let mut part = String::new();
+        zip.by_index(k).unwrap().read_to_string(&mut part).unwrap();
+        all.push_str(&part);
+    }
+    assert!(all.contains("<sheetData"), "{}: no sheet read", path.display());
+    all
+}
+
+/// Every text the folder holds, Parquet files decoded cell by cell,
+/// workbooks unzipped.
 fn all_text(dir: &Path) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for f in files(dir) {
         let name = f.display().to_string();
         let text = if f.extension().is_some_and(|e| e == "parquet") {
             super::parquet::polars_cells(&f).into_iter().map(|row| row.join(",")).collect::<Vec<_>>().join("\n")
+        } else if f.extension().is_some_and(|e| e == "xlsx") {
+            xlsx_text(&f)
         } else {
             String::from_utf8_lossy(&fs::read(&f).unwrap()).into_owned()
         };
@@ -125,6 +143,7 @@ fn no_output_and_no_cache_entry_holds_personal_data_in_clear() {
         let m = manifest(&out);
         assert!(m["fields_redacted"].as_u64().unwrap() >= 22 * 4, "{}", m["fields_redacted"]);
         let mut texts = all_text(&out);
+        assert!(texts.iter().any(|t| t.0.ends_with("courtstat.xlsx")), "the workbook is searched, unzipped");
         texts.extend(all_text(&tmp.path().join("cache")));
         texts.push(("stderr".into(), String::from_utf8_lossy(&o.stderr).into_owned()));
         assert_clean(&texts, if key.is_some() { "with a key" } else { "without a key" });
