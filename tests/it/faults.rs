@@ -294,3 +294,53 @@ fn an_output_folder_that_cannot_be_set_aside_fails_the_run_and_leaves_it_and_no_
         .collect();
     assert!(left.is_empty(), "no staging folder and no link left: {left:?}");
 }
+
+/// A small tmpfs mounted on a folder for as long as it lives (root may
+/// mount one; elsewhere the test fails rather than skipping).
+struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    fn new(dir: &Path, size: &str) -> SmallDisk {
+        fs::create_dir_all(dir).unwrap();
+        let o =
+            std::process::Command::new("mount").args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"]).arg(dir).output().expect("mount runs");
+        assert!(o.status.success(), "mount a {size} tmpfs on {}: {}", dir.display(), String::from_utf8_lossy(&o.stderr));
+        SmallDisk(dir.to_path_buf())
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_cache_folder_that_fills_up_costs_speed_only_and_says_so_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = export(tmp.path(), 2000, 63);
+    let cache = tmp.path().join("cache");
+    let _disk = SmallDisk::new(&cache, "64k");
+    let (out, cold) = (tmp.path().join("out"), tmp.path().join("cold"));
+    let c =
+        courtstat().args(["run", "--no-cache", "--quiet", "--as-of", "2023-08-22", "--input"]).arg(&input).arg("--out").arg(&cold).output().unwrap();
+    assert!(c.status.success());
+    for round in 0..2 {
+        let o = courtstat()
+            .args(["run", "--as-of", "2023-08-22", "--cache-dir"])
+            .arg(&cache)
+            .arg("--input")
+            .arg(&input)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{err}");
+        assert_eq!(err.matches("could not be written").count(), 1, "round {round}: said once: {err}");
+        let m = manifest(&out);
+        assert!(m["cache"]["entry_errors"].as_u64().unwrap() > 0, "{}", m["cache"]);
+        assert_eq!(m["cache"]["refreshed"], false, "a cache without its state refreshes nothing");
+        assert_same_outputs(&out, &cold, "with a full cache");
+    }
+}
