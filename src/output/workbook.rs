@@ -343,7 +343,7 @@ fn put_cell(ws: &mut Worksheet, row: u32, col: u16, v: &Values, zh: &Values, r: 
         Values::Bool(x) => match (x[r], cell) {
             (None, _) => Ok(()),
             (Some(b), Cell::Meets) => text(ws, if b { "达标" } else { "未达标" }, Some(&st.tiers[if b { 0 } else { 2 }])),
-            (Some(b), _) => text(ws, if b { "是" } else { "否" }, None),
+            (Some(b), _) => text(ws, super::labels::FLAG_LABELS[usize::from(b)], None),
         },
         _ => match zh.text_at(r) {
             None => Ok(()),

@@ -121,3 +121,19 @@ pub fn assert_same_outputs(a: &Path, b: &Path, what: &str) {
         assert_eq!(ma[key], mb[key], "{what}: run.json {key}");
     }
 }
+
+/// Every part of an .xlsx (a zip of XML), unzipped, by name in the zip's
+/// order: what the workbook tests read its styles and sheets from, and
+/// what the privacy test searches (the deflated bytes would hide a name).
+pub fn xlsx_parts(path: &Path) -> Vec<(String, String)> {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(fs::File::open(path).unwrap()).unwrap();
+    (0..zip.len())
+        .map(|k| {
+            let mut part = zip.by_index(k).unwrap();
+            let mut text = String::new();
+            part.read_to_string(&mut text).unwrap();
+            (part.name().unwrap().to_string(), text)
+        })
+        .collect()
+}

@@ -80,6 +80,11 @@ fn an_output_path_that_is_a_regular_file_is_refused_naming_it() {
     assert_eq!(debris(tmp.path()), Vec::<String>::new());
 }
 
+/// A run on `input` into `out` that keeps its cache in `cache`.
+fn run_with_cache(cache: &Path, input: &Path, out: &Path) -> std::process::Output {
+    courtstat().args(["run", "--as-of", "2023-08-22", "--cache-dir"]).arg(cache).arg("--input").arg(input).arg("--out").arg(out).output().unwrap()
+}
+
 #[test]
 fn a_cache_folder_that_cannot_be_used_costs_speed_only() {
     let tmp = tempfile::tempdir().unwrap();
@@ -88,15 +93,7 @@ fn a_cache_folder_that_cannot_be_used_costs_speed_only() {
     let cache = tmp.path().join("cache");
     fs::write(&cache, "x").unwrap();
     let out = tmp.path().join("out");
-    let o = courtstat()
-        .args(["run", "--as-of", "2023-08-22", "--cache-dir"])
-        .arg(&cache)
-        .arg("--input")
-        .arg(&input)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = run_with_cache(&cache, &input, &out);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{err}");
     assert_eq!(err.matches("cannot be used").count(), 1, "said once: {err}");
@@ -326,15 +323,7 @@ fn a_cache_folder_that_fills_up_costs_speed_only_and_says_so_once() {
         courtstat().args(["run", "--no-cache", "--quiet", "--as-of", "2023-08-22", "--input"]).arg(&input).arg("--out").arg(&cold).output().unwrap();
     assert!(c.status.success());
     for round in 0..2 {
-        let o = courtstat()
-            .args(["run", "--as-of", "2023-08-22", "--cache-dir"])
-            .arg(&cache)
-            .arg("--input")
-            .arg(&input)
-            .arg("--out")
-            .arg(&out)
-            .output()
-            .unwrap();
+        let o = run_with_cache(&cache, &input, &out);
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(o.status.success(), "{err}");
         assert_eq!(err.matches("could not be written").count(), 1, "round {round}: said once: {err}");

@@ -74,14 +74,7 @@ fn write_exports(input: &Path) {
 /// Every part of a workbook, unzipped (its bytes on disk are deflated: a
 /// search of them would find nothing either way).
 fn xlsx_text(path: &Path) -> String {
-    use std::io::Read;
-    let mut zip = zip::ZipArchive::new(fs::File::open(path).unwrap()).unwrap();
-    let mut all = String::new();
-    for k in 0..zip.len() {
-        let mut part = String::new();
-        zip.by_index(k).unwrap().read_to_string(&mut part).unwrap();
-        all.push_str(&part);
-    }
+    let all: String = xlsx_parts(path).into_iter().map(|p| p.1).collect();
     assert!(all.contains("<sheetData"), "{}: no sheet read", path.display());
     all
 }

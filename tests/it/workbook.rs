@@ -5,7 +5,6 @@
 use super::common::*;
 use calamine::{Data, Reader};
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 fn run(out: &Path, extra: &[&str]) {
@@ -39,10 +38,7 @@ fn col(s: &Sheet, label: &str) -> usize {
 
 /// The xlsx part `name` as text.
 fn part(path: &Path, name: &str) -> String {
-    let mut zip = zip::ZipArchive::new(fs::File::open(path).unwrap()).unwrap();
-    let mut s = String::new();
-    zip.by_name(name).unwrap().read_to_string(&mut s).unwrap();
-    s
+    xlsx_parts(path).into_iter().find(|p| p.0 == name).unwrap_or_else(|| panic!("no part {name}")).1
 }
 
 fn number(d: &Data) -> Option<f64> {
