@@ -89,35 +89,36 @@ pub struct Overdue {
 /// How many of each city's longest-overdue cases the summary keeps.
 pub const LONGEST_PER_CITY: usize = 5;
 
-/// Each court's count on each list (`List::ALL` order), by court code; the
-/// courts on no list left out.
-pub fn counts_by_court(entries: &[Entry], cases: &[Case], courts: &Courts) -> std::collections::BTreeMap<String, [u64; 6]> {
-    let counts = count_by_court_id(entries, cases, courts);
-    courts.list.iter().zip(counts).filter(|(_, n)| n.iter().any(|&k| k > 0)).map(|(c, n)| (c.code.clone(), n)).collect()
+/// The watch lists as a run made them: every entry in §11's order, and
+/// each court's count on each list (what the counting sort that orders the
+/// entries counts anyway; the workbook, the report and the manifest need
+/// the counts without going through a million entries again).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WatchList {
+    pub entries: Vec<Entry>,
+    /// by court id: the count on each list, in `List::ALL` order
+    pub counts: Vec<[u64; 6]>,
 }
 
-fn count_by_court_id(entries: &[Entry], cases: &[Case], courts: &Courts) -> Vec<[u64; 6]> {
-    let mut counts = vec![[0u64; 6]; courts.list.len()];
-    for e in entries {
-        if let Some(n) = cases.get(e.case as usize).and_then(|c| counts.get_mut(c.court as usize)) {
-            n[e.list as usize] += 1;
-        }
+impl WatchList {
+    /// Each court's count on each list (`List::ALL` order), by court code;
+    /// the courts on no list left out.
+    pub fn counts_by_court(&self, courts: &Courts) -> std::collections::BTreeMap<String, [u64; 6]> {
+        courts.list.iter().zip(&self.counts).filter(|(_, n)| n.iter().any(|&k| k > 0)).map(|(c, n)| (c.code.clone(), *n)).collect()
     }
-    counts
 }
 
 impl Summary {
-    pub fn of(entries: &[Entry], cases: &[Case], courts: &Courts) -> Summary {
+    pub fn of(lists: &WatchList, cases: &[Case], courts: &Courts) -> Summary {
         // by court id and city index while counting (a million entries on a
         // busy province), by code and name once at the end
         let cities = courts.cities();
         let city_of: Vec<Option<usize>> = courts.list.iter().map(|c| c.city.as_ref().and_then(|n| cities.binary_search(n).ok())).collect();
         let mut worst: Vec<Vec<(i64, String, u32)>> = vec![Vec::new(); cities.len()];
-        for e in entries {
+        // the overdue list's entries, without looking up the others' cases
+        for e in lists.entries.iter().filter(|e| e.list == List::Overdue) {
             let Some(c) = cases.get(e.case as usize) else { continue };
-            let Some(w) =
-                (e.list == List::Overdue).then(|| city_of.get(c.court as usize).copied().flatten()).flatten().and_then(|k| worst.get_mut(k))
-            else {
+            let Some(w) = city_of.get(c.court as usize).copied().flatten().and_then(|k| worst.get_mut(k)) else {
                 continue;
             };
             if w.len() == LONGEST_PER_CITY && w.last().is_some_and(|x| x.0 > e.days) {
@@ -128,7 +129,7 @@ impl Summary {
             w.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
             w.truncate(LONGEST_PER_CITY);
         }
-        let by_court = counts_by_court(entries, cases, courts);
+        let by_court = lists.counts_by_court(courts);
         let mut longest_overdue = Vec::new();
         for (city, w) in cities.iter().zip(worst) {
             for (days, case_no, case) in w {
@@ -148,35 +149,58 @@ const REVIEW_EVERY_MONTHS: u32 = 6;
 const REVIEWS: u32 = 10;
 
 /// Every list's entries, sorted by list (in §11's order), court code, then
-/// case number. `cases` come in case-number order and the entries are made
-/// in that order, so a stable counting sort by (list, court) finishes it:
-/// no comparison, and each case is looked at once.
-pub fn lists(cases: &[Case], courts: &Courts, p: &Period, defs: &Definitions) -> Vec<Entry> {
+/// case number, with each court's counts. `cases` come in case-number
+/// order and the entries are made in that order, part by part on every
+/// thread, each with its (list, court) bucket while its case is at hand; a
+/// stable counting sort by bucket finishes it: no comparison, and each
+/// case is looked at once.
+pub fn lists(cases: &[Case], courts: &Courts, p: &Period, defs: &Definitions) -> WatchList {
     use rayon::prelude::*;
-    let made: Vec<Entry> = cases.par_iter().enumerate().flat_map_iter(|(i, c)| entries_of(&Counted::of(c), i as u32, p, defs)).collect();
     // courts ranked by code text
     let mut by_code: Vec<u32> = (0..courts.list.len() as u32).collect();
     by_code.sort_by(|a, b| courts.get(*a).code.cmp(&courts.get(*b).code).then(a.cmp(b)));
-    let mut rank = vec![0usize; courts.list.len()];
+    let mut rank = vec![0u32; courts.list.len()];
     for (r, &id) in by_code.iter().enumerate() {
-        rank[id as usize] = r;
+        rank[id as usize] = r as u32;
     }
-    let bucket = |e: &Entry| e.list as usize * courts.list.len() + rank[cases[e.case as usize].court as usize];
-    let mut starts = vec![0usize; List::ALL.len() * courts.list.len() + 1];
-    for e in &made {
-        starts[bucket(e) + 1] += 1;
+    let n = courts.list.len();
+    let parts: Vec<Vec<(u32, Entry)>> = cases
+        .par_chunks(CASES_PER_PART)
+        .enumerate()
+        .map(|(k, part)| {
+            let (mut made, mut one) = (Vec::new(), Vec::new());
+            for (j, c) in part.iter().enumerate() {
+                entries_into(&Counted::of(c), (k * CASES_PER_PART + j) as u32, p, defs, &mut one);
+                let court = rank.get(c.court as usize).copied().unwrap_or(0) as usize;
+                made.extend(one.drain(..).map(|e| ((e.list as usize * n + court) as u32, e)));
+            }
+            made
+        })
+        .collect();
+    let mut starts = vec![0usize; List::ALL.len() * n + 1];
+    for (bucket, _) in parts.iter().flatten() {
+        starts[*bucket as usize + 1] += 1;
+    }
+    let mut counts = vec![[0u64; 6]; n];
+    for (id, r) in rank.iter().enumerate() {
+        for l in 0..List::ALL.len() {
+            counts[id][l] = starts[l * n + *r as usize + 1] as u64;
+        }
     }
     for k in 1..starts.len() {
         starts[k] += starts[k - 1];
     }
-    let mut sorted = vec![Entry { list: List::Approaching, case: 0, days: 0, level: None }; made.len()];
-    for e in made {
-        let at = &mut starts[bucket(&e)];
-        sorted[*at] = e;
+    let mut entries = vec![Entry { list: List::Approaching, case: 0, days: 0, level: None }; starts[starts.len() - 1]];
+    for (bucket, e) in parts.into_iter().flatten() {
+        let at = &mut starts[bucket as usize];
+        entries[*at] = e;
         *at += 1;
     }
-    sorted
+    WatchList { entries, counts }
 }
+
+/// Cases a thread makes entries of at a time.
+const CASES_PER_PART: usize = 1 << 14;
 
 fn days_between(a: chrono::NaiveDate, b: chrono::NaiveDate) -> i64 {
     (b - a).num_days()

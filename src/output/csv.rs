@@ -307,6 +307,16 @@ pub fn chunk_text(t: &Table, headers: super::labels::HeaderLanguage) -> std::io:
     Ok(out)
 }
 
+/// What a chunk's CSV text is kept under in the chunk store: its cells
+/// differ with the language of the headers.
+pub fn chunk_format(headers: super::labels::HeaderLanguage) -> &'static str {
+    if headers == super::labels::HeaderLanguage::Chinese {
+        "csv-zh"
+    } else {
+        "csv"
+    }
+}
+
 /// A chunked table as one CSV, the bytes `write_with` writes for the whole
 /// table, a chunk at
 /// a time (the case table's chunks are being encoded on the other threads
@@ -326,7 +336,7 @@ pub fn write_chunked<W: Write>(
         let t = (table.build)(range)?;
         Ok(if headers == super::labels::HeaderLanguage::Chinese { super::labels::in_chinese(&t) } else { t })
     };
-    let format = if headers == super::labels::HeaderLanguage::Chinese { "csv-zh" } else { "csv" };
+    let format = chunk_format(headers);
     for range in table.ranges.iter().filter(|r| !r.is_empty()) {
         let entry = super::reuse::entry(store, table, format, range.clone());
         match entry {

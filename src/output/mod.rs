@@ -83,10 +83,6 @@ pub fn write_chunked(
     let mut written = Vec::new();
     for (t, f) in tables {
         let err = |file: &str, e: String| OutputError { path: file.to_string(), message: e };
-        if f.csv && f.parquet && t.fingerprint.is_none() {
-            written.extend(write_csv_and_parquet(staging, t, headers)?);
-            continue;
-        }
         if f.csv {
             let file = format!("{}.csv", t.name);
             written.push(staging.write(&file, |w| csv::write_chunked(t, w, headers, store)).map_err(|e| err(&file, e.to_string()))?);
@@ -99,19 +95,28 @@ pub fn write_chunked(
     Ok(written)
 }
 
-/// A chunked table whose chunks a refresh never reuses (the watch list),
-/// as CSV and Parquet from one build of each chunk: the Parquet writer
-/// builds and encodes the chunks on every thread and hands each one's CSV
-/// text, made on the same thread, to the CSV file in order.
-fn write_csv_and_parquet(staging: &Staging, t: &Chunked, headers: labels::HeaderLanguage) -> Result<[WrittenFile; 2], OutputError> {
+/// A chunked table as CSV and Parquet from one build of each chunk, for a
+/// table whose chunks cost more to build than to encode (the watch list's
+/// rows are gathered from the cases): the Parquet writer builds and encodes
+/// the chunks on every thread and hands each one's CSV text, made on the
+/// same thread, to the CSV file in order; a chunk an earlier run wrote in
+/// both is taken from `store`. (For the quarantine and duplicates tables,
+/// whose rows are copied, the two files written one after the other
+/// measured faster.)
+fn write_csv_and_parquet(
+    staging: &Staging,
+    t: &Chunked,
+    headers: labels::HeaderLanguage,
+    store: Option<&dyn reuse::ChunkStore>,
+) -> Result<[WrittenFile; 2], OutputError> {
     let (csv_name, parquet_name) = (format!("{}.csv", t.name), format!("{}.parquet", t.name));
     let mut parquet_file = None;
     let make = |chunk: &Table| csv::chunk_text(chunk, headers);
     let csv_file = staging
         .write(&csv_name, |csv_w| {
             csv::write_chunked_header(t, &mut *csv_w, headers)?;
-            let side = parquet_file::Side { make: &make, sink: csv_w };
-            parquet_file = Some(staging.write(&parquet_name, |pq_w| parquet_file::write_chunked_with_side(t, pq_w, side))?);
+            let side = parquet_file::Side { make: &make, format: csv::chunk_format(headers), sink: csv_w };
+            parquet_file = Some(staging.write(&parquet_name, |pq_w| parquet_file::write_chunked_with_side(t, pq_w, store, side))?);
             Ok(())
         })
         .map_err(|e| OutputError { path: csv_name.clone(), message: e.to_string() })?;
@@ -123,7 +128,7 @@ fn write_csv_and_parquet(staging: &Staging, t: &Chunked, headers: labels::Header
 fn write_workbook(staging: &Staging, f: &Findings, tables: &[(Table, Formats)], lists: &Chunked) -> Result<WrittenFile, OutputError> {
     let found = f.found;
     let counts = manifest::Counts::of(found.files.iter().map(|a| &a.entry));
-    let list_counts = || crate::watchlist::counts_by_court(f.lists, &found.cases, f.courts);
+    let list_counts = || f.lists.counts_by_court(f.courts);
     let input = workbook::Input {
         tables,
         lists,
@@ -172,7 +177,7 @@ pub struct Findings<'a> {
     /// §10: what the run warns of
     pub warnings: &'a [crate::run_warnings::RunWarning],
     /// the watch lists (§11)
-    pub lists: &'a [crate::watchlist::Entry],
+    pub lists: &'a crate::watchlist::WatchList,
     pub ranks: &'a Rankings,
     /// §14: each unit against each reference interval, when there are any
     pub assessment: Option<&'a [crate::indicators::assessment::Assessment]>,
@@ -210,7 +215,7 @@ pub fn publish(
     tables.extend(f.assessment.map(|a| (assessment_table(a), BOTH)));
     tables.push((definitions_table(f.definitions, f.target), CSV_ONLY));
     let contract = f.definitions.contract_category.as_str();
-    let lists = watchlist_table(f.lists, &found.cases, courts, &found.causes, contract);
+    let lists = watchlist_table(&f.lists.entries, &found.cases, courts, &found.causes, contract, watchlist_chunks());
     let names = found.file_names();
     let case_names = CaseNames { courts, files: &names, causes: &found.causes, contract };
     let quarantine = quarantine_table(&found.quarantined, &names, quarantine_chunks());
@@ -219,17 +224,26 @@ pub fn publish(
     let headers = target.headers;
     let mut written = clock
         .time("write", || -> Result<Vec<WrittenFile>, OutputError> {
-            // the case table, by far the largest, is written beside the others
-            let (small, cases_file) = rayon::join(
+            // the two largest, the case table and the watch list, are each
+            // written beside the others: a file is written by one thread
+            // (its hash, its writes), which a refresh that reuses nearly
+            // every chunk leaves as most of its work
+            let (small, (lists_files, cases_file)) = rayon::join(
                 || {
                     let mut w = write_tables(&staging, &tables, headers)?;
-                    w.extend(write_chunked(&staging, &[(&quarantine, BOTH), (&duplicates, BOTH), (&lists, BOTH)], headers, chunks)?);
+                    w.extend(write_chunked(&staging, &[(&quarantine, BOTH), (&duplicates, BOTH)], headers, chunks)?);
                     w.push(write_workbook(&staging, &f, &tables, &lists)?);
                     Ok::<_, OutputError>(w)
                 },
-                || write_chunked(&staging, &[(&cases, PARQUET_ONLY)], headers, chunks),
+                || {
+                    rayon::join(
+                        || write_csv_and_parquet(&staging, &lists, headers, chunks),
+                        || write_chunked(&staging, &[(&cases, PARQUET_ONLY)], headers, chunks),
+                    )
+                },
             );
             let mut w = small?;
+            w.extend(lists_files?);
             w.extend(cases_file?);
             Ok(w)
         })

@@ -60,13 +60,16 @@ pub fn write_chunked<W: Write>(table: &Chunked, w: W, store: Option<&dyn ChunkSt
 /// `sink` in chunk order.
 pub struct Side<'a> {
     pub make: &'a (dyn Fn(&Table) -> io::Result<Vec<u8>> + Sync),
+    /// what a chunk's side bytes are kept under in the store
+    pub format: &'a str,
     pub sink: &'a mut dyn Write,
 }
 
-/// `write_chunked` of a table without a fingerprint (nothing of it is
-/// kept for a refresh), with a `Side` file made from the same chunks.
-pub fn write_chunked_with_side<W: Write>(table: &Chunked, w: W, side: Side) -> io::Result<()> {
-    write_chunked_in_pages(table, w, PAGE_BYTES, None, Some(side))
+/// `write_chunked`, with a `Side` file made from the same chunks; with a
+/// `store`, a chunk both of whose encodings an earlier run kept is taken
+/// from it, and a chunk built here is put in it in both.
+pub fn write_chunked_with_side<W: Write>(table: &Chunked, w: W, store: Option<&dyn ChunkStore>, side: Side) -> io::Result<()> {
+    write_chunked_in_pages(table, w, PAGE_BYTES, store, Some(side))
 }
 
 /// A small table as one Parquet file of one row group.
@@ -104,12 +107,15 @@ pub(crate) fn write_chunked_in_pages<W: Write>(
     // thread, which keeps the threads busy although chunks differ in size
     let wave = 4 * rayon::current_num_threads().max(1);
     for first in (0..count).step_by(wave) {
-        let make = side.as_ref().map(|s| s.make);
+        let make = side.as_ref().map(|s| (s.make, s.format));
         let encoded: Vec<io::Result<(RowGroup, Option<Vec<u8>>)>> = ranges[first..(first + wave).min(count)]
             .par_iter()
-            .map(|range| match make {
-                None => row_group(table, range.clone(), &schema, page_bytes, store, &format).map(|g| (g, None)),
-                Some(make) => row_group_and_side(table, range.clone(), &schema, page_bytes, make),
+            .map(|range| {
+                let chunk = ChunkAt { table, range: range.clone(), schema: &schema, page_bytes, store, format: &format };
+                match make {
+                    None => chunk.row_group().map(|g| (g, None)),
+                    Some((make, side_format)) => chunk.row_group_and_side(make, side_format).map(|(g, side)| (g, Some(side))),
+                }
             })
             .collect();
         for group in encoded {
@@ -135,49 +141,66 @@ pub(crate) fn write_chunked_in_pages<W: Write>(
     Ok(())
 }
 
-/// One chunk's row group: from the store when an earlier run encoded the
-/// same rows, else built and encoded here (and stored).
-fn row_group(
-    table: &Chunked,
+/// One chunk of a table being written, and where its encodings may be kept.
+struct ChunkAt<'a> {
+    table: &'a Chunked<'a>,
     range: std::ops::Range<usize>,
-    schema: &[Column],
+    schema: &'a [Column],
     page_bytes: usize,
-    store: Option<&dyn ChunkStore>,
-    format: &str,
-) -> io::Result<RowGroup> {
-    let entry = reuse::entry(store, table, format, range.clone());
-    if let Some((s, name)) = &entry {
-        let kept = s.get(name).and_then(|b| RowGroup::decode(&b)).filter(|g| g.rows == range.len() && g.columns.len() == schema.len());
-        if let Some(g) = kept {
-            return Ok(g);
-        }
-    }
-    let t = (table.build)(range)?;
-    if columns_of(&t) != schema {
-        return Err(io::Error::other(format!("{}: chunks with different columns", table.name)));
-    }
-    let group = encode_row_group(&t, page_bytes)?;
-    drop(t);
-    if let Some((s, name)) = &entry {
-        s.put(name, &group.encode());
-    }
-    Ok(group)
+    store: Option<&'a dyn ChunkStore>,
+    /// what its row group is kept under (`format`)
+    format: &'a str,
 }
 
-/// One chunk built once: its row group, and its bytes in the side file.
-fn row_group_and_side(
-    table: &Chunked,
-    range: std::ops::Range<usize>,
-    schema: &[Column],
-    page_bytes: usize,
-    make: &(dyn Fn(&Table) -> io::Result<Vec<u8>> + Sync),
-) -> io::Result<(RowGroup, Option<Vec<u8>>)> {
-    let t = (table.build)(range)?;
-    if columns_of(&t) != schema {
-        return Err(io::Error::other(format!("{}: chunks with different columns", table.name)));
+impl ChunkAt<'_> {
+    /// The chunk's row group: from the store when an earlier run encoded the
+    /// same rows, else built and encoded here (and stored).
+    fn row_group(&self) -> io::Result<RowGroup> {
+        let entry = reuse::entry(self.store, self.table, self.format, self.range.clone());
+        if let Some(g) = entry.as_ref().and_then(|(s, name)| self.kept(*s, name)) {
+            return Ok(g);
+        }
+        let group = encode_row_group(&self.build()?, self.page_bytes)?;
+        if let Some((s, name)) = &entry {
+            s.put(name, &group.encode());
+        }
+        Ok(group)
     }
-    let side = make(&t)?;
-    Ok((encode_row_group(&t, page_bytes)?, Some(side)))
+
+    /// The chunk built once at most: its row group, and its bytes in the
+    /// side file (`make`, kept under `side_format`); from the store when an
+    /// earlier run kept both.
+    fn row_group_and_side(&self, make: &(dyn Fn(&Table) -> io::Result<Vec<u8>> + Sync), side_format: &str) -> io::Result<(RowGroup, Vec<u8>)> {
+        let entries = reuse::entries(self.store, self.table, [self.format, side_format], self.range.clone());
+        if let Some((s, [group_name, side_name])) = &entries {
+            if let Some(kept) = self.kept(*s, group_name).and_then(|g| Some((g, s.get(side_name)?))) {
+                return Ok(kept);
+            }
+        }
+        let t = self.build()?;
+        let side = make(&t)?;
+        let group = encode_row_group(&t, self.page_bytes)?;
+        if let Some((s, [group_name, side_name])) = &entries {
+            s.put(group_name, &group.encode());
+            s.put(side_name, &side);
+        }
+        Ok((group, side))
+    }
+
+    /// The row group an earlier run kept under `name`, when it has this
+    /// chunk's shape.
+    fn kept(&self, s: &dyn ChunkStore, name: &str) -> Option<RowGroup> {
+        s.get(name).and_then(|b| RowGroup::decode(&b)).filter(|g| g.rows == self.range.len() && g.columns.len() == self.schema.len())
+    }
+
+    /// The chunk's rows, with the table's columns.
+    fn build(&self) -> io::Result<Table> {
+        let t = (self.table.build)(self.range.clone())?;
+        if columns_of(&t) != self.schema {
+            return Err(io::Error::other(format!("{}: chunks with different columns", self.table.name)));
+        }
+        Ok(t)
+    }
 }
 
 /// A column of the schema: its name and how it is stored.

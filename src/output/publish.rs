@@ -35,12 +35,32 @@ struct HashingWriter<W: Write> {
     bytes: u64,
 }
 
-impl<W: Write> Write for HashingWriter<W> {
+/// Writes at least this large are hashed on another thread while they are
+/// written (a chunk of the watch list or of the case table: a refresh that
+/// reuses nearly every chunk spends most of its time hashing and writing).
+const HASH_BESIDE_BYTES: usize = 1 << 20;
+
+impl<W: Write + Send> Write for HashingWriter<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = self.inner.write(buf)?;
         self.hasher.update(&buf[..n]);
         self.bytes += n as u64;
         Ok(n)
+    }
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        if buf.len() < HASH_BESIDE_BYTES {
+            return self.inner.write_all(buf).map(|()| {
+                self.hasher.update(buf);
+                self.bytes += buf.len() as u64;
+            });
+        }
+        // a failed write fails the file: the hash of what was not written
+        // is never shown
+        let (hasher, inner) = (&mut self.hasher, &mut self.inner);
+        let ((), written) = rayon::join(|| hasher.update(buf), || inner.write_all(buf));
+        written?;
+        self.bytes += buf.len() as u64;
+        Ok(())
     }
     fn flush(&mut self) -> io::Result<()> {
         self.inner.flush()

@@ -30,6 +30,19 @@ pub fn entry<'s>(
     Some((store, entry_name(table.name, format, fingerprint(rows))))
 }
 
+/// `entry` in each of `formats` at once (a chunk written as CSV and as
+/// Parquet from one build): the rows are fingerprinted once.
+pub fn entries<'s, const N: usize>(
+    store: Option<&'s dyn ChunkStore>,
+    table: &super::Chunked,
+    formats: [&str; N],
+    rows: std::ops::Range<usize>,
+) -> Option<(&'s dyn ChunkStore, [String; N])> {
+    let (store, fingerprint) = store.zip(table.fingerprint.as_ref())?;
+    let fingerprint = fingerprint(rows);
+    Some((store, formats.map(|format| entry_name(table.name, format, fingerprint))))
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::ChunkStore;

@@ -140,27 +140,76 @@ pub fn definitions_table(d: &crate::indicators::Definitions, target: &super::Tar
     t
 }
 
-/// The watch lists (§11), already in their order, in chunks (a busy
-/// province's lists run to a million rows: built and encoded on every
-/// thread, a row group each).
+/// The watch lists (§11), already in their order, in content-defined chunks
+/// (a busy province's lists run to a million rows: built and encoded on
+/// every thread, a row group each, and a refresh reuses the chunks whose
+/// rows did not change).
 pub fn watchlist_table<'a>(
     entries: &'a [crate::watchlist::Entry],
     cases: &'a [Case],
     courts: &'a Courts,
     causes: &'a [String],
     contract: &'a str,
+    sizes: ChunkSizes,
 ) -> Chunked<'a> {
+    // a list's rows run court by court, so one court's changed cases move
+    // the boundaries of their own chunk in each list only
+    let ranges = content_defined_ranges(entries.len(), sizes, |k| {
+        let (e, c) = (&entries[k], &cases[entries[k].case as usize]);
+        mix64(number_hash(&c.key, c.court) ^ e.list as u64)
+    });
+    let causes = std::sync::Arc::new(CausesByName::of(causes));
+    let hashed = causes.clone();
     Chunked {
         name: "watchlist",
         rows: entries.len(),
-        ranges: super::table::fixed_ranges(entries.len(), WIDE_ROWS.max),
-        build: Box::new(move |range| Ok(watchlist_rows(&entries[range], cases, courts, causes, contract))),
-        fingerprint: None,
+        ranges,
+        build: Box::new(move |range| Ok(watchlist_rows(&entries[range], sizes.max, cases, courts, &causes, contract))),
+        fingerprint: Some(Box::new(move |range| {
+            let mut f = Fingerprint::with_capacity(sizes.max * ENTRY_RECORD);
+            for e in &entries[range] {
+                fingerprint_entry(&mut f, e, &cases[e.case as usize], &hashed.hashes);
+            }
+            f.finish()
+        })),
     }
 }
 
-fn watchlist_rows(entries: &[crate::watchlist::Entry], cases: &[Case], courts: &Courts, causes: &[String], contract: &str) -> Table {
-    let n = entries.len();
+/// Everything a watch-list row shows, for the chunk fingerprint: the list,
+/// the days and level (they move with `as_of`), and the fields of its case
+/// the row shows (a court's code, name and city are its id's, as in
+/// `fingerprint_case`).
+fn fingerprint_entry(f: &mut Fingerprint, e: &crate::watchlist::Entry, c: &Case, cause_hashes: &[u64]) {
+    let crate::watchlist::Entry { list, case: _, days, level } = e;
+    let date = |d: Option<chrono::NaiveDate>| d.map_or(u32::MAX, |d| chrono::Datelike::num_days_from_ce(&d) as u32);
+    let mut r = Record::<ENTRY_RECORD>::default();
+    r.u8(*list as u8).u64(*days as u64).u32(level.unwrap_or(u32::MAX));
+    r.key(&c.key).u32(c.court).u32(date(Some(c.filing))).u32(date(c.deadline)).u32(date(c.closing));
+    r.u8(c.method.map_or(u8::MAX, |m| m as u8));
+    match c.cause {
+        Some(id) => r.u8(1).u64(cause_hashes[id.index()]),
+        None => r.u8(0).u64(0),
+    };
+    r.u8(c.category as u8).u8(u8::from(c.enterprise)).u64(c.claim.get().map_or(i64::MIN, |x| x.0) as u64);
+    debug_assert_eq!(r.at, ENTRY_RECORD);
+    f.put(&r.bytes);
+}
+
+/// The bytes of `fingerprint_entry`'s record (checked by a debug assertion).
+const ENTRY_RECORD: usize = 73;
+
+/// `capacity`: room for the largest chunk in every column, so that the heap,
+/// given the same sizes for each chunk, reuses their blocks (chunks differ in
+/// size; exact sizes cost 25 MB of fragmented heap)
+fn watchlist_rows(
+    entries: &[crate::watchlist::Entry],
+    capacity: usize,
+    cases: &[Case],
+    courts: &Courts,
+    causes: &CausesByName,
+    contract: &str,
+) -> Table {
+    let n = entries.len().max(capacity);
     let cities = courts.cities();
     let city_of: Vec<Option<u32>> =
         courts.list.iter().map(|x| x.city.as_ref().and_then(|name| cities.binary_search(name).ok()).map(|k| k as u32)).collect();
@@ -184,7 +233,7 @@ fn watchlist_rows(entries: &[crate::watchlist::Entry], cases: &[Case], courts: &
         deadline.push(c.deadline);
         closing.push(c.closing);
         method.push(c.method.map(|m| m as u32));
-        cause.push(c.cause.map(|id| id.index() as u32));
+        cause.push(causes.code(c.cause));
         category.push(Some(u32::from(c.category != crate::reference::CauseCategory::Contract)));
         enterprise.push(Some(c.enterprise));
         claim.push(c.claim.get().map(|f| i128::from(f.0)));
@@ -202,7 +251,7 @@ fn watchlist_rows(entries: &[crate::watchlist::Entry], cases: &[Case], courts: &
         .date("deadline", deadline)
         .date("closing_date", closing)
         .dict("closure_method", crate::domain::ClosureMethod::ALL.iter().map(|m| m.label().to_string()).collect(), method)
-        .dict("cause", causes.to_vec(), cause)
+        .dict("cause", causes.names.clone(), cause)
         .dict("cause_category", category_labels(contract), category)
         .boolean("involves_enterprise", enterprise)
         .yuan("claim_amount", claim)
@@ -224,6 +273,11 @@ const NARROW_ROWS: ChunkSizes = ChunkSizes { min: 1 << 14, spacing: 1 << 14, max
 /// of raw text) keep that to a few dozen files.
 const QUARANTINE_ROWS: ChunkSizes = ChunkSizes { min: 1 << 12, spacing: 1 << 12, max: 1 << 14 };
 
+/// The watch list's chunks: 28–32k rows, about 30k. Chunks of nearly one
+/// size let the heap reuse one chunk's blocks for the next; the case
+/// table's spread (16–32k) measured 20 MB more peak memory here.
+const WATCHLIST_ROWS: ChunkSizes = ChunkSizes { min: 7 << 12, spacing: 1 << 11, max: 1 << 15 };
+
 /// `COURTSTAT_CHUNK_ROWS=N`, for tests only: chunks of N to 2N rows, so
 /// that a small export has many (what the refresh's reuse needs testing on).
 fn test_chunk_rows() -> Option<ChunkSizes> {
@@ -239,6 +293,9 @@ pub fn case_chunks() -> ChunkSizes {
 }
 pub fn quarantine_chunks() -> ChunkSizes {
     test_chunk_rows().unwrap_or(QUARANTINE_ROWS)
+}
+pub fn watchlist_chunks() -> ChunkSizes {
+    test_chunk_rows().unwrap_or(WATCHLIST_ROWS)
 }
 pub fn duplicate_chunks() -> ChunkSizes {
     test_chunk_rows().unwrap_or(NARROW_ROWS)
@@ -279,14 +336,14 @@ pub fn quarantine_table<'a>(rows: &'a [QuarantinedRow], files: &'a [String], siz
         }),
         fingerprint: Some(Box::new(move |range| {
             let mut f = Fingerprint::default();
-            let mut used = UsedFiles::default();
+            let mut files = UsedNames::of(&file_hashes);
             for &i in &fingerprinted[range] {
                 // every field, named: a field added later fails to compile here
                 let QuarantinedRow { file, line, reason, raw } = &rows[i as usize];
-                used.add(*file);
-                f.u64(file_hashes[*file as usize]).u64(*line).u32(*reason as u32).text(raw);
+                f.u64(files.add(*file as usize)).u64(*line).u32(*reason as u32).text(raw);
             }
-            used.finish(&mut f, &file_hashes)
+            files.put(&mut f, b"files");
+            f.finish()
         })),
     }
 }
@@ -300,14 +357,14 @@ pub fn duplicates_table<'a>(dups: &'a [Duplicate], courts: &'a Courts, files: &'
         ranges: content_defined_ranges(dups.len(), sizes, |k| number_hash(&dups[k].key, dups[k].court)),
         fingerprint: Some(Box::new(move |range| {
             let mut f = Fingerprint::default();
-            let mut used = UsedFiles::default();
+            let mut files = UsedNames::of(&file_hashes);
             for x in &dups[range] {
                 // every field, named: a field added later fails to compile here
                 let Duplicate { key, court, versions, kept_file, kept_line, conflict } = x;
-                used.add(*kept_file);
-                f.key(key).u32(*court).u32(*versions).u64(file_hashes[*kept_file as usize]).u32(*kept_line).u8(u8::from(*conflict));
+                f.key(key).u32(*court).u32(*versions).u64(files.add(*kept_file as usize)).u32(*kept_line).u8(u8::from(*conflict));
             }
-            used.finish(&mut f, &file_hashes)
+            files.put(&mut f, b"files");
+            f.finish()
         })),
         build: Box::new(move |range| {
             let d = &dups[range];
@@ -345,36 +402,36 @@ pub struct CaseNames<'a> {
 /// case number (as stage 3 returns them), so each chunk is a slice.
 pub fn cases_table<'a>(cases: &'a [Case], names: CaseNames<'a>, with_parties: bool, sizes: ChunkSizes) -> Chunked<'a> {
     let ranges = content_defined_ranges(cases.len(), sizes, |k| number_hash(&cases[k].key, cases[k].court));
-    let (file_hashes, cause_hashes) = (name_hashes(names.files), name_hashes(names.causes));
+    let (file_hashes, causes) = (name_hashes(names.files), std::sync::Arc::new(CausesByName::of(names.causes)));
+    let hashed = causes.clone();
     Chunked {
         name: "cases",
         rows: cases.len(),
         ranges,
-        build: Box::new(move |range| Ok(cases_rows(&cases[range], &names, with_parties))),
+        build: Box::new(move |range| Ok(cases_rows(&cases[range], &names, &causes, with_parties))),
         fingerprint: Some(Box::new(move |range| {
             // room for the largest chunk: chunks differ in size, and the
             // heap, given the same size for this largest block each time,
             // reuses it (exact sizes cost 30-40 MB of fragmented heap)
             let mut f = Fingerprint::with_capacity(sizes.max * CASE_RECORD);
             f.put(&[u8::from(with_parties)]);
-            let mut used = UsedFiles::default();
+            let mut files = UsedNames::of(&file_hashes);
             for c in &cases[range] {
-                used.add(c.file);
-                fingerprint_case(&mut f, c, &file_hashes, &cause_hashes);
+                fingerprint_case(&mut f, c, &mut files, &hashed.hashes);
             }
-            used.finish(&mut f, &file_hashes)
+            files.put(&mut f, b"files");
+            f.finish()
         })),
     }
 }
 
 /// Everything of a case its row in the case table shows, for the chunk
 /// fingerprint. A court's code, name and city are its id's (the courts
-/// table is part of the cache's salt); a cause shows as its name, and its
-/// index orders the chunk's dictionary page, so both count; a file shows as
-/// its name (its position is taken care of by `UsedFiles`). Laid
+/// table is part of the cache's salt); a file and a cause show as their
+/// names (their positions are taken care of by `UsedNames`). Laid
 /// out in a fixed record (absent values as fixed markers) and appended
 /// whole: field by field, the appends cost more than the hashing.
-fn fingerprint_case(f: &mut Fingerprint, c: &Case, file_hashes: &[u64], cause_hashes: &[u64]) {
+fn fingerprint_case(f: &mut Fingerprint, c: &Case, files: &mut UsedNames, cause_hashes: &[u64]) {
     // every field, named: a field added later fails to compile here
     let Case {
         key,
@@ -400,8 +457,8 @@ fn fingerprint_case(f: &mut Fingerprint, c: &Case, file_hashes: &[u64], cause_ha
     let mut r = Record::<CASE_RECORD>::default();
     r.key(key).u32(*court).u32(date(Some(*filing))).u32(date(*closing)).u8(method.map_or(u8::MAX, |m| m as u8));
     match cause {
-        Some(id) => r.u32(id.index() as u32).u64(cause_hashes[id.index()]),
-        None => r.u32(u32::MAX).u64(0),
+        Some(id) => r.u8(1).u64(cause_hashes[id.index()]),
+        None => r.u8(0).u64(0),
     };
     r.u8(*category as u8)
         .u64(claim.get().map_or(i64::MIN, |x| x.0) as u64)
@@ -417,38 +474,42 @@ fn fingerprint_case(f: &mut Fingerprint, c: &Case, file_hashes: &[u64], cause_ha
             None => r.u8(0).put(&[0; 16]),
         };
     }
-    r.u64(updated_at.to_bits() as u64).u32(date(*deadline)).u64(file_hashes[*file as usize]).u32(*line);
+    r.u64(updated_at.to_bits() as u64).u32(date(*deadline)).u64(files.add(*file as usize)).u32(*line);
     debug_assert_eq!(r.at, CASE_RECORD);
     f.put(&r.bytes);
 }
 
 /// The bytes of `fingerprint_case`'s record (checked by a debug assertion).
-const CASE_RECORD: usize = 134;
+const CASE_RECORD: usize = 131;
 
 /// The source files a chunk's rows name. A row shows its file by name; the
 /// chunk's dictionary page holds the names it uses in the files' order. So a
 /// fingerprint takes each row's file name and, once, the names used in
-/// that order, but not the files' positions: a file added to or dropped from
-/// the inputs moves the other files' positions, not their chunks' bytes.
-#[derive(Default)]
-struct UsedFiles(Vec<u32>);
+/// that order, but not the files' positions: a file added to or dropped
+/// from the inputs moves the other files' positions, not their chunks'
+/// bytes.
+struct UsedNames<'h> {
+    hashes: &'h [u64],
+    used: Vec<bool>,
+}
 
-impl UsedFiles {
-    fn add(&mut self, file: u32) {
-        // a chunk's rows come from a few files, mostly in runs
-        if self.0.last() != Some(&file) {
-            self.0.push(file);
-        }
+impl<'h> UsedNames<'h> {
+    fn of(hashes: &'h [u64]) -> Self {
+        UsedNames { hashes, used: vec![false; hashes.len()] }
     }
 
-    fn finish(mut self, f: &mut Fingerprint, file_hashes: &[u64]) -> u128 {
-        self.0.sort_unstable();
-        self.0.dedup();
-        f.put(b"files");
-        for &i in &self.0 {
-            f.u64(file_hashes[i as usize]);
+    /// Row's name `i`: its hash, for the row's record.
+    fn add(&mut self, i: usize) -> u64 {
+        self.used[i] = true;
+        self.hashes[i]
+    }
+
+    /// The names used, in their order, after the rows.
+    fn put(self, f: &mut Fingerprint, label: &[u8]) {
+        f.put(label);
+        for (h, _) in self.hashes.iter().zip(&self.used).filter(|(_, u)| **u) {
+            f.u64(*h);
         }
-        f.finish()
     }
 }
 
@@ -463,6 +524,38 @@ fn number_hash(key: &crate::domain::CaseKey, court: u32) -> u64 {
 /// hash of the row's file name (`name_hashes`) and line.
 fn quarantine_hash(file_hash: u64, line: u64) -> u64 {
     mix64(file_hash ^ mix64(line))
+}
+
+/// The run's causes in name order, as the case table and the watch list
+/// show them: a chunk's dictionary page lists the causes it uses in this
+/// order. The run's own order is that of first sight, which moves when the
+/// first files change (a cause first seen in a later file than before) and
+/// would have changed every chunk's bytes; in name order, the causes a
+/// chunk's rows name (their names are in its fingerprint) say its page.
+struct CausesByName {
+    /// the names, sorted
+    names: Vec<String>,
+    /// by the run's cause index: its place in `names`
+    place: Vec<u32>,
+    /// by the run's cause index: a hash of its name
+    hashes: Vec<u64>,
+}
+
+impl CausesByName {
+    fn of(causes: &[String]) -> Self {
+        let mut order: Vec<u32> = (0..causes.len() as u32).collect();
+        order.sort_by(|a, b| causes[*a as usize].cmp(&causes[*b as usize]).then(a.cmp(b)));
+        let mut place = vec![0; causes.len()];
+        for (p, &i) in order.iter().enumerate() {
+            place[i as usize] = p as u32;
+        }
+        CausesByName { names: order.iter().map(|&i| causes[i as usize].clone()).collect(), place, hashes: name_hashes(causes) }
+    }
+
+    /// A case's cause as a code into `names`.
+    fn code(&self, cause: Option<crate::domain::CauseId>) -> Option<u32> {
+        cause.and_then(|id| self.place.get(id.index()).copied())
+    }
 }
 
 /// A 64-bit hash of each name (file or cause), for chunk fingerprints and
@@ -537,8 +630,8 @@ impl<const N: usize> Sink for Record<N> {
 /// present only when a key was set. Repeated text is dictionary-encoded and
 /// case numbers share one buffer, so building it allocates per column, not
 /// per row.
-pub fn cases_rows(c: &[Case], names: &CaseNames, with_parties: bool) -> Table {
-    let CaseNames { courts, files, causes: cause_names, contract } = *names;
+fn cases_rows(c: &[Case], names: &CaseNames, causes: &CausesByName, with_parties: bool) -> Table {
+    let CaseNames { courts, files, causes: _, contract } = *names;
     let mut keys = String::with_capacity(c.len() * 30);
     let mut spans: Vec<Option<(usize, usize)>> = Vec::with_capacity(c.len());
     for x in c {
@@ -559,7 +652,7 @@ pub fn cases_rows(c: &[Case], names: &CaseNames, with_parties: bool) -> Table {
             }))
         })
         .collect();
-    let cause_codes = c.iter().map(|x| x.cause.map(|id| id.index() as u32)).collect();
+    let cause_codes = c.iter().map(|x| causes.code(x.cause)).collect();
     let updated = c.iter().map(|x| x.updated_at.get().map(|u| u.and_utc().timestamp_millis())).collect();
     // a dictionary's entries are distinct: the cities by name, each court
     // pointing at its own
@@ -583,7 +676,7 @@ pub fn cases_rows(c: &[Case], names: &CaseNames, with_parties: bool) -> Table {
             methods.iter().map(|m| m.label().to_string()).collect(),
             c.iter().map(|x| x.method.and_then(|m| methods.iter().position(|k| *k == m)).map(|p| p as u32)).collect(),
         )
-        .dict("cause", cause_names.to_vec(), cause_codes)
+        .dict("cause", causes.names.clone(), cause_codes)
         .dict(
             "cause_category",
             category_labels(contract),
@@ -747,6 +840,46 @@ mod tests {
         let other = table(&flipped, &swapped);
         assert_ne!(other.1, old.1);
         assert!(other.0.iter().zip(&old.0).all(|(a, b)| a != b));
+    }
+
+    #[test]
+    fn causes_first_seen_in_another_order_leave_the_case_and_watch_list_chunks_as_they_were() {
+        use crate::watchlist::{Entry, List};
+        let courts = crate::dedup::tests::courts();
+        let files = vec!["a.csv".to_string()];
+        let sizes = ChunkSizes { min: 20, spacing: 32, max: 200 };
+        // the run's causes in order of first sight: a re-export of the
+        // first file can turn it round
+        let (seen, turned) =
+            (vec!["借款合同纠纷".to_string(), "买卖合同纠纷".to_string()], vec!["买卖合同纠纷".to_string(), "借款合同纠纷".to_string()]);
+        let cases_with = |first: usize| -> Vec<Case> {
+            let all: Vec<Case> = (1..=300)
+                .map(|seq| Case {
+                    cause: crate::domain::CauseId::at(if seq % 2 == 0 { first } else { 1 - first }),
+                    ..crate::dedup::tests::case(seq, 0, seq as u32)
+                })
+                .collect();
+            sorted(&all, &courts)
+        };
+        let both = |cases: &[Case], causes: &[String]| {
+            let names = CaseNames { courts: &courts, files: &files, causes, contract: "合同" };
+            let entries: Vec<Entry> =
+                (0..cases.len() as u32).map(|case| Entry { list: List::ContractUnexecuted, case, days: 3, level: None }).collect();
+            let (t, w) = (case_chunks(cases, names, sizes), watchlist_table(&entries, cases, &courts, causes, "合同", sizes));
+            let prints = |t: &Chunked| t.ranges.iter().map(|r| t.fingerprint.as_ref().unwrap()(r.clone())).collect::<Vec<_>>();
+            let mut parquet = Vec::new();
+            crate::output::parquet_file::write_chunked(&t, &mut parquet, None).unwrap();
+            crate::output::parquet_file::write_chunked(&w, &mut parquet, None).unwrap();
+            (prints(&t), prints(&w), parquet, csv_of(&w))
+        };
+        let (before, after) = (both(&cases_with(0), &seen), both(&cases_with(1), &turned));
+        assert!(before.0.len() > 3 && before.1.len() > 3);
+        assert_eq!(before, after, "same fingerprints, same bytes");
+        // another cause does change both
+        let renamed = vec!["借款合同纠纷".to_string(), "其他合同纠纷".to_string()];
+        let other = both(&cases_with(0), &renamed);
+        assert_ne!(other.2, before.2);
+        assert!(other.0.iter().zip(&before.0).all(|(a, b)| a != b) && other.1.iter().zip(&before.1).all(|(a, b)| a != b));
     }
 
     #[test]

@@ -110,7 +110,7 @@ fn a_warm_run_after_one_file_changed_parses_only_its_courts_files_and_matches_a_
     assert_eq!(entries(&warm, "quarantine").len(), quarantined);
     let chunks = stat(&second, "chunks_reused") + stat(&second, "chunks_stored");
     assert_eq!(entries(&warm, "chunk").len() as u64, chunks);
-    assert!(chunks >= 5, "cases.parquet, duplicates and quarantine as CSV and Parquet: {chunks}");
+    assert!(chunks >= 7, "cases.parquet; duplicates, quarantine and watchlist as CSV and Parquet: {chunks}");
     let all = files(&cache_of(&warm)).len();
     assert_eq!(all, entries(&warm, "court").len() + entries(&warm, "quarantine").len() + chunks as usize + 1, "and run.state");
 }
@@ -129,8 +129,41 @@ fn a_touched_file_is_read_again_and_its_unchanged_content_is_not_parsed() {
     assert_eq!((stat(&m, "files_cached"), stat(&m, "files_not_read"), stat(&m, "files_parsed")), (n, n - 1, 0));
     assert_eq!(stat(&m, "courts_recounted"), 0, "nothing changed, nothing deduplicated");
     // nothing changed: every chunk of the large tables is taken as it was
-    assert_eq!((stat(&m, "chunks_reused"), stat(&m, "chunks_stored")), (5, 0), "cases.parquet, duplicates and quarantine as CSV and Parquet");
+    assert_eq!(
+        (stat(&m, "chunks_reused"), stat(&m, "chunks_stored")),
+        (7, 0),
+        "cases.parquet; duplicates, quarantine and watchlist as CSV and Parquet"
+    );
     assert_like_cold(&input, &out, &[], "a touched file");
+}
+
+#[test]
+fn a_court_whose_cases_changed_re_encodes_its_own_chunks_of_the_watch_list_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = export(tmp.path(), 3000, 11);
+    let out = tmp.path().join("out");
+    run_with(small_chunks(), &input, &out, &[]);
+    let list_chunks = || -> std::collections::BTreeSet<String> {
+        entries(&out, "chunk")
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("chunk.watchlist.csv."))
+            .collect()
+    };
+    let before = list_chunks();
+    // one court's export loses its second half: its cases leave the lists
+    let f = files(&input).into_iter().find(|f| f.extension().is_some_and(|e| e == "csv")).unwrap();
+    let lines = lines_of(&fs::read(&f).unwrap());
+    fs::write(&f, join(&lines[..lines.len() / 2])).unwrap();
+    let m = run_with(small_chunks(), &input, &out, &[]);
+    assert!(refreshed(&m), "{}", m["cache"]);
+    let after = list_chunks();
+    let kept = after.intersection(&before).count();
+    assert!(kept < after.len(), "the court's chunks are encoded afresh");
+    assert!(kept * 4 > after.len() * 3, "the other courts' chunks are taken as they were: {kept} of {}", after.len());
+    let cold = tmp.path().join("cold");
+    run_with(small_chunks(), &input, &cold, &["--no-cache"]);
+    assert_same_outputs(&out, &cold, "one court's cases changed");
 }
 
 #[test]
