@@ -298,7 +298,8 @@ pub fn write_chunked_header<W: Write>(table: &Chunked, mut w: W, headers: super:
 /// A built chunk's rows as CSV text (coded values in Chinese with Chinese
 /// headers): what `write_chunked` writes for it.
 pub fn chunk_text(t: &Table, headers: super::labels::HeaderLanguage) -> std::io::Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(t.rows() * 128);
+    // a watch-list row is ~170 bytes: room enough not to move the text
+    let mut out = Vec::with_capacity(t.rows() * 192);
     if headers == super::labels::HeaderLanguage::Chinese {
         records_to(&super::labels::in_chinese(t), &mut out)?;
     } else {

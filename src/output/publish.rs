@@ -35,12 +35,14 @@ struct HashingWriter<W: Write> {
     bytes: u64,
 }
 
-/// Writes at least this large are hashed on another thread while they are
-/// written (a chunk of the watch list or of the case table: a refresh that
-/// reuses nearly every chunk spends most of its time hashing and writing).
-const HASH_BESIDE_BYTES: usize = 1 << 20;
+/// A large write (a chunk of the watch list's CSV, 5 MB) is written and
+/// hashed a piece of this size at a time, each piece hashed while the
+/// kernel's copy has left it in the cache: a warm run measured 0.82 s
+/// against 0.89 s with the whole chunk hashed on another thread beside its
+/// write.
+const PIECE_BYTES: usize = 1 << 20;
 
-impl<W: Write + Send> Write for HashingWriter<W> {
+impl<W: Write> Write for HashingWriter<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = self.inner.write(buf)?;
         self.hasher.update(&buf[..n]);
@@ -48,18 +50,11 @@ impl<W: Write + Send> Write for HashingWriter<W> {
         Ok(n)
     }
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        if buf.len() < HASH_BESIDE_BYTES {
-            return self.inner.write_all(buf).map(|()| {
-                self.hasher.update(buf);
-                self.bytes += buf.len() as u64;
-            });
+        for piece in buf.chunks(PIECE_BYTES) {
+            self.inner.write_all(piece)?;
+            self.hasher.update(piece);
+            self.bytes += piece.len() as u64;
         }
-        // a failed write fails the file: the hash of what was not written
-        // is never shown
-        let (hasher, inner) = (&mut self.hasher, &mut self.inner);
-        let ((), written) = rayon::join(|| hasher.update(buf), || inner.write_all(buf));
-        written?;
-        self.bytes += buf.len() as u64;
         Ok(())
     }
     fn flush(&mut self) -> io::Result<()> {
