@@ -378,6 +378,50 @@ mod tests {
         assert!(on(&c, &p).is_empty());
     }
 
+    #[test]
+    fn the_lists_come_in_list_court_code_and_case_number_order_with_each_courts_counts() {
+        // court ids not in code order, so that the sort by code shows
+        let text =
+            "court_code,court_name,city,level\n冀0823,丙县人民法院,承德市,基层\n冀0821,甲县人民法院,承德市,基层\n冀0822,乙县人民法院,承德市,基层\n";
+        let courts = Courts::parse(text, "test".into()).unwrap();
+        let base = d("2021-01-01");
+        let all: Vec<Case> = (1..=3000u64)
+            .map(|seq| {
+                let mut c = crate::dedup::tests::case(seq, 0, seq as u32);
+                c.court = (seq % 3) as u32;
+                c.filing = base + chrono::Days::new(seq * 7 % 960);
+                c.deadline = crate::domain::deadline(c.filing, 6, 0, 0);
+                if seq % 5 == 0 {
+                    (c.closing, c.method) = (Some(c.filing + chrono::Days::new(60)), Some(ClosureMethod::TerminatedThisRound));
+                }
+                if seq % 2 == 0 {
+                    c.category = crate::reference::CauseCategory::Contract;
+                }
+                c
+            })
+            .collect();
+        let cases: Vec<Case> =
+            crate::number_order::by_case_number(&all, |c| c.number(&courts)).into_iter().map(|i| all[i as usize].clone()).collect();
+        let (p, defs) = (period(), Definitions::default());
+        let made = lists(&cases, &courts, &p, &defs);
+        let row = |e: &Entry| {
+            let c = &cases[e.case as usize];
+            (e.list, courts.get(c.court).code.clone(), c.number(&courts).to_string(), e.days, e.level)
+        };
+        let mut every: Vec<Entry> = cases.iter().enumerate().flat_map(|(i, c)| entries_of(&Counted::of(c), i as u32, &p, &defs)).collect();
+        every.sort_by_key(|e| {
+            let (list, code, number, ..) = row(e);
+            (list, code, number)
+        });
+        assert!(List::ALL.iter().all(|l| every.iter().any(|e| e.list == *l)), "every list has cases");
+        assert_eq!(made.entries.iter().map(row).collect::<Vec<_>>(), every.iter().map(row).collect::<Vec<_>>());
+        let mut counts = vec![[0u64; 6]; courts.list.len()];
+        for e in &every {
+            counts[cases[e.case as usize].court as usize][e.list as usize] += 1;
+        }
+        assert_eq!(made.counts, counts);
+    }
+
     proptest::proptest! {
         #[test]
         fn the_review_search_finds_what_a_search_from_the_first_review_finds(
