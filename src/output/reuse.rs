@@ -26,8 +26,7 @@ pub fn entry<'s>(
     format: &str,
     rows: std::ops::Range<usize>,
 ) -> Option<(&'s dyn ChunkStore, String)> {
-    let (store, fingerprint) = store.zip(table.fingerprint.as_ref())?;
-    Some((store, entry_name(table.name, format, fingerprint(rows))))
+    entries(store, table, [format], rows).map(|(store, [name])| (store, name))
 }
 
 /// `entry` in each of `formats` at once (a chunk written as CSV and as
