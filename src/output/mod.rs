@@ -215,9 +215,11 @@ pub fn publish(
     tables.extend(f.assessment.map(|a| (assessment_table(a), BOTH)));
     tables.push((definitions_table(f.definitions, f.target), CSV_ONLY));
     let contract = f.definitions.contract_category.as_str();
-    let lists = watchlist_table(&f.lists.entries, &found.cases, courts, &found.causes, contract, watchlist_chunks());
+    // one layout of the causes for the two tables that show them
+    let causes = CausesByName::of(&found.causes);
+    let lists = watchlist_table(&f.lists.entries, &found.cases, courts, &causes, contract, watchlist_chunks());
     let names = found.file_names();
-    let case_names = CaseNames { courts, files: &names, causes: &found.causes, contract };
+    let case_names = CaseNames { courts, files: &names, causes: &causes, contract };
     let quarantine = quarantine_table(&found.quarantined, &names, quarantine_chunks());
     let duplicates = duplicates_table(&found.duplicates, courts, &names, duplicate_chunks());
     let cases = cases_table(&found.cases, case_names, f.with_parties, case_chunks());

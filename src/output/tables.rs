@@ -148,7 +148,7 @@ pub fn watchlist_table<'a>(
     entries: &'a [crate::watchlist::Entry],
     cases: &'a [Case],
     courts: &'a Courts,
-    causes: &'a [String],
+    causes: &'a CausesByName,
     contract: &'a str,
     sizes: ChunkSizes,
 ) -> Chunked<'a> {
@@ -158,17 +158,15 @@ pub fn watchlist_table<'a>(
         let (e, c) = (&entries[k], &cases[entries[k].case as usize]);
         mix64(number_hash(&c.key, c.court) ^ e.list as u64)
     });
-    let causes = std::sync::Arc::new(CausesByName::of(causes));
-    let hashed = causes.clone();
     Chunked {
         name: "watchlist",
         rows: entries.len(),
         ranges,
-        build: Box::new(move |range| Ok(watchlist_rows(&entries[range], sizes.max, cases, courts, &causes, contract))),
+        build: Box::new(move |range| Ok(watchlist_rows(&entries[range], sizes.max, cases, courts, causes, contract))),
         fingerprint: Some(Box::new(move |range| {
             let mut f = Fingerprint::with_capacity(sizes.max * ENTRY_RECORD);
             for e in &entries[range] {
-                fingerprint_entry(&mut f, e, &cases[e.case as usize], &hashed.hashes);
+                fingerprint_entry(&mut f, e, &cases[e.case as usize], &causes.hashes);
             }
             f.finish()
         })),
@@ -336,13 +334,13 @@ pub fn quarantine_table<'a>(rows: &'a [QuarantinedRow], files: &'a [String], siz
         }),
         fingerprint: Some(Box::new(move |range| {
             let mut f = Fingerprint::default();
-            let mut files = UsedNames::of(&file_hashes);
+            let mut files = UsedFiles::of(&file_hashes);
             for &i in &fingerprinted[range] {
                 // every field, named: a field added later fails to compile here
                 let QuarantinedRow { file, line, reason, raw } = &rows[i as usize];
                 f.u64(files.add(*file as usize)).u64(*line).u32(*reason as u32).text(raw);
             }
-            files.put(&mut f, b"files");
+            files.put(&mut f);
             f.finish()
         })),
     }
@@ -357,13 +355,13 @@ pub fn duplicates_table<'a>(dups: &'a [Duplicate], courts: &'a Courts, files: &'
         ranges: content_defined_ranges(dups.len(), sizes, |k| number_hash(&dups[k].key, dups[k].court)),
         fingerprint: Some(Box::new(move |range| {
             let mut f = Fingerprint::default();
-            let mut files = UsedNames::of(&file_hashes);
+            let mut files = UsedFiles::of(&file_hashes);
             for x in &dups[range] {
                 // every field, named: a field added later fails to compile here
                 let Duplicate { key, court, versions, kept_file, kept_line, conflict } = x;
                 f.key(key).u32(*court).u32(*versions).u64(files.add(*kept_file as usize)).u32(*kept_line).u8(u8::from(*conflict));
             }
-            files.put(&mut f, b"files");
+            files.put(&mut f);
             f.finish()
         })),
         build: Box::new(move |range| {
@@ -393,7 +391,7 @@ pub fn duplicates_table<'a>(dups: &'a [Duplicate], courts: &'a Courts, files: &'
 pub struct CaseNames<'a> {
     pub courts: &'a Courts,
     pub files: &'a [String],
-    pub causes: &'a [String],
+    pub causes: &'a CausesByName,
     /// the category 涉合同类 counts (§13)
     pub contract: &'a str,
 }
@@ -402,24 +400,23 @@ pub struct CaseNames<'a> {
 /// case number (as stage 3 returns them), so each chunk is a slice.
 pub fn cases_table<'a>(cases: &'a [Case], names: CaseNames<'a>, with_parties: bool, sizes: ChunkSizes) -> Chunked<'a> {
     let ranges = content_defined_ranges(cases.len(), sizes, |k| number_hash(&cases[k].key, cases[k].court));
-    let (file_hashes, causes) = (name_hashes(names.files), std::sync::Arc::new(CausesByName::of(names.causes)));
-    let hashed = causes.clone();
+    let file_hashes = name_hashes(names.files);
     Chunked {
         name: "cases",
         rows: cases.len(),
         ranges,
-        build: Box::new(move |range| Ok(cases_rows(&cases[range], &names, &causes, with_parties))),
+        build: Box::new(move |range| Ok(cases_rows(&cases[range], &names, with_parties))),
         fingerprint: Some(Box::new(move |range| {
             // room for the largest chunk: chunks differ in size, and the
             // heap, given the same size for this largest block each time,
             // reuses it (exact sizes cost 30-40 MB of fragmented heap)
             let mut f = Fingerprint::with_capacity(sizes.max * CASE_RECORD);
             f.put(&[u8::from(with_parties)]);
-            let mut files = UsedNames::of(&file_hashes);
+            let mut files = UsedFiles::of(&file_hashes);
             for c in &cases[range] {
-                fingerprint_case(&mut f, c, &mut files, &hashed.hashes);
+                fingerprint_case(&mut f, c, &mut files, &names.causes.hashes);
             }
-            files.put(&mut f, b"files");
+            files.put(&mut f);
             f.finish()
         })),
     }
@@ -428,10 +425,11 @@ pub fn cases_table<'a>(cases: &'a [Case], names: CaseNames<'a>, with_parties: bo
 /// Everything of a case its row in the case table shows, for the chunk
 /// fingerprint. A court's code, name and city are its id's (the courts
 /// table is part of the cache's salt); a file and a cause show as their
-/// names (their positions are taken care of by `UsedNames`). Laid
+/// names (a file's position is taken care of by `UsedFiles`, a cause's by
+/// `CausesByName`). Laid
 /// out in a fixed record (absent values as fixed markers) and appended
 /// whole: field by field, the appends cost more than the hashing.
-fn fingerprint_case(f: &mut Fingerprint, c: &Case, files: &mut UsedNames, cause_hashes: &[u64]) {
+fn fingerprint_case(f: &mut Fingerprint, c: &Case, files: &mut UsedFiles, cause_hashes: &[u64]) {
     // every field, named: a field added later fails to compile here
     let Case {
         key,
@@ -488,25 +486,25 @@ const CASE_RECORD: usize = 131;
 /// that order, but not the files' positions: a file added to or dropped
 /// from the inputs moves the other files' positions, not their chunks'
 /// bytes.
-struct UsedNames<'h> {
+struct UsedFiles<'h> {
     hashes: &'h [u64],
     used: Vec<bool>,
 }
 
-impl<'h> UsedNames<'h> {
+impl<'h> UsedFiles<'h> {
     fn of(hashes: &'h [u64]) -> Self {
-        UsedNames { hashes, used: vec![false; hashes.len()] }
+        UsedFiles { hashes, used: vec![false; hashes.len()] }
     }
 
-    /// Row's name `i`: its hash, for the row's record.
+    /// A row's file `i`: its name's hash, for the row's record.
     fn add(&mut self, i: usize) -> u64 {
         self.used[i] = true;
         self.hashes[i]
     }
 
-    /// The names used, in their order, after the rows.
-    fn put(self, f: &mut Fingerprint, label: &[u8]) {
-        f.put(label);
+    /// The names used, in the files' order, after the rows.
+    fn put(self, f: &mut Fingerprint) {
+        f.put(b"files");
         for (h, _) in self.hashes.iter().zip(&self.used).filter(|(_, u)| **u) {
             f.u64(*h);
         }
@@ -532,7 +530,7 @@ fn quarantine_hash(file_hash: u64, line: u64) -> u64 {
 /// first files change (a cause first seen in a later file than before) and
 /// would have changed every chunk's bytes; in name order, the causes a
 /// chunk's rows name (their names are in its fingerprint) say its page.
-struct CausesByName {
+pub struct CausesByName {
     /// the names, sorted
     names: Vec<String>,
     /// by the run's cause index: its place in `names`
@@ -542,7 +540,7 @@ struct CausesByName {
 }
 
 impl CausesByName {
-    fn of(causes: &[String]) -> Self {
+    pub fn of(causes: &[String]) -> Self {
         let mut order: Vec<u32> = (0..causes.len() as u32).collect();
         order.sort_by(|a, b| causes[*a as usize].cmp(&causes[*b as usize]).then(a.cmp(b)));
         let mut place = vec![0; causes.len()];
@@ -630,8 +628,8 @@ impl<const N: usize> Sink for Record<N> {
 /// present only when a key was set. Repeated text is dictionary-encoded and
 /// case numbers share one buffer, so building it allocates per column, not
 /// per row.
-fn cases_rows(c: &[Case], names: &CaseNames, causes: &CausesByName, with_parties: bool) -> Table {
-    let CaseNames { courts, files, causes: _, contract } = *names;
+fn cases_rows(c: &[Case], names: &CaseNames, with_parties: bool) -> Table {
+    let CaseNames { courts, files, causes, contract } = *names;
     let mut keys = String::with_capacity(c.len() * 30);
     let mut spans: Vec<Option<(usize, usize)>> = Vec::with_capacity(c.len());
     for x in c {
@@ -765,7 +763,8 @@ mod tests {
         let courts = crate::dedup::tests::courts();
         let files = vec!["a.csv".to_string(), "b.csv".to_string()];
         let causes = vec!["借款合同纠纷".to_string(), "买卖合同纠纷".to_string()];
-        let names = CaseNames { courts: &courts, files: &files, causes: &causes, contract: "合同" };
+        let by_name = CausesByName::of(&causes);
+        let names = CaseNames { courts: &courts, files: &files, causes: &by_name, contract: "合同" };
         let base = crate::dedup::tests::case(7, 0, 3);
         let edits: Vec<fn(&mut Case)> = vec![
             |c| c.key.year = 2022,
@@ -808,7 +807,7 @@ mod tests {
         let renamed_files = vec!["c.csv".to_string(), "b.csv".to_string()];
         let renamed_causes = vec!["其他".to_string(), "买卖合同纠纷".to_string()];
         assert_ne!(fingerprint(&base, CaseNames { files: &renamed_files, ..names }), before);
-        assert_ne!(fingerprint(&with_cause, CaseNames { causes: &renamed_causes, ..names }), fingerprint(&with_cause, names));
+        assert_ne!(fingerprint(&with_cause, CaseNames { causes: &CausesByName::of(&renamed_causes), ..names }), fingerprint(&with_cause, names));
     }
 
     #[test]
@@ -824,7 +823,8 @@ mod tests {
         };
         let (old_cases, new_cases) = (cases_in(1), cases_in(2));
         let table = |cases, files| {
-            let t = case_chunks(cases, CaseNames { courts: &courts, files, causes: &[], contract: "合同" }, sizes);
+            let no_causes = CausesByName::of(&[]);
+            let t = case_chunks(cases, CaseNames { courts: &courts, files, causes: &no_causes, contract: "合同" }, sizes);
             let prints: Vec<u128> = t.ranges.iter().map(|r| t.fingerprint.as_ref().unwrap()(r.clone())).collect();
             let mut parquet = Vec::new();
             crate::output::parquet_file::write_chunked(&t, &mut parquet, None).unwrap();
@@ -862,10 +862,11 @@ mod tests {
             sorted(&all, &courts)
         };
         let both = |cases: &[Case], causes: &[String]| {
-            let names = CaseNames { courts: &courts, files: &files, causes, contract: "合同" };
+            let causes = CausesByName::of(causes);
+            let names = CaseNames { courts: &courts, files: &files, causes: &causes, contract: "合同" };
             let entries: Vec<Entry> =
                 (0..cases.len() as u32).map(|case| Entry { list: List::ContractUnexecuted, case, days: 3, level: None }).collect();
-            let (t, w) = (case_chunks(cases, names, sizes), watchlist_table(&entries, cases, &courts, causes, "合同", sizes));
+            let (t, w) = (case_chunks(cases, names, sizes), watchlist_table(&entries, cases, &courts, &causes, "合同", sizes));
             let prints = |t: &Chunked| t.ranges.iter().map(|r| t.fingerprint.as_ref().unwrap()(r.clone())).collect::<Vec<_>>();
             let mut parquet = Vec::new();
             crate::output::parquet_file::write_chunked(&t, &mut parquet, None).unwrap();
@@ -887,7 +888,8 @@ mod tests {
         use crate::output::reuse::tests::MemoryStore;
         let courts = crate::dedup::tests::courts();
         let files = vec!["a.csv".to_string()];
-        let names = CaseNames { courts: &courts, files: &files, causes: &[], contract: "合同" };
+        let no_causes = CausesByName::of(&[]);
+        let names = CaseNames { courts: &courts, files: &files, causes: &no_causes, contract: "合同" };
         let sizes = ChunkSizes { min: 20, spacing: 32, max: 200 };
         let mut cases: Vec<Case> = (1..=2000).map(|seq| crate::dedup::tests::case(seq, 0, seq as u32 + 1)).collect();
         let write = |cases: &[Case], store: Option<&dyn crate::output::reuse::ChunkStore>| {
