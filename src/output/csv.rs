@@ -209,82 +209,103 @@ fn writer<W: Write>(w: W) -> csv::Writer<W> {
 /// holds the two together), a few times faster, which a watch list of a
 /// million rows needs: a dictionary column's entries are escaped once, and
 /// numbers, dates and flags, which never need quotes, are appended as they
-/// are.
+/// are. Written a few thousand rows at a time through one reused buffer.
 fn records_to<W: Write>(table: &Table, w: &mut W) -> std::io::Result<()> {
-    enum Cell {
-        /// a dictionary column's entries, each escaped
-        Dict(Vec<Vec<u8>>),
-        Text,
-        Plain,
+    const ROWS_PER_WRITE: usize = 4096;
+    let cells = Cells::of(table);
+    let mut out = String::with_capacity(ROWS_PER_WRITE * 256);
+    for start in (0..table.rows()).step_by(ROWS_PER_WRITE) {
+        out.clear();
+        cells.rows_into(start..(start + ROWS_PER_WRITE).min(table.rows()), &mut out);
+        w.write_all(out.as_bytes())?;
     }
-    let cells: Vec<Cell> = table
-        .columns
-        .iter()
-        .map(|(_, v)| match v {
-            Values::Dict { dict, .. } => Cell::Dict(dict.iter().map(|e| escaped(e, table.columns.len())).collect()),
-            Values::Text(_) | Values::Packed { .. } => Cell::Text,
-            _ => Cell::Plain,
-        })
-        .collect();
-    let mut out: Vec<u8> = Vec::with_capacity(1 << 20);
-    let mut field = String::new();
-    for row in 0..table.rows() {
-        for (k, ((_, values), cell)) in table.columns.iter().zip(&cells).enumerate() {
-            if k > 0 {
-                out.push(b',');
-            }
-            match (cell, values) {
-                (Cell::Dict(entries), Values::Dict { codes, .. }) => {
-                    if let Some(e) = codes[row].and_then(|c| entries.get(c as usize)) {
-                        out.extend_from_slice(e);
-                    } else if table.columns.len() == 1 {
-                        out.extend_from_slice(b"\"\"");
-                    }
-                }
-                (Cell::Text, _) => {
-                    let text = values.text_at(row).unwrap_or("");
-                    out.extend_from_slice(&escaped(text, table.columns.len()));
-                }
-                _ => {
-                    field.clear();
-                    push_cell(values, row, &mut field);
-                    if field.is_empty() && table.columns.len() == 1 {
-                        out.extend_from_slice(b"\"\"");
-                    }
-                    out.extend_from_slice(field.as_bytes());
-                }
-            }
-        }
-        out.extend_from_slice(b"\r\n");
-        if out.len() > (1 << 20) - 4096 {
-            w.write_all(&out)?;
-            out.clear();
-        }
-    }
-    w.write_all(&out)
+    Ok(())
 }
 
-/// A text cell as the CSV holds it: neutralised (`neutralize`), then quoted
-/// when it holds a comma, a quote or a line end (quotes doubled), as the
-/// `csv` crate's necessary quoting does; an empty lone field is `""`.
-fn escaped(text: &str, fields: usize) -> Vec<u8> {
-    let t = neutralize(text);
-    if t.is_empty() && fields == 1 {
-        return b"\"\"".to_vec();
+/// How each column's cells are appended to a row.
+struct Cells<'t> {
+    columns: Vec<Cell<'t>>,
+    /// a lone column's empty cell is `""` (else its row would be blank)
+    lone: bool,
+}
+
+enum Cell<'t> {
+    /// a dictionary column: its entries, each escaped once
+    Dict(Vec<String>, &'t [Option<u32>]),
+    /// free text: escaped cell by cell
+    Text(&'t Values),
+    /// numbers, dates and flags: never quoted
+    Plain(&'t Values),
+}
+
+impl<'t> Cells<'t> {
+    fn of(table: &'t Table) -> Self {
+        let lone = table.columns.len() == 1;
+        let columns = table
+            .columns
+            .iter()
+            .map(|(_, v)| match v {
+                Values::Dict { dict, codes } => Cell::Dict(
+                    dict.iter()
+                        .map(|e| {
+                            let mut text = String::new();
+                            push_escaped(&mut text, e);
+                            text
+                        })
+                        .collect(),
+                    codes,
+                ),
+                Values::Text(_) | Values::Packed { .. } => Cell::Text(v),
+                _ => Cell::Plain(v),
+            })
+            .collect();
+        Cells { columns, lone }
     }
-    if !t.bytes().any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n')) {
-        return t.as_bytes().to_vec();
-    }
-    let mut out = Vec::with_capacity(t.len() + 2);
-    out.push(b'"');
-    for b in t.bytes() {
-        if b == b'"' {
-            out.push(b'"');
+
+    /// The rows in `rows`, each ended by CRLF, appended to `out`: straight
+    /// into the buffer the caller writes, no text made per cell.
+    fn rows_into(&self, rows: std::ops::Range<usize>, out: &mut String) {
+        for row in rows {
+            for (k, cell) in self.columns.iter().enumerate() {
+                if k > 0 {
+                    out.push(',');
+                }
+                let at = out.len();
+                match cell {
+                    Cell::Dict(entries, codes) => {
+                        if let Some(e) = codes[row].and_then(|c| entries.get(c as usize)) {
+                            out.push_str(e);
+                        }
+                    }
+                    Cell::Text(values) => push_escaped(out, values.text_at(row).unwrap_or("")),
+                    Cell::Plain(values) => push_cell(values, row, out),
+                }
+                if self.lone && out.len() == at {
+                    out.push_str("\"\"");
+                }
+            }
+            out.push_str("\r\n");
         }
-        out.push(b);
     }
-    out.push(b'"');
-    out
+}
+
+/// A text cell as the CSV holds it, appended to `out`: neutralised
+/// (`neutralize`), then quoted when it holds a comma, a quote or a line end
+/// (quotes doubled), as the `csv` crate's necessary quoting does.
+fn push_escaped(out: &mut String, text: &str) {
+    let t = neutralize(text);
+    if !t.bytes().any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n')) {
+        out.push_str(&t);
+        return;
+    }
+    out.push('"');
+    for (k, part) in t.split('"').enumerate() {
+        if k > 0 {
+            out.push_str("\"\"");
+        }
+        out.push_str(part);
+    }
+    out.push('"');
 }
 
 /// The BOM and the header line of a chunked table's CSV.
@@ -299,13 +320,13 @@ pub fn write_chunked_header<W: Write>(table: &Chunked, mut w: W, headers: super:
 /// headers): what `write_chunked` writes for it.
 pub fn chunk_text(t: &Table, headers: super::labels::HeaderLanguage) -> std::io::Result<Vec<u8>> {
     // a watch-list row is ~170 bytes: room enough not to move the text
-    let mut out = Vec::with_capacity(t.rows() * 192);
+    let mut out = String::with_capacity(t.rows() * 192);
     if headers == super::labels::HeaderLanguage::Chinese {
-        records_to(&super::labels::in_chinese(t), &mut out)?;
+        Cells::of(&super::labels::in_chinese(t)).rows_into(0..t.rows(), &mut out);
     } else {
-        records_to(t, &mut out)?;
+        Cells::of(t).rows_into(0..t.rows(), &mut out);
     }
-    Ok(out)
+    Ok(out.into_bytes())
 }
 
 /// What a chunk's CSV text is kept under in the chunk store: its cells
