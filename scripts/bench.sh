@@ -93,6 +93,28 @@ size_mb() { awk -v b="$(stat -c %s "$1")" 'BEGIN { printf "%.1f MB", b/1e6 }'; }
 rows_of() { field "$out2" rows_per_output | tr ',' '\n' | sed -n "s/^$1://p"; }
 echo "  watch lists: $(rows_of watchlist) rows, watchlist.csv $(size_mb "$out2/watchlist.csv"), watchlist.parquet $(size_mb "$out2/watchlist.parquet"); comparison: $(rows_of indicators_comparison) rows"
 
+# what the lists cost: the same cold run with them and without them
+# (COURTSTAT_BENCH_NO_LISTS=1, docs/operations.md), alternating so that the
+# machine's noise falls on both alike; the tables must not change.
+: > "$dir/times-lists"; : > "$dir/times-no-lists"
+for _ in $(seq "$reps"); do
+  for mode in lists no-lists; do
+    rm -rf "$dir/out-$mode"
+    /usr/bin/time -f "%e %U %S %M" -o "$dir/time.txt" env RAYON_NUM_THREADS=2 COURTSTAT_BENCH_NO_LISTS="$([ "$mode" = no-lists ] && echo 1 || echo 0)" \
+      "$bin" run --input "$input" --out "$dir/out-$mode" --as-of 2023-08-22 --quiet --no-cache >/dev/null
+    cat "$dir/time.txt" >> "$dir/times-$mode"
+  done
+done
+for t in indicators_court indicators_city indicators_province indicators_monthly quarantine duplicates; do
+  cmp -s "$dir/out-lists/$t.csv" "$dir/out-no-lists/$t.csv" || { echo "MISMATCH: $t.csv differs without the lists"; exit 1; }
+done
+col_median() { awk -v c="$2" '{print $c}' "$dir/times-$1" | median; }
+awk -v w="$(col_median lists 1)" -v n="$(col_median no-lists 1)" -v cw="$(col_median lists 2)" -v cn="$(col_median no-lists 2)" \
+  -v sw="$(col_median lists 3)" -v sn="$(col_median no-lists 3)" -v m="$(col_median lists 4)" -v mn="$(col_median no-lists 4)" -v reps="$reps" 'BEGIN {
+  printf "  what the lists cost (2 threads, %d alternating runs each): %.2f s with, %.2f s without: +%.2f s, +%.1f %% of the cold run; CPU +%.2f s user +%.2f s sys; peak RSS %+.0f MB\n",
+    reps, w, n, w - n, 100 * (w - n) / w, cw - cn, sw - sn, (m - mn) / 1024 }'
+rm -rf "$dir/out-lists" "$dir/out-no-lists"
+
 # courtstat explain on the cold run's folder: a court, a city, the province
 court=$(awk -F, 'NR > 1 && $4 == "基层" && $8 > 0 { print $1; exit }' "$out2/indicators_court.csv")
 for unit in "$court" 承德市 province; do

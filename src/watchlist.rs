@@ -164,6 +164,9 @@ pub fn lists(cases: &[Case], courts: &Courts, p: &Period, defs: &Definitions) ->
         rank[id as usize] = r as u32;
     }
     let n = courts.list.len();
+    if left_out_for_bench() {
+        return WatchList { entries: Vec::new(), counts: vec![[0; 6]; n] };
+    }
     let parts: Vec<Vec<(u32, Entry)>> = cases
         .par_chunks(CASES_PER_PART)
         .enumerate()
@@ -197,6 +200,14 @@ pub fn lists(cases: &[Case], courts: &Courts, p: &Period, defs: &Definitions) ->
         *at += 1;
     }
     WatchList { entries, counts }
+}
+
+/// `COURTSTAT_BENCH_NO_LISTS=1`, for `make bench` only: every list left
+/// empty, so that the bench can time the same build with and without the
+/// lists (what the lists cost is one of its figures). Not a setting: the
+/// contract's outputs need the lists, and docs/operations.md says so.
+fn left_out_for_bench() -> bool {
+    std::env::var_os("COURTSTAT_BENCH_NO_LISTS").is_some_and(|v| v == "1")
 }
 
 /// Cases a thread makes entries of at a time.
