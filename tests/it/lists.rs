@@ -191,3 +191,30 @@ fn the_watch_lists_hold_the_cases_the_list_figures_count() {
     assert!(!text.contains("\napproaching,"));
     assert_eq!(fs::read(zh.join("watchlist.parquet")).unwrap(), fs::read(out.join("watchlist.parquet")).unwrap(), "the same Parquet file");
 }
+
+#[test]
+fn the_bench_switch_empties_the_lists_and_leaves_every_figure_as_it_was() {
+    // make bench times the lists' cost with COURTSTAT_BENCH_NO_LISTS=1: it
+    // must take away the lists and nothing else
+    let tmp = tempfile::tempdir().unwrap();
+    let input = export(tmp.path(), 3000, 41);
+    let run = |out: &Path, no_lists: &str| {
+        let o = courtstat()
+            .args(["run", "--no-cache", "--as-of", "2023-08-22", "--input"])
+            .arg(&input)
+            .arg("--out")
+            .arg(out)
+            .env("COURTSTAT_BENCH_NO_LISTS", no_lists)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    let (with, without) = (tmp.path().join("with"), tmp.path().join("without"));
+    run(&with, "0");
+    run(&without, "1");
+    assert!(!table(&with, "watchlist").is_empty(), "the province has cases to list");
+    assert!(table(&without, "watchlist").is_empty());
+    for t in ["indicators_court", "indicators_city", "indicators_province", "indicators_monthly", "quarantine", "duplicates"] {
+        assert_eq!(fs::read(with.join(format!("{t}.csv"))).unwrap(), fs::read(without.join(format!("{t}.csv"))).unwrap(), "{t}.csv");
+    }
+}
