@@ -18,52 +18,10 @@ pub fn float_text(v: f64) -> String {
 }
 
 pub fn yuan_text(fen: i128) -> String {
-    let mut out = String::new();
-    push_yuan(&mut out, fen);
-    out
-}
-
-fn push_yuan(out: &mut String, fen: i128) {
-    if fen < 0 {
-        out.push('-');
-    }
-    let a = fen.unsigned_abs();
-    match u64::try_from(a / 100) {
-        Ok(whole) => push_digits(out, whole),
-        // beyond u64 yuan: the slow path (no export holds such an amount)
-        Err(_) => out.push_str(&(a / 100).to_string()),
-    }
-    out.push('.');
-    push_two(out, (a % 100) as u32);
-}
-
-/// `n` in decimal, without `fmt`'s machinery (a million-row list has
-/// millions of numbers).
-fn push_digits(out: &mut String, mut n: u64) {
-    let mut buf = [0u8; 20];
-    let mut at = buf.len();
-    loop {
-        at -= 1;
-        buf[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
+    let mut out = Vec::new();
+    yuan_bytes(&mut out, fen);
     // ASCII digits
-    out.push_str(std::str::from_utf8(&buf[at..]).unwrap_or_default());
-}
-
-fn push_int(out: &mut String, n: i64) {
-    if n < 0 {
-        out.push('-');
-    }
-    push_digits(out, n.unsigned_abs());
-}
-
-fn push_two(out: &mut String, v: u32) {
-    out.push(char::from(b'0' + (v / 10 % 10) as u8));
-    out.push(char::from(b'0' + (v % 10) as u8));
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// A text cell that Excel would read as a formula (OWASP "CSV injection"):
@@ -85,97 +43,67 @@ pub fn unneutralize(s: &str) -> &str {
 }
 
 pub fn cell(v: &Values, row: usize) -> String {
-    let mut out = String::new();
+    let mut out = Vec::new();
     push_cell(v, row, &mut out);
-    out
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
-/// Appends the text of one cell: `cell` without an allocation per cell (the
-/// duplicates table alone is millions of cells at national scale).
-pub fn push_cell(v: &Values, row: usize, out: &mut String) {
-    use std::fmt::Write as _;
-    // writing into a String cannot fail
-    let _ = match v {
+/// Appends the text of one cell as the CSV holds it, unescaped: `cell`
+/// without an allocation per cell (the watch list alone is 15 million
+/// cells on the bench).
+pub fn push_cell(v: &Values, row: usize, out: &mut Vec<u8>) {
+    match v {
         Values::Text(_) | Values::Dict { .. } | Values::Packed { .. } => {
             if let Some(s) = v.text_at(row) {
-                out.push_str(&neutralize(s));
+                out.extend_from_slice(neutralize(s).as_bytes());
             }
-            Ok(())
         }
         Values::Int(x) => {
             if let Some(n) = x[row] {
-                push_int(out, n);
+                int_bytes(out, n);
             }
-            Ok(())
         }
         Values::Float(x) => {
             if let Some(f) = x[row] {
-                out.push_str(&float_text(f));
+                out.extend_from_slice(float_text(f).as_bytes());
             }
-            Ok(())
         }
         Values::Yuan(x) => {
             if let Some(fen) = x[row] {
-                push_yuan(out, fen);
+                yuan_bytes(out, fen);
             }
-            Ok(())
         }
-        Values::Date(x) => x[row].map_or(Ok(()), |d| {
-            use chrono::Datelike;
-            match d.year() {
-                y @ 0..=9999 => {
-                    push_two(out, y as u32 / 100);
-                    push_two(out, y as u32 % 100);
-                    out.push('-');
-                    push_two(out, d.month());
-                    out.push('-');
-                    push_two(out, d.day());
-                    Ok(())
-                }
-                _ => write!(out, "{}", d.format("%Y-%m-%d")),
+        Values::Date(x) => {
+            if let Some(d) = x[row] {
+                date_bytes(out, d);
             }
-        }),
+        }
         Values::Timestamp(x) => {
             if let Some(t) = x[row].and_then(chrono::DateTime::from_timestamp_millis) {
                 push_datetime(out, &t.naive_utc());
             }
-            Ok(())
         }
         Values::Bool(x) => {
             if let Some(b) = x[row] {
-                out.push_str(if b { "true" } else { "false" });
+                out.extend_from_slice(if b { b"true" } else { b"false" });
             }
-            Ok(())
         }
-    };
+    }
 }
 
 /// `YYYY-MM-DDTHH:MM:SS` (and `.mmm` when there are milliseconds), by hand:
 /// chrono's formatter parses its pattern on every call, which shows in
 /// profiles at a million rows.
-pub fn push_datetime(out: &mut String, t: &chrono::NaiveDateTime) {
-    use chrono::{Datelike, Timelike};
-    let two = push_two;
-    let y = t.year();
-    if (0..=9999).contains(&y) {
-        two(out, y as u32 / 100);
-        two(out, y as u32 % 100);
-    } else {
-        out.push_str(&format!("{y:04}"));
-    }
-    out.push('-');
-    two(out, t.month());
-    out.push('-');
-    two(out, t.day());
-    out.push('T');
-    two(out, t.hour());
-    out.push(':');
-    two(out, t.minute());
-    out.push(':');
-    two(out, t.second());
+pub fn push_datetime(out: &mut Vec<u8>, t: &chrono::NaiveDateTime) {
+    use chrono::Timelike;
+    date_bytes(out, t.date());
+    let [a, b] = pair(t.hour());
+    let [c, d] = pair(t.minute());
+    let [e, f] = pair(t.second());
+    out.extend_from_slice(&[b'T', a, b, b':', c, d, b':', e, f]);
     let ms = t.and_utc().timestamp_subsec_millis();
     if ms > 0 {
-        out.push_str(&format!(".{ms:03}"));
+        out.extend_from_slice(format!(".{ms:03}").as_bytes());
     }
 }
 
@@ -213,11 +141,11 @@ fn writer<W: Write>(w: W) -> csv::Writer<W> {
 fn records_to<W: Write>(table: &Table, w: &mut W) -> std::io::Result<()> {
     const ROWS_PER_WRITE: usize = 4096;
     let cells = Cells::of(table);
-    let mut out = String::with_capacity(ROWS_PER_WRITE * 256);
+    let mut out = Vec::with_capacity(ROWS_PER_WRITE * 256);
     for start in (0..table.rows()).step_by(ROWS_PER_WRITE) {
         out.clear();
         cells.rows_into(start..(start + ROWS_PER_WRITE).min(table.rows()), &mut out);
-        w.write_all(out.as_bytes())?;
+        w.write_all(&out)?;
     }
     Ok(())
 }
@@ -231,7 +159,7 @@ struct Cells<'t> {
 
 enum Cell<'t> {
     /// a dictionary column: its entries, each escaped once
-    Dict(Vec<String>, &'t [Option<u32>]),
+    Dict(Vec<Vec<u8>>, &'t [Option<u32>]),
     /// free text: escaped cell by cell
     Text(&'t Values),
     /// numbers, dates and flags: never quoted
@@ -248,7 +176,7 @@ impl<'t> Cells<'t> {
                 Values::Dict { dict, codes } => Cell::Dict(
                     dict.iter()
                         .map(|e| {
-                            let mut text = String::new();
+                            let mut text = Vec::new();
                             push_escaped(&mut text, e);
                             text
                         })
@@ -264,48 +192,121 @@ impl<'t> Cells<'t> {
 
     /// The rows in `rows`, each ended by CRLF, appended to `out`: straight
     /// into the buffer the caller writes, no text made per cell.
-    fn rows_into(&self, rows: std::ops::Range<usize>, out: &mut String) {
+    fn rows_into(&self, rows: std::ops::Range<usize>, out: &mut Vec<u8>) {
         for row in rows {
             for (k, cell) in self.columns.iter().enumerate() {
                 if k > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
                 let at = out.len();
                 match cell {
                     Cell::Dict(entries, codes) => {
                         if let Some(e) = codes[row].and_then(|c| entries.get(c as usize)) {
-                            out.push_str(e);
+                            out.extend_from_slice(e);
                         }
                     }
                     Cell::Text(values) => push_escaped(out, values.text_at(row).unwrap_or("")),
                     Cell::Plain(values) => push_cell(values, row, out),
                 }
                 if self.lone && out.len() == at {
-                    out.push_str("\"\"");
+                    out.extend_from_slice(b"\"\"");
                 }
             }
-            out.push_str("\r\n");
+            out.extend_from_slice(b"\r\n");
         }
+    }
+}
+
+/// "00" to "99", two bytes each: numbers and dates are written two digits
+/// at a time.
+const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
+fn pair(v: u32) -> [u8; 2] {
+    let k = 2 * (v % 100) as usize;
+    [PAIRS[k], PAIRS[k + 1]]
+}
+
+/// `n` in decimal, as `u64`'s `Display` writes it.
+fn digits_bytes(out: &mut Vec<u8>, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut at = buf.len();
+    while n >= 100 {
+        at -= 2;
+        buf[at..at + 2].copy_from_slice(&pair((n % 100) as u32));
+        n /= 100;
+    }
+    if n >= 10 {
+        at -= 2;
+        buf[at..at + 2].copy_from_slice(&pair(n as u32));
+    } else {
+        at -= 1;
+        buf[at] = b'0' + n as u8;
+    }
+    out.extend_from_slice(&buf[at..]);
+}
+
+fn int_bytes(out: &mut Vec<u8>, n: i64) {
+    if n < 0 {
+        out.push(b'-');
+    }
+    digits_bytes(out, n.unsigned_abs());
+}
+
+/// Yuan with two decimals, from fen (as `push_yuan`).
+fn yuan_bytes(out: &mut Vec<u8>, fen: i128) {
+    if fen < 0 {
+        out.push(b'-');
+    }
+    let a = fen.unsigned_abs();
+    match u64::try_from(a / 100) {
+        Ok(whole) => digits_bytes(out, whole),
+        // beyond u64 yuan: the slow path (no export holds such an amount)
+        Err(_) => out.extend_from_slice((a / 100).to_string().as_bytes()),
+    }
+    out.push(b'.');
+    out.extend_from_slice(&pair((a % 100) as u32));
+}
+
+/// `YYYY-MM-DD` in one store (years outside 0–9999 as chrono writes them).
+fn date_bytes(out: &mut Vec<u8>, d: chrono::NaiveDate) {
+    use chrono::Datelike;
+    match d.year() {
+        y @ 0..=9999 => {
+            let (y, m, day) = (y as u32, d.month(), d.day());
+            let [a, b] = pair(y / 100);
+            let [c, e] = pair(y);
+            let [f, g] = pair(m);
+            let [h, i] = pair(day);
+            out.extend_from_slice(&[a, b, c, e, b'-', f, g, b'-', h, i]);
+        }
+        _ => out.extend_from_slice(d.format("%Y-%m-%d").to_string().as_bytes()),
     }
 }
 
 /// A text cell as the CSV holds it, appended to `out`: neutralised
 /// (`neutralize`), then quoted when it holds a comma, a quote or a line end
 /// (quotes doubled), as the `csv` crate's necessary quoting does.
-fn push_escaped(out: &mut String, text: &str) {
+fn push_escaped(out: &mut Vec<u8>, text: &str) {
     let t = neutralize(text);
-    if !t.bytes().any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n')) {
-        out.push_str(&t);
+    // the four bytes that force quotes all lie at or below ','; a pass that
+    // only looks for such bytes (and vectorises) clears nearly every cell
+    let low = t.bytes().fold(false, |seen, b| seen | (b <= b','));
+    if !low || !t.bytes().any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n')) {
+        out.extend_from_slice(t.as_bytes());
         return;
     }
-    out.push('"');
+    out.push(b'"');
     for (k, part) in t.split('"').enumerate() {
         if k > 0 {
-            out.push_str("\"\"");
+            out.extend_from_slice(b"\"\"");
         }
-        out.push_str(part);
+        out.extend_from_slice(part.as_bytes());
     }
-    out.push('"');
+    out.push(b'"');
 }
 
 /// The BOM and the header line of a chunked table's CSV.
@@ -320,13 +321,13 @@ pub fn write_chunked_header<W: Write>(table: &Chunked, mut w: W, headers: super:
 /// headers): what `write_chunked` writes for it.
 pub fn chunk_text(t: &Table, headers: super::labels::HeaderLanguage) -> std::io::Result<Vec<u8>> {
     // a watch-list row is ~170 bytes: room enough not to move the text
-    let mut out = String::with_capacity(t.rows() * 192);
+    let mut out = Vec::with_capacity(t.rows() * 192);
     if headers == super::labels::HeaderLanguage::Chinese {
         Cells::of(&super::labels::in_chinese(t)).rows_into(0..t.rows(), &mut out);
     } else {
         Cells::of(t).rows_into(0..t.rows(), &mut out);
     }
-    Ok(out.into_bytes())
+    Ok(out)
 }
 
 /// What a chunk's CSV text is kept under in the chunk store: its cells
@@ -388,7 +389,7 @@ mod tests {
     /// `records_to` is held to.
     fn rows_by_the_csv_crate(table: &Table) -> Vec<u8> {
         let mut out = writer(Vec::new());
-        let mut field = String::new();
+        let mut field = Vec::new();
         for row in 0..table.rows() {
             for (_, values) in &table.columns {
                 field.clear();
@@ -425,13 +426,19 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn numbers_and_dates_print_as_fmt_prints_them(n in proptest::num::i64::ANY, fen in proptest::num::i128::ANY, days in -1_000_000i32..4_000_000) {
-            let cell = |v: Values| { let mut s = String::new(); push_cell(&v, 0, &mut s); s };
+            let cell = |v: Values| cell(&v, 0);
             proptest::prop_assert_eq!(cell(Values::Int(vec![Some(n)])), n.to_string());
             let sign = if fen < 0 { "-" } else { "" };
             let a = fen.unsigned_abs();
             proptest::prop_assert_eq!(cell(Values::Yuan(vec![Some(fen)])), format!("{sign}{}.{:02}", a / 100, a % 100));
             if let Some(d) = chrono::NaiveDate::from_num_days_from_ce_opt(days) {
                 proptest::prop_assert_eq!(cell(Values::Date(vec![Some(d)])), d.format("%Y-%m-%d").to_string());
+            }
+            // 1900–2099, and the milliseconds shown only when there are some
+            let ms = (n % 6_311_390_400_000).abs() - 2_208_988_800_000;
+            if let Some(t) = chrono::DateTime::from_timestamp_millis(ms) {
+                let whole = if ms % 1000 == 0 { "%Y-%m-%dT%H:%M:%S" } else { "%Y-%m-%dT%H:%M:%S%.3f" };
+                proptest::prop_assert_eq!(cell(Values::Timestamp(vec![Some(ms)])), t.naive_utc().format(whole).to_string());
             }
         }
     }
@@ -440,7 +447,7 @@ mod tests {
         #[test]
         fn the_row_encoder_writes_what_the_csv_crate_writes(
             rows in 0usize..12,
-            kinds in proptest::collection::vec(0u8..7, 1..5),
+            kinds in proptest::collection::vec(0u8..9, 1..5),
             texts in proptest::collection::vec(awkward_text(), 12 * 5),
             dict in proptest::collection::vec(awkward_text(), 1..5),
             codes in proptest::collection::vec(proptest::option::weighted(0.8, 0u32..4), 12 * 5),
@@ -462,6 +469,20 @@ mod tests {
                     3 => t.yuan(NAMES[k], (0..rows).map(|i| ints[at(i)].map(i128::from)).collect()),
                     4 => t.date(NAMES[k], (0..rows).map(|i| days[at(i)].and_then(|d| chrono::NaiveDate::from_num_days_from_ce_opt(d as i32 + 700_000))).collect()),
                     5 => t.boolean(NAMES[k], (0..rows).map(|i| ints[at(i)].map(|n| n % 2 == 0)).collect()),
+                    6 => {
+                        // distinct text per row in one buffer, as case numbers are
+                        let mut buf = String::new();
+                        let spans = (0..rows)
+                            .map(|i| {
+                                texts[at(i)].as_ref().map(|x| {
+                                    buf.push_str(x);
+                                    (buf.len() - x.len(), buf.len())
+                                })
+                            })
+                            .collect();
+                        t.packed(NAMES[k], buf, spans)
+                    }
+                    7 => t.timestamp(NAMES[k], (0..rows).map(|i| ints[at(i)].map(|n| n % 4_000_000_000_000)).collect()),
                     _ => t.float(NAMES[k], (0..rows).map(|i| ints[at(i)].map(|n| n as f64 / 7.0)).collect()),
                 };
             }

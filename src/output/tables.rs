@@ -917,9 +917,9 @@ mod tests {
     fn datetimes_format_like_chrono() {
         for s in ["2023-08-25 09:05:07", "0999-01-01 00:00:00", "2023-12-31 23:59:59"] {
             let t = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap();
-            let mut out = String::new();
+            let mut out = Vec::new();
             crate::output::csv::push_datetime(&mut out, &t);
-            assert_eq!(out, t.format("%Y-%m-%dT%H:%M:%S").to_string());
+            assert_eq!(String::from_utf8(out).unwrap(), t.format("%Y-%m-%dT%H:%M:%S").to_string());
         }
     }
 }
