@@ -6,7 +6,7 @@
 //! other three are defined here, from the same month arithmetic.
 
 use crate::domain::{Case, ClosureMethod};
-use crate::indicators::facts::{months_after, pending_at};
+use crate::indicators::facts::{months_after, months_reached, pending_at};
 use crate::indicators::{Count, Counted, Definitions, Facts, Period};
 use crate::reference::Courts;
 use chrono::{Datelike, NaiveDate};
@@ -241,12 +241,12 @@ fn entries_into(c: &Counted, case: u32, p: &Period, defs: &Definitions, out: &mu
         add(List::Overdue, days_between(d, as_of), None);
     }
     if f.has(Count::LongPending) {
-        let level = LONG_PENDING_LEVELS.into_iter().find(|&m| months_after(c.filing, m).is_some_and(|d| as_of >= d));
+        let level = LONG_PENDING_LEVELS.into_iter().find(|&m| months_reached(c.filing, m, as_of));
         add(List::LongPending, days_between(c.filing, as_of), level);
     }
     let terminated = c.method == Some(ClosureMethod::TerminatedThisRound);
     if let (true, Some(closing)) = (terminated, c.closing) {
-        if p.contains(closing) && months_after(c.filing, defs.termination_min_months).is_some_and(|d| closing < d) {
+        if p.contains(closing) && !months_reached(c.filing, defs.termination_min_months, closing) {
             add(List::EarlyTermination, days_between(c.filing, closing), None);
         }
         if let Some((k, r)) = review_due(closing, as_of, defs.review_days) {

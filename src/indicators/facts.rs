@@ -220,6 +220,28 @@ pub fn months_after(d: NaiveDate, months: u32) -> Option<NaiveDate> {
     d.checked_add_months(Months::new(months))
 }
 
+/// Whether `at` is on or after `months_after(start, months)`: the same
+/// month arithmetic compared field by field, without making the date
+/// (chrono's month addition was most of what deciding the lists and
+/// `long_pending` cost, once per pending case and per run of the figures).
+pub fn months_reached(start: NaiveDate, months: u32, at: NaiveDate) -> bool {
+    use chrono::Datelike;
+    let total = i64::from(start.year()) * 12 + i64::from(start.month0()) + i64::from(months);
+    let (year, month0) = (total.div_euclid(12), total.rem_euclid(12) as u32);
+    // a day that does not exist in the month becomes its last day
+    let day = start.day().min(days_in_month(year, month0 + 1));
+    (i64::from(at.year()), at.month0(), at.day()) >= (year, month0, day)
+}
+
+fn days_in_month(year: i64, month: u32) -> u32 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
 /// Pending at `as_of`: filed by then and not closed on it (§7, §11).
 pub fn pending_at(c: &Counted, as_of: NaiveDate) -> bool {
     c.filing <= as_of && c.closing.is_none_or(|d| d > as_of)
@@ -254,7 +276,7 @@ impl Facts {
                 set(Count::OverduePending, c.deadline.is_some_and(|d| p.as_of > d));
                 let horizon = p.as_of.checked_add_days(chrono::Days::new(u64::from(defs.warn_horizon())));
                 set(Count::Approaching, c.deadline.is_some_and(|d| p.as_of <= d && horizon.is_some_and(|h| d <= h)));
-                set(Count::LongPending, months_after(c.filing, 12).is_some_and(|d| p.as_of >= d));
+                set(Count::LongPending, months_reached(c.filing, 12, p.as_of));
             }
             if let (true, Some(closing)) = (closed, c.closing) {
                 let completed = c.method == Some(ClosureMethod::Completed);
@@ -283,6 +305,27 @@ impl Facts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn months_reached_is_chronos_month_addition_compared(start in 0i32..80_000, months in 0u32..200, gap in -400i32..7_000) {
+            // 1900-01-01 onwards, month ends and leap days included
+            let base = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap();
+            let start = base + chrono::Days::new(start as u64);
+            let at = start + chrono::Duration::days(i64::from(gap));
+            let chrono_says = months_after(start, months).is_some_and(|d| at >= d);
+            proptest::prop_assert_eq!(months_reached(start, months, at), chrono_says, "{} + {} months against {}", start, months, at);
+        }
+    }
+
+    #[test]
+    fn months_reached_on_the_day_and_at_a_month_end() {
+        assert!(months_reached(d("2022-08-22"), 12, d("2023-08-22")), "12 months to the day");
+        assert!(!months_reached(d("2022-08-23"), 12, d("2023-08-22")));
+        assert!(months_reached(d("2022-08-31"), 6, d("2023-02-28")), "31 August + 6 months is 28 February");
+        assert!(!months_reached(d("2023-08-31"), 6, d("2024-02-28")), "… and 29 February in a leap year");
+        assert!(months_reached(d("2020-02-29"), 12, d("2021-02-28")));
+    }
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
