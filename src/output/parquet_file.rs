@@ -102,13 +102,16 @@ pub(crate) fn write_chunked_in_pages<W: Write>(
     // chunk's large temporary ones) until the end kept the heap from
     // reusing the temporaries' room for chunks of other sizes (+45 MB)
     let (mut elements, mut rows) = (Vec::new(), 0);
-    // a wave's chunks are built and encoded on all threads and then written;
-    // only their compressed pages wait, so a wave can hold several chunks a
-    // thread, which keeps the threads busy although chunks differ in size
-    let wave = 4 * rayon::current_num_threads().max(1);
-    for first in (0..count).step_by(wave) {
-        let make = side.as_ref().map(|s| (s.make, s.format));
-        let encoded: Vec<io::Result<(RowGroup, Option<Vec<u8>>)>> = ranges[first..(first + wave).min(count)]
+    // a wave's chunks are built and encoded on all threads while this
+    // thread writes (and hashes) the wave before: the writes of a large
+    // file are one thread's work, which left the other core idle between
+    // waves. Only compressed pages (and the side's text) wait, so a wave can
+    // hold several chunks a thread, which keeps the threads busy although
+    // chunks differ in size.
+    let wave = 2 * rayon::current_num_threads().max(1);
+    let make = side.as_ref().map(|s| (s.make, s.format));
+    let encode = |first: usize| -> Wave {
+        ranges[first..(first + wave).min(count)]
             .par_iter()
             .map(|range| {
                 let chunk = ChunkAt { table, range: range.clone(), schema: &schema, page_bytes, store, format: &format };
@@ -117,7 +120,9 @@ pub(crate) fn write_chunked_in_pages<W: Write>(
                     Some((make, side_format)) => chunk.row_group_and_side(make, side_format).map(|(g, side)| (g, Some(side))),
                 }
             })
-            .collect();
+            .collect()
+    };
+    let mut write_wave = |encoded: Wave| -> io::Result<()> {
         for group in encoded {
             let (mut group, side_bytes) = group?;
             if let (Some(s), Some(bytes)) = (side.as_mut(), side_bytes) {
@@ -132,7 +137,18 @@ pub(crate) fn write_chunked_in_pages<W: Write>(
             row_group_entry(&mut elements, &group, &schema);
             rows += group.rows;
         }
+        Ok(())
+    };
+    let mut written = Wave::new();
+    for first in (0..count).step_by(wave) {
+        let mut next = Wave::new();
+        rayon::in_place_scope(|s| {
+            s.spawn(|_| next = encode(first));
+            write_wave(std::mem::take(&mut written))
+        })?;
+        written = next;
     }
+    write_wave(written)?;
     let footer = file_metadata(&schema, rows, count, &elements);
     w.write_all(&footer)?;
     w.write_all(&(footer.len() as u32).to_le_bytes())?;
@@ -140,6 +156,9 @@ pub(crate) fn write_chunked_in_pages<W: Write>(
     crate::memory::trim();
     Ok(())
 }
+
+/// A wave of chunks, encoded: each one's row group and side bytes, in order.
+type Wave = Vec<io::Result<(RowGroup, Option<Vec<u8>>)>>;
 
 /// One chunk of a table being written, and where its encodings may be kept.
 struct ChunkAt<'a> {
