@@ -206,7 +206,7 @@ impl TypeCode {
     pub fn push_to(self, out: &mut String) {
         // 执 alone is most cases' code
         if self == TypeCode::FIRST_ENFORCEMENT {
-            out.push_str("执");
+            out.push('执');
         } else {
             out.extend(self.chars());
         }
@@ -327,16 +327,16 @@ impl CaseNumber {
     /// when the case table is built).
     pub fn push_to(&self, out: &mut String) {
         out.reserve(40);
-        out.push_str("（");
+        out.push('（');
         push_decimal(out, u64::from(self.year), 4);
-        out.push_str("）");
+        out.push('）');
         out.push_str(self.court_code.as_str());
         if let Some(s) = self.special_code {
             out.push(s);
         }
         self.type_code.push_to(out);
         push_decimal(out, self.seq, 1);
-        out.push_str("号");
+        out.push('号');
     }
 }
 
