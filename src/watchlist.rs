@@ -98,6 +98,10 @@ pub struct WatchList {
     pub entries: Vec<Entry>,
     /// by court id: the count on each list, in `List::ALL` order
     pub counts: Vec<[u64; 6]>,
+    /// what the report shows of them, made beside the figures of last
+    /// year (one thread's walk over the overdue list, which at the end of
+    /// the run held up the publishing with the other core idle)
+    pub summary: Summary,
 }
 
 impl WatchList {
@@ -165,7 +169,7 @@ pub fn lists(cases: &[Case], courts: &Courts, p: &Period, defs: &Definitions) ->
     }
     let n = courts.list.len();
     if left_out_for_bench() {
-        return WatchList { entries: Vec::new(), counts: vec![[0; 6]; n] };
+        return WatchList { entries: Vec::new(), counts: vec![[0; 6]; n], summary: Summary::default() };
     }
     let parts: Vec<Vec<(u32, Entry)>> = cases
         .par_chunks(CASES_PER_PART)
@@ -199,7 +203,9 @@ pub fn lists(cases: &[Case], courts: &Courts, p: &Period, defs: &Definitions) ->
         entries[*at] = e;
         *at += 1;
     }
-    WatchList { entries, counts }
+    let mut made = WatchList { entries, counts, summary: Summary::default() };
+    made.summary = Summary::of(&made, cases, courts);
+    made
 }
 
 /// `COURTSTAT_BENCH_NO_LISTS=1`, for `make bench` only: every list left
@@ -214,7 +220,8 @@ fn left_out_for_bench() -> bool {
 const CASES_PER_PART: usize = 1 << 14;
 
 fn days_between(a: chrono::NaiveDate, b: chrono::NaiveDate) -> i64 {
-    (b - a).num_days()
+    // day numbers subtracted: chrono's `Sub` builds a `TimeDelta` first
+    i64::from(b.num_days_from_ce()) - i64::from(a.num_days_from_ce())
 }
 
 /// The lists one case is on.
@@ -271,10 +278,12 @@ fn review_due(closing: NaiveDate, as_of: NaiveDate, review_days: u32) -> Option<
     // than the months between them: the search starts past those
     let months = (as_of.year() - closing.year()) * 12 + as_of.month() as i32 - closing.month() as i32;
     let first = (months.max(0) as u32).div_ceil(REVIEW_EVERY_MONTHS).max(1);
-    (first..=REVIEWS).find_map(|k| {
-        let r = months_after(closing, REVIEW_EVERY_MONTHS * k)?;
-        (as_of <= r && r <= until).then_some((k, r))
-    })
+    // the k-th review date grows with k: the first one on or after as_of
+    // is the only candidate (the search used to go on to the tenth)
+    (first..=REVIEWS)
+        .map_while(|k| Some((k, months_after(closing, REVIEW_EVERY_MONTHS * k)?)))
+        .find(|(_, r)| as_of <= *r)
+        .filter(|(_, r)| *r <= until)
 }
 
 #[cfg(test)]

@@ -95,7 +95,7 @@ impl Manifest {
             cases_kept,
             courts_ranked: f.ranks.ranked_courts(),
             comparison: f.comparison.map(|c| c.source.to_json()),
-            watchlist: crate::watchlist::Summary::of(f.lists, &f.found.cases, f.courts),
+            watchlist: f.lists.summary.clone(),
             rows_per_output,
             outputs,
             cache,
