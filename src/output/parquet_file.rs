@@ -765,26 +765,31 @@ fn definition_levels(out: &mut Vec<u8>, valid: &[bool]) {
     hybrid(out, &levels, 1);
 }
 
-/// The RLE/bit-packed hybrid: a value repeated at least `MIN_RUN` times
-/// (past the end of the whole groups of eight before it) as one RLE run,
-/// the rest bit-packed. Sorted tables repeat their leading columns for
+/// The RLE/bit-packed hybrid: a value filling at least `MIN_RUN` places
+/// from the start of a group of eight as one RLE run, the rest bit-packed. Sorted tables repeat their leading columns for
 /// thousands of rows (the watch list's list, court and city; the case
 /// table's year and court), which then take a few bytes instead of a bit
 /// field per row for zstd to squeeze.
 fn hybrid(out: &mut Vec<u8>, values: &[u32], width: u8) {
     const MIN_RUN: usize = 16;
-    let (mut literal, mut i) = (0, 0);
-    while let Some(&v) = values.get(i) {
-        let run_end = values[i..].iter().position(|&x| x != v).map_or(values.len(), |k| i + k);
-        // a bit-packed run holds whole groups: the literals before the
-        // run are rounded up to eight with the run's first values
-        let groups_end = literal + (i - literal).div_ceil(8) * 8;
-        if run_end >= groups_end + MIN_RUN {
-            bit_packed(out, &values[literal..groups_end], width);
-            rle_run(out, v, run_end - groups_end, width);
-            literal = run_end;
+    // runs are looked for a group of eight at a time (a group that is not
+    // one value is passed over after a compare or two), so a column
+    // without runs costs next to nothing more than bit-packing it
+    let (mut literal, mut group) = (0, 0);
+    while let Some(eight) = values.get(group..group + 8) {
+        let v = eight[0];
+        if eight.iter().all(|&x| x == v) {
+            let end = values[group + 8..].iter().position(|&x| x != v).map_or(values.len(), |k| group + 8 + k);
+            if end - group >= MIN_RUN {
+                // the literals before it are whole groups: `group` moves
+                // from `literal` eight at a time
+                bit_packed(out, &values[literal..group], width);
+                rle_run(out, v, end - group, width);
+                (literal, group) = (end, end);
+                continue;
+            }
         }
-        i = run_end;
+        group += 8;
     }
     bit_packed(out, &values[literal..], width);
 }
