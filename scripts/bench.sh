@@ -113,6 +113,11 @@ awk -v w="$(col_median lists 1)" -v n="$(col_median no-lists 1)" -v cw="$(col_me
   -v sw="$(col_median lists 3)" -v sn="$(col_median no-lists 3)" -v m="$(col_median lists 4)" -v mn="$(col_median no-lists 4)" -v reps="$reps" 'BEGIN {
   printf "  what the lists cost (2 threads, %d alternating runs each): %.2f s with, %.2f s without: +%.2f s, +%.1f %% of the cold run; CPU +%.2f s user +%.2f s sys; peak RSS %+.0f MB\n",
     reps, w, n, w - n, 100 * (w - n) / w, cw - cn, sw - sn, (m - mn) / 1024 }'
+# the ratio run by run: on a shared machine whose load drifts, the median of
+# the pairs' ratios moves less than the ratio of the two medians
+pairs=$(paste "$dir/times-lists" "$dir/times-no-lists" | awk '{ print $1 / $5 }' | median)
+awk -v r="$pairs" -v reps="$reps" 'BEGIN {
+  printf "  the same, pair by pair: median of %d ratios with/without %.3f, +%.1f %% of the cold run\n", reps, r, 100 * (1 - 1 / r) }'
 rm -rf "$dir/out-lists" "$dir/out-no-lists"
 
 # courtstat explain on the cold run's folder: a court, a city, the province
