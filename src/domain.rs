@@ -304,22 +304,12 @@ impl UpdatedAt {
     }
 }
 
-fn push_decimal(out: &mut String, mut n: u64, min_width: usize) {
-    let mut digits = [b'0'; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 && digits.len() - i >= min_width {
-            break;
-        }
-    }
-    // SAFETY: ASCII digits are UTF-8, so the String stays UTF-8. (Pushing
-    // them as chars, or through `str::from_utf8`, was two thirds of
-    // formatting a case number: once per row of the case table, the watch
-    // list and the duplicates.)
-    unsafe { out.as_mut_vec() }.extend_from_slice(&digits[i..]);
+fn push_decimal(out: &mut String, n: u64, min_width: usize) {
+    // SAFETY: `decimal::push` appends ASCII digits only, so the String
+    // stays UTF-8. (Pushing them as chars, or through `str::from_utf8`, was
+    // two thirds of formatting a case number: once per row of the case
+    // table, the watch list and the duplicates.)
+    crate::decimal::push(unsafe { out.as_mut_vec() }, n, min_width);
 }
 
 impl CaseNumber {

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod clock;
 pub mod compare;
 pub mod config;
+pub mod decimal;
 pub mod dedup;
 pub mod domain;
 pub mod error;

@@ -4,6 +4,7 @@
 
 use super::reuse::ChunkStore;
 use super::table::{Chunked, Table, Values};
+use crate::decimal::{self, pair};
 use std::io::Write;
 
 /// The shortest decimal that reads back as the same double, never in
@@ -251,43 +252,11 @@ impl Entry {
     }
 }
 
-/// "00" to "99", two bytes each: numbers and dates are written two digits
-/// at a time.
-const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
-2021222324252627282930313233343536373839\
-4041424344454647484950515253545556575859\
-6061626364656667686970717273747576777879\
-8081828384858687888990919293949596979899";
-
-fn pair(v: u32) -> [u8; 2] {
-    let k = 2 * (v % 100) as usize;
-    [PAIRS[k], PAIRS[k + 1]]
-}
-
-/// `n` in decimal, as `u64`'s `Display` writes it.
-fn digits_bytes(out: &mut Vec<u8>, mut n: u64) {
-    let mut buf = [0u8; 20];
-    let mut at = buf.len();
-    while n >= 100 {
-        at -= 2;
-        buf[at..at + 2].copy_from_slice(&pair((n % 100) as u32));
-        n /= 100;
-    }
-    if n >= 10 {
-        at -= 2;
-        buf[at..at + 2].copy_from_slice(&pair(n as u32));
-    } else {
-        at -= 1;
-        buf[at] = b'0' + n as u8;
-    }
-    out.extend_from_slice(&buf[at..]);
-}
-
 fn int_bytes(out: &mut Vec<u8>, n: i64) {
     if n < 0 {
         out.push(b'-');
     }
-    digits_bytes(out, n.unsigned_abs());
+    decimal::push(out, n.unsigned_abs(), 1);
 }
 
 /// Yuan with two decimals, from fen (as `push_yuan`).
@@ -297,7 +266,7 @@ fn yuan_bytes(out: &mut Vec<u8>, fen: i128) {
     }
     let a = fen.unsigned_abs();
     match u64::try_from(a / 100) {
-        Ok(whole) => digits_bytes(out, whole),
+        Ok(whole) => decimal::push(out, whole, 1),
         // beyond u64 yuan: the slow path (no export holds such an amount)
         Err(_) => out.extend_from_slice((a / 100).to_string().as_bytes()),
     }
